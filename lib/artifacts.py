@@ -1,0 +1,171 @@
+"""Where weights, histories and metrics live; atomic saves and verified loads.
+
+Every writer here writes to a temporary file in the destination folder and renames it into
+place, so an interrupted save never leaves a half-written file under the real name and never
+destroys the previous good copy.
+"""
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ARTIFACTS_VARIABLE = "GAN_BOOK_ARTIFACTS"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = "manifest.json"
+
+
+def artifacts_dir() -> Path:
+    """The committed artifacts folder (``$GAN_BOOK_ARTIFACTS`` overrides it)."""
+    return Path(os.environ.get(ARTIFACTS_VARIABLE) or REPO_ROOT / "artifacts")
+
+
+def run_dir(*parts) -> Path:
+    """``artifacts/<parts...>``, e.g. ``run_dir("paper_gan", "seed0")``."""
+    if not parts or not all(isinstance(part, str) and part and "/" not in part and part not in (".", "..") for part in parts):
+        raise ValueError(f"run_dir takes one or more plain folder names, got {parts!r}")
+    return artifacts_dir().joinpath(*parts)
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
+
+    The temporary name keeps ``path``'s suffixes (Keras insists on ``.weights.h5``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = "".join(path.suffixes) or ".tmp"
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name.split('.')[0]}-", suffix=suffix, dir=path.parent)
+    os.close(handle)
+    os.unlink(temporary)  # writers such as h5py want to create the file themselves
+    try:
+        yield Path(temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def save_json(path, data):
+    with atomic_path(path) as temporary:
+        temporary.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def load_json(path):
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"expected a JSON file at {path}, found none")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON (corrupted or truncated?): {error}") from error
+
+
+def save_arrays(path, **arrays):
+    with atomic_path(path) as temporary:
+        with open(temporary, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+
+
+def load_arrays(path):
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"expected an .npz file at {path}, found none")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+    except Exception as error:
+        raise ValueError(f"{path} is not a readable .npz file (corrupted or truncated?): {error}") from error
+
+
+def save_table(path, rows):
+    """Save a list of dicts (same keys) as CSV, a tidy table one row per record."""
+    rows = list(rows)
+    if not rows or not all(isinstance(row, dict) for row in rows):
+        raise ValueError("rows must be a non-empty list of dicts")
+    columns = list(rows[0])
+    if any(list(row) != columns for row in rows):
+        raise ValueError(f"every row must have the columns {columns}")
+    with atomic_path(path) as temporary:
+        with open(temporary, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+def load_table(path):
+    """Load a CSV written by :func:`save_table` into a dict of numpy columns."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"expected a CSV table at {path}, found none")
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        raise ValueError(f"{path} holds no rows")
+    columns = {}
+    for key in rows[0]:
+        values = [row[key] for row in rows]
+        try:
+            columns[key] = np.array([float(value) for value in values])
+        except (TypeError, ValueError):
+            columns[key] = np.array(values)
+    return columns
+
+
+def save_weights(model, path):
+    """``model.save_weights`` to a ``.weights.h5`` file, atomically."""
+    if not str(path).endswith(".weights.h5"):
+        raise ValueError(f"Keras weights files must end in .weights.h5, got {path}")
+    with atomic_path(path) as temporary:
+        model.save_weights(temporary)
+
+
+def load_weights(model, path):
+    """Load a ``.weights.h5`` file into ``model`` with a clear error if it is missing or damaged."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"expected a weights file at {path}, found none (were the artifacts committed/cloned?)")
+    try:
+        model.load_weights(path)
+    except Exception as error:
+        raise ValueError(
+            f"could not load weights from {path} into {model.name!r}: the file is corrupted, truncated "
+            f"or was saved from another architecture ({type(error).__name__}: {error})"
+        ) from error
+    return model
+
+
+def file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_manifest(folder):
+    """Record the sha256 of every file in ``folder`` so :func:`verify_manifest` can detect damage."""
+    folder = Path(folder)
+    files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != MANIFEST and not p.name.startswith("."))
+    save_json(folder / MANIFEST, {name: file_sha256(folder / name) for name in files})
+
+
+def verify_manifest(folder):
+    """Raise ``ValueError`` naming every file of ``folder`` that is missing or differs from its manifest."""
+    folder = Path(folder)
+    expected = load_json(folder / MANIFEST)
+    problems = []
+    for name, digest in expected.items():
+        if not (folder / name).is_file():
+            problems.append(f"{name} is missing")
+        elif file_sha256(folder / name) != digest:
+            problems.append(f"{name} differs from its recorded checksum (corrupted or truncated)")
+    if problems:
+        raise ValueError(f"artifacts in {folder} failed verification: " + "; ".join(problems))
+    return True

@@ -1,0 +1,120 @@
+"""The paper's hyper-parameters in one frozen object, its named variants, and the run mode.
+
+Everything a chapter or a script needs to know about *how much* to compute is read here and
+nowhere else: the run mode switch (`GAN_BOOK_MODE`) and the budgets that follow from it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+MODE_VARIABLE = "GAN_BOOK_MODE"
+MODES = ("full", "quick")
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    """The paper's DCGAN inpainting set-up (SPEC section 2). Defaults are the paper's values."""
+
+    name: str = "paper"
+    image_size: int = 28
+    # The paper's mask: an 8x8 square whose top-left corner is uniform in rows/cols 8..11.
+    hole_size: int = 8
+    hole_corner_min: int = 8
+    hole_corner_max: int = 11
+    generator_filters: tuple[int, int, int] = (32, 64, 128)
+    discriminator_filters: tuple[int, int, int] = (64, 128, 256)
+    discriminator_strides: tuple[int, int, int] = (2, 2, 1)
+    leaky_relu_slope: float = 0.2
+    dropout_rate: float = 0.2
+    batch_size: int = 128
+    epochs: int = 6
+    generator_learning_rate: float = 2e-4
+    discriminator_learning_rate: float = 4e-4
+    adam_beta_1: float = 0.5
+    real_label: float = 0.9
+    fake_label: float = 0.0
+
+    def __post_init__(self):
+        if self.image_size < 8 or self.image_size % 4:
+            raise ValueError(f"image_size must be a multiple of 4 and >= 8, got {self.image_size}")
+        if not 0 < self.hole_size <= self.image_size:
+            raise ValueError(f"hole_size must be in 1..{self.image_size}, got {self.hole_size}")
+        if not 0 <= self.hole_corner_min <= self.hole_corner_max <= self.image_size - self.hole_size:
+            raise ValueError(
+                "hole corner range must satisfy 0 <= min <= max <= image_size - hole_size, got "
+                f"{self.hole_corner_min}..{self.hole_corner_max} for a {self.hole_size}px hole"
+            )
+        for field in ("batch_size", "epochs"):
+            if getattr(self, field) < 1:
+                raise ValueError(f"{field} must be >= 1, got {getattr(self, field)}")
+        for field in ("generator_learning_rate", "discriminator_learning_rate"):
+            if not getattr(self, field) > 0:
+                raise ValueError(f"{field} must be > 0, got {getattr(self, field)}")
+        if not 0 <= self.fake_label < self.real_label <= 1:
+            raise ValueError(
+                f"labels must satisfy 0 <= fake < real <= 1, got fake={self.fake_label}, real={self.real_label}"
+            )
+
+    def variant(self, name: str, **changes) -> "GANConfig":
+        """The same configuration with named changes, e.g. ``PAPER.variant("short", epochs=2)``."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise ValueError(f"unknown configuration fields {sorted(unknown)}")
+        return dataclasses.replace(self, name=name, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """The paper's evaluation classifier: three ReLU convolutions, two dense layers, softmax."""
+
+    filters: tuple[int, int, int] = (32, 64, 128)
+    dense_units: int = 128
+    epochs: int = 3
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+PAPER = GANConfig()
+
+# Fixed seeds of the evaluation protocol: every method is scored on the same holes.
+EVALUATION_MASK_SEED = 20230301
+SNAPSHOT_MASK_SEED = 6  # the digits shown after every epoch (the paper's Fig. 4 shows epoch 6)
+PROBE_SIZE = 1000  # test digits classified during training to watch progress and collapse
+CLASSIFIER = ClassifierConfig()
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much data and how many steps a chapter uses in the current run mode."""
+
+    mode: str
+    train_images: int | None  # None: all 60,000
+    gan_epochs: int
+    classifier_epochs: int
+    evaluation_images: int | None  # None: all 10,000
+
+
+def run_mode() -> str:
+    """``"full"`` (the paper's budget, used for the committed outputs) or ``"quick"`` (CI)."""
+    mode = os.environ.get(MODE_VARIABLE, "full").strip().lower() or "full"
+    if mode not in MODES:
+        raise ValueError(f"{MODE_VARIABLE} must be one of {MODES}, got {mode!r}")
+    return mode
+
+
+def budget(mode: str | None = None) -> Budget:
+    mode = run_mode() if mode is None else mode
+    if mode == "full":
+        return Budget(mode, None, PAPER.epochs, CLASSIFIER.epochs, None)
+    if mode == "quick":
+        # Every code path still runs on real MNIST, on a slice small enough for CI.
+        return Budget(mode, 2048, 2, 1, 2000)
+    raise ValueError(f"mode must be one of {MODES}, got {mode!r}")

@@ -1,0 +1,258 @@
+"""MNIST loading, scaling, the paper's masks, corruption and `tf.data` pipelines.
+
+Conventions: raw images are uint8 in [0, 255]; model images are float32 in [-1, 1] with a
+channel axis, shape (N, 28, 28, 1); masks are boolean (N, H, W) arrays, True where a pixel is
+missing.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+
+import numpy as np
+
+from lib.config import PAPER
+
+NPZ_VARIABLE = "MNIST_NPZ"
+MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
+MNIST_SHAPES = {
+    "x_train": (60000, 28, 28),
+    "y_train": (60000,),
+    "x_test": (10000, 28, 28),
+    "y_test": (10000,),
+}
+# sha256 of array.tobytes() for the real MNIST (../shared/data/README.md).
+MNIST_SHA256 = {
+    "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+    "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+    "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+    "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+}
+HOLE_VALUE = -1.0  # the paper paints missing pixels black
+
+
+# ---------------------------------------------------------------- validation helpers
+
+def _as_array(name, value):
+    if not isinstance(value, np.ndarray):
+        try:
+            value = np.asarray(value)
+        except Exception as error:  # pragma: no cover - numpy's own message is kept
+            raise ValueError(f"{name} must be array-like, got {type(value).__name__}") from error
+    return value
+
+
+def check_images(images, name="images"):
+    """Validate a batch of [-1, 1] float images, (N, H, W) or (N, H, W, 1); return it as float32."""
+    images = _as_array(name, images)
+    if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] != 1):
+        raise ValueError(f"{name} must have shape (N, H, W) or (N, H, W, 1), got {images.shape}")
+    if not np.issubdtype(images.dtype, np.floating):
+        raise ValueError(f"{name} must be float in [-1, 1] (use lib.data.scale on uint8), got dtype {images.dtype}")
+    if images.size and not np.isfinite(images).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if images.size and (images.min() < -1.0 - 1e-6 or images.max() > 1.0 + 1e-6):
+        raise ValueError(f"{name} must lie in [-1, 1], got [{images.min():.3g}, {images.max():.3g}]")
+    return images.astype(np.float32, copy=False)
+
+
+def check_masks(masks, images_shape=None, name="masks"):
+    """Validate boolean (N, H, W) masks, optionally against an image batch's shape."""
+    masks = _as_array(name, masks)
+    if masks.dtype != np.bool_:
+        raise ValueError(f"{name} must be boolean (True = missing pixel), got dtype {masks.dtype}")
+    if masks.ndim != 3:
+        raise ValueError(f"{name} must have shape (N, H, W), got {masks.shape}")
+    if images_shape is not None and tuple(masks.shape) != tuple(images_shape[:3]):
+        raise ValueError(f"{name} shape {masks.shape} does not match images shape {tuple(images_shape)}")
+    return masks
+
+
+def _check_count(n):
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+    return int(n)
+
+
+# ---------------------------------------------------------------- loading
+
+def _sha256(array):
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def load_mnist(path=None, verify=True):
+    """Return ``(x_train, y_train), (x_test, y_test)`` as uint8 arrays.
+
+    Reads the ``.npz`` at ``path`` or at ``$MNIST_NPZ`` (no pickles); without either, Keras
+    downloads MNIST. With ``verify`` the arrays must be the real MNIST (shapes and sha256
+    hashes); pass ``verify=False`` for a file of your own with the same layout.
+    """
+    path = path if path is not None else os.environ.get(NPZ_VARIABLE)
+    if path:
+        if not os.path.isfile(path):
+            raise ValueError(f"MNIST file not found: {path!r} (set {NPZ_VARIABLE} to mnist.npz)")
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                missing = [key for key in MNIST_KEYS if key not in archive.files]
+                if missing:
+                    raise ValueError(f"{path!r} lacks the MNIST arrays {missing}; expected keys {MNIST_KEYS}")
+                arrays = {key: archive[key] for key in MNIST_KEYS}
+        except ValueError:
+            raise
+        except Exception as error:
+            raise ValueError(f"{path!r} is not a readable .npz file: {error}") from error
+    else:
+        import keras
+
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        arrays = dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+
+    for key, array in arrays.items():
+        if array.dtype != np.uint8:
+            raise ValueError(f"MNIST {key} must be uint8, got {array.dtype}")
+    for images, labels in (("x_train", "y_train"), ("x_test", "y_test")):
+        x, y = arrays[images], arrays[labels]
+        if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
+            raise ValueError(f"MNIST {images}/{labels} must be (N, H, W) and (N,), got {x.shape} and {y.shape}")
+        if y.size and y.max() > 9:
+            raise ValueError(f"MNIST {labels} must be digits 0..9, got a maximum of {y.max()}")
+    if verify:
+        for key, array in arrays.items():
+            if array.shape != MNIST_SHAPES[key]:
+                raise ValueError(
+                    f"MNIST {key} has shape {array.shape}, expected {MNIST_SHAPES[key]} "
+                    "(pass verify=False to load a file of your own)"
+                )
+            if _sha256(array) != MNIST_SHA256[key]:
+                raise ValueError(
+                    f"MNIST {key} has the right shape but the wrong content (sha256 mismatch): "
+                    "the file is corrupted or not MNIST"
+                )
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+# ---------------------------------------------------------------- scaling
+
+def scale(images):
+    """Map uint8 pixels in [0, 255] to float32 in [-1, 1]: ``(x - 127.5) / 127.5``; shape kept."""
+    images = _as_array("images", images)
+    if images.dtype != np.uint8:
+        raise ValueError(f"images must be uint8 in [0, 255], got dtype {images.dtype}")
+    return ((images.astype(np.float32) - 127.5) / 127.5).astype(np.float32)
+
+
+def rescale(images):
+    """Map float images in [-1, 1] back to uint8 in [0, 255] for plotting; shape kept."""
+    images = _as_array("images", images)
+    if not np.issubdtype(images.dtype, np.floating):
+        raise ValueError(f"images must be float in [-1, 1], got dtype {images.dtype}")
+    if images.size and not np.isfinite(images).all():
+        raise ValueError("images contains NaN or infinite values")
+    if images.size and (images.min() < -1.0 - 1e-3 or images.max() > 1.0 + 1e-3):
+        raise ValueError(f"images must lie in [-1, 1], got [{images.min():.3g}, {images.max():.3g}]")
+    return np.clip(np.rint(images * 127.5 + 127.5), 0, 255).astype(np.uint8)
+
+
+def with_channel(images):
+    """(N, H, W) -> (N, H, W, 1); an array that already has the channel axis is returned as is."""
+    images = _as_array("images", images)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        return images
+    if images.ndim != 3:
+        raise ValueError(f"images must have shape (N, H, W) or (N, H, W, 1), got {images.shape}")
+    return images[..., np.newaxis]
+
+
+def to_model_input(images_uint8):
+    """uint8 (N, 28, 28) digits -> float32 (N, 28, 28, 1) in [-1, 1], ready for the networks."""
+    return with_channel(scale(images_uint8))
+
+
+# ---------------------------------------------------------------- masks
+
+def square_masks(corners, hole_size, image_size=PAPER.image_size):
+    """Boolean masks with a ``hole_size`` square at each (row, col) top-left corner."""
+    corners = _as_array("corners", corners)
+    if corners.ndim != 2 or corners.shape[1] != 2 or not np.issubdtype(corners.dtype, np.integer):
+        raise ValueError(f"corners must be an integer array of shape (N, 2), got {corners.dtype} {corners.shape}")
+    if isinstance(hole_size, bool) or not isinstance(hole_size, (int, np.integer)):
+        raise ValueError(f"hole_size must be an integer, got {hole_size!r}")
+    if not 0 < hole_size <= image_size:
+        raise ValueError(f"hole_size must be in 1..{image_size}, got {hole_size}")
+    if corners.size and (corners.min() < 0 or corners.max() > image_size - hole_size):
+        raise ValueError(
+            f"corners must lie in 0..{image_size - hole_size} for a {hole_size}px hole, "
+            f"got {corners.min()}..{corners.max()}"
+        )
+    grid = np.arange(image_size)
+    rows = (grid[None, :] >= corners[:, :1]) & (grid[None, :] < corners[:, :1] + hole_size)
+    cols = (grid[None, :] >= corners[:, 1:]) & (grid[None, :] < corners[:, 1:] + hole_size)
+    return rows[:, :, None] & cols[:, None, :]
+
+
+def paper_corners(n, seed, config=PAPER):
+    """Top-left corners of the paper's holes: uniform in rows and columns 8..11, per image."""
+    n = _check_count(n)
+    rng = np.random.default_rng(seed)
+    return rng.integers(config.hole_corner_min, config.hole_corner_max + 1, size=(n, 2))
+
+
+def paper_masks(n, seed, config=PAPER):
+    """The paper's masks: an 8x8 square, top-left corner uniform in rows/cols 8..11, seeded."""
+    return square_masks(paper_corners(n, seed, config), config.hole_size, config.image_size)
+
+
+def centre_masks(n, hole_size, image_size=PAPER.image_size):
+    """A ``hole_size`` square in the centre of every image (an odd margin puts the extra row/col below/right)."""
+    n = _check_count(n)
+    if isinstance(hole_size, bool) or not isinstance(hole_size, (int, np.integer)) or not 0 < hole_size <= image_size:
+        raise ValueError(f"hole_size must be an integer in 1..{image_size}, got {hole_size!r}")
+    top = (image_size - hole_size) // 2
+    return square_masks(np.full((n, 2), top), hole_size, image_size)
+
+
+def apply_mask(images, masks):
+    """Return a copy of ``images`` with the masked pixels set to -1 (black), as in the paper."""
+    images = check_images(images)
+    masks = check_masks(masks, images.shape)
+    corrupted = images.copy()
+    corrupted[masks] = HOLE_VALUE  # boolean (N, H, W) indexing also covers a trailing channel axis
+    return corrupted
+
+
+# ---------------------------------------------------------------- pipelines
+
+def epoch_order(n, seed, epoch):
+    """The permutation of ``n`` training images used in ``epoch``: a function of (seed, epoch)
+    alone, so a resumed run sees the same batches as an uninterrupted one."""
+    return np.random.default_rng([int(seed), int(epoch), 0]).permutation(_check_count(n))
+
+
+def epoch_masks(n, seed, epoch, config=PAPER):
+    """The paper's masks for every training image of ``epoch`` (fresh holes each epoch)."""
+    return paper_masks(n, seed=[int(seed), int(epoch), 1], config=config)
+
+
+def corrupted_pairs(images, masks, batch_size, drop_remainder=False):
+    """A ``tf.data.Dataset`` of ``(corrupted, original)`` batches, prefetched so that preparing
+    the next batch overlaps the current training step.
+
+    ``images`` are float [-1, 1] model images, ``masks`` one boolean mask per image.
+    """
+    import tensorflow as tf
+
+    images = with_channel(check_images(images))
+    masks = check_masks(masks, images.shape)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    dataset = tf.data.Dataset.from_tensor_slices((apply_mask(images, masks), images))
+    return dataset.batch(int(batch_size), drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+
+def training_epoch(images, seed, epoch, config=PAPER):
+    """The ``(corrupted, original)`` batches of one training epoch: order and holes depend on
+    (seed, epoch) alone; the last incomplete batch is dropped as in the paper's loop."""
+    images = with_channel(check_images(images))
+    order = epoch_order(len(images), seed, epoch)
+    masks = epoch_masks(len(images), seed, epoch, config)
+    return corrupted_pairs(images[order], masks, config.batch_size, drop_remainder=True)

@@ -1,0 +1,117 @@
+"""The paper's three networks (generator, discriminator, classifier) and FLOP counting.
+
+Builders take the paper's sizes as defaults (SPEC section 2) and return functional
+`keras.Model`s, so `model.summary()` prints the layer table a chapter shows.
+"""
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from lib.config import CLASSIFIER, PAPER, ClassifierConfig, GANConfig
+
+
+def _check_config(config, kind):
+    if not isinstance(config, kind):
+        raise ValueError(f"config must be a {kind.__name__}, got {type(config).__name__}")
+
+
+def build_generator(config: GANConfig = PAPER, name="generator"):
+    """The paper's autoencoder: three Conv-BN-ReLU encoder blocks (2x2 average pooling after the
+    first two), then Conv128-ReLU, upsample, Conv64-ReLU, upsample, Conv1-tanh."""
+    _check_config(config, GANConfig)
+    size = config.image_size
+    inputs = keras.Input((size, size, 1), name="corrupted")
+    x = inputs
+    for block, filters in enumerate(config.generator_filters, start=1):
+        x = layers.Conv2D(filters, 3, padding="same", name=f"encoder{block}_conv")(x)
+        x = layers.BatchNormalization(name=f"encoder{block}_bn")(x)
+        x = layers.ReLU(name=f"encoder{block}_relu")(x)
+        if block < len(config.generator_filters):
+            x = layers.AveragePooling2D(2, name=f"encoder{block}_pool")(x)
+    x = layers.Conv2D(config.generator_filters[2], 3, padding="same", activation="relu", name="decoder1_conv")(x)
+    x = layers.UpSampling2D(2, name="decoder1_upsample")(x)
+    x = layers.Conv2D(config.generator_filters[1], 3, padding="same", activation="relu", name="decoder2_conv")(x)
+    x = layers.UpSampling2D(2, name="decoder2_upsample")(x)
+    outputs = layers.Conv2D(1, 3, padding="same", activation="tanh", name="decoder3_conv")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_discriminator(config: GANConfig = PAPER, name="discriminator"):
+    """The paper's critic: Conv 64/128/256 (strides 2, 2, 1), each LeakyReLU(0.2) + Dropout(0.2),
+    then Flatten and a sigmoid unit: the probability that the image is a real digit."""
+    _check_config(config, GANConfig)
+    size = config.image_size
+    inputs = keras.Input((size, size, 1), name="image")
+    x = inputs
+    for block, (filters, stride) in enumerate(zip(config.discriminator_filters, config.discriminator_strides), 1):
+        x = layers.Conv2D(filters, 3, strides=stride, padding="same", name=f"block{block}_conv")(x)
+        x = layers.LeakyReLU(config.leaky_relu_slope, name=f"block{block}_leaky_relu")(x)
+        x = layers.Dropout(config.dropout_rate, name=f"block{block}_dropout")(x)
+    x = layers.Flatten(name="flatten")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="real_probability")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_classifier(config: ClassifierConfig = CLASSIFIER, image_size=PAPER.image_size, name="classifier"):
+    """The paper's digit classifier: Conv 32/64/128 with ReLU, two dense layers, softmax.
+
+    The paper does not state any pooling; we max-pool after the first two convolutions, the usual
+    choice, which keeps a training epoch under a minute on two CPU cores."""
+    _check_config(config, ClassifierConfig)
+    inputs = keras.Input((image_size, image_size, 1), name="digit")
+    x = inputs
+    for block, filters in enumerate(config.filters, start=1):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{block}")(x)
+        if block < len(config.filters):
+            x = layers.MaxPooling2D(2, name=f"pool{block}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(config.dense_units, activation="relu", name="dense")(x)
+    outputs = layers.Dense(10, activation="softmax", name="digit_probabilities")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def compile_classifier(model, config: ClassifierConfig = CLASSIFIER):
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+# ---------------------------------------------------------------- FLOPs
+
+def layer_flops(layer):
+    """Floating-point operations of one forward pass of ``layer`` for ONE example.
+
+    Counts the multiply-adds of convolutions and dense layers as 2 FLOPs each (the usual
+    convention); element-wise layers (activations, normalisation, pooling, dropout) cost O(size)
+    and are left out, as is customary, because they are two orders of magnitude smaller here."""
+    if isinstance(layer, layers.Conv2D):
+        kernel_h, kernel_w = layer.kernel_size
+        input_channels = layer.input.shape[-1]
+        _, out_h, out_w, out_channels = layer.output.shape
+        return 2 * out_h * out_w * kernel_h * kernel_w * input_channels * out_channels
+    if isinstance(layer, layers.Dense):
+        return 2 * layer.input.shape[-1] * layer.units
+    return 0
+
+
+def forward_flops(model):
+    """Forward FLOPs per example of a functional model, summed from its layers' shapes."""
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+    return sum(layer_flops(layer) for layer in model.layers)
+
+
+def paper_iteration_flops(generator, discriminator, batch_size=PAPER.batch_size):
+    """FLOPs of one iteration of the paper's loop, taking a backward pass as twice a forward.
+
+    One iteration: the generator fills ``batch_size`` digits (forward), the discriminator trains
+    on them plus as many real digits (forward + backward on 2 * batch_size), then the generator
+    trains through the frozen discriminator (forward + backward through both on batch_size)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    g, d = forward_flops(generator), forward_flops(discriminator)
+    return batch_size * g + 3 * (2 * batch_size) * d + 3 * batch_size * (g + d)

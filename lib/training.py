@@ -1,0 +1,349 @@
+"""The paper's adversarial training as a `keras.Model`, its callbacks, and the train entry point.
+
+`InpaintingGAN.train_step` is one iteration of the paper's loop (SPEC section 2), compiled by
+`fit` (with XLA where available). `train_gan` runs a whole training with per-epoch checkpoints
+that hold everything needed for an exact resume, and writes the final weights, the
+per-iteration history, the epoch snapshots and a run record into one folder.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from lib import artifacts, data
+from lib.config import PAPER, GANConfig
+from lib.models import build_discriminator, build_generator
+
+HISTORY_COLUMNS = ("step", "epoch", "d_loss_real", "d_loss_fake", "g_loss", "d_acc_real", "d_acc_fake")
+CHECKPOINT = "checkpoint.npz"
+RUN_RECORD = "run.json"
+GENERATOR_WEIGHTS = "generator.weights.h5"
+DISCRIMINATOR_WEIGHTS = "discriminator.weights.h5"
+HISTORY = "history.csv"
+SNAPSHOTS = "snapshots.npz"
+
+
+def _replicas():
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+class InpaintingGAN(keras.Model):
+    """Generator and discriminator trained in turn, one `train_step` per paper iteration.
+
+    Faithful to the paper's `train_on_batch` loop: the discriminator sees the generator's output
+    computed in inference mode (as `generator.predict` does) next to the real batch, with labels
+    0.9 / 0; then the generator is trained through the discriminator (Dropout active, weights
+    untouched) towards the label 1, with a second, training-mode forward pass."""
+
+    def __init__(self, generator, discriminator, config: GANConfig = PAPER, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(config, GANConfig):
+            raise ValueError(f"config must be a GANConfig, got {type(config).__name__}")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.config = config
+        self.binary_crossentropy = keras.losses.BinaryCrossentropy()
+
+    def compile(self, generator_optimizer=None, discriminator_optimizer=None, jit_compile=False):
+        super().compile(jit_compile=jit_compile)
+        cfg = self.config
+        self.generator_optimizer = generator_optimizer or keras.optimizers.Adam(
+            cfg.generator_learning_rate, beta_1=cfg.adam_beta_1
+        )
+        self.discriminator_optimizer = discriminator_optimizer or keras.optimizers.Adam(
+            cfg.discriminator_learning_rate, beta_1=cfg.adam_beta_1
+        )
+        self.generator_optimizer.build(self.generator.trainable_variables)
+        self.discriminator_optimizer.build(self.discriminator.trainable_variables)
+
+    def call(self, corrupted, training=False):
+        return self.generator(corrupted, training=training)
+
+    def train_step(self, batch):
+        corrupted, original = batch
+        cfg = self.config
+        size = tf.shape(original)[0]
+        column = (size, 1)
+
+        generated = self.generator(corrupted, training=False)
+        images = tf.concat([original, generated], axis=0)
+        labels = tf.concat([tf.fill(column, cfg.real_label), tf.fill(column, cfg.fake_label)], axis=0)
+        with tf.GradientTape() as tape:
+            predictions = self.discriminator(images, training=True)
+            d_loss = self.binary_crossentropy(labels, predictions)
+            # Gradients are summed over replicas under a tf.distribute strategy.
+            replica_loss = d_loss / _replicas()
+        variables = self.discriminator.trainable_variables
+        gradients = tape.gradient(replica_loss, variables)
+        self.discriminator_optimizer.apply(gradients, variables)
+
+        with tf.GradientTape() as tape:
+            fooled = self.discriminator(self.generator(corrupted, training=True), training=True)
+            g_loss = self.binary_crossentropy(tf.ones(column), fooled)
+            replica_loss = g_loss / _replicas()
+        variables = self.generator.trainable_variables
+        gradients = tape.gradient(replica_loss, variables)
+        self.generator_optimizer.apply(gradients, variables)
+
+        real, fake = predictions[:size], predictions[size:]
+        return {
+            "d_loss_real": self.binary_crossentropy(labels[:size], real),
+            "d_loss_fake": self.binary_crossentropy(labels[size:], fake),
+            "g_loss": g_loss,
+            "d_acc_real": tf.reduce_mean(tf.cast(real > 0.5, tf.float32)),
+            "d_acc_fake": tf.reduce_mean(tf.cast(fake <= 0.5, tf.float32)),
+        }
+
+
+def build_gan(config: GANConfig = PAPER, jit_compile=False):
+    """Generator, discriminator and the compiled `InpaintingGAN` around them.
+
+    XLA is off by default: on the book's 2-core CPUs the XLA-compiled step measured about eight
+    times slower than TensorFlow's graph mode with oneDNN kernels (`benchmarks/train_speed.py`)."""
+    gan = InpaintingGAN(build_generator(config), build_discriminator(config), config)
+    gan.compile(jit_compile=jit_compile)
+    return gan
+
+
+# ---------------------------------------------------------------- callbacks
+
+class IterationHistory(keras.callbacks.Callback):
+    """Keeps every iteration's losses and accuracies (fit's `History` keeps epoch means only)."""
+
+    def __init__(self, rows=None, steps_per_epoch=None):
+        super().__init__()
+        self.rows = list(rows or [])
+        self.steps_per_epoch = steps_per_epoch
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        values = {key: float(logs[key]) for key in HISTORY_COLUMNS[2:]}
+        self.rows.append({"step": len(self.rows) + 1, "epoch": self.epoch + 1, **values})
+
+
+class EpochSnapshots(keras.callbacks.Callback):
+    """Inpaints a fixed set of corrupted test digits after every epoch and keeps the images."""
+
+    def __init__(self, corrupted, frames=None):
+        super().__init__()
+        self.corrupted = data.with_channel(data.check_images(corrupted, "corrupted"))
+        self.frames = list(frames) if frames is not None else []
+
+    def on_epoch_end(self, epoch, logs=None):
+        generated = self.model.generator.predict(self.corrupted, verbose=0, batch_size=256)
+        self.frames.append(data.rescale(np.clip(generated[..., 0], -1, 1)))
+
+
+class ClassifierProbe(keras.callbacks.Callback):
+    """Every ``every_steps`` iterations (and after each epoch), classifies the generator's
+    inpaintings of a fixed probe set: accuracy, the share of the most frequent predicted digit
+    (1.0 means every input came out as the same digit: mode collapse) and elapsed training time."""
+
+    def __init__(self, classifier, corrupted, labels, every_steps=0, rows=None, clock=None):
+        super().__init__()
+        self.classifier = classifier
+        self.corrupted = data.with_channel(data.check_images(corrupted, "corrupted"))
+        self.labels = np.asarray(labels)
+        if len(self.labels) != len(self.corrupted):
+            raise ValueError(f"{len(self.labels)} labels for {len(self.corrupted)} probe images")
+        self.every_steps = int(every_steps)
+        self.rows = list(rows or [])
+        self.clock = clock or (lambda: 0.0)
+        self.step = self.rows[-1]["step"] if self.rows else 0
+        self.epoch = 0
+
+    def measure(self, step, epoch):
+        generated = self.model.generator.predict(self.corrupted, verbose=0, batch_size=500)
+        predicted = self.classifier.predict(generated, verbose=0, batch_size=500).argmax(axis=1)
+        counts = np.bincount(predicted, minlength=10)
+        self.rows.append({
+            "step": int(step), "epoch": int(epoch), "seconds": float(self.clock()),
+            "accuracy": float((predicted == self.labels).mean()),
+            "top_class": int(counts.argmax()), "top_class_share": float(counts.max() / len(predicted)),
+        })
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.every_steps and self.step % self.every_steps == 0:
+            self.measure(self.step, self.epoch + 1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self.rows or self.rows[-1]["step"] != self.step:
+            self.measure(self.step, epoch + 1)
+
+
+# ---------------------------------------------------------------- checkpoints
+
+def _checkpoint_variables(gan):
+    return list(gan.variables) + list(gan.generator_optimizer.variables) + list(gan.discriminator_optimizer.variables)
+
+
+def save_checkpoint(path, gan, state, snapshots):
+    """Every variable (weights, both optimizers, random-seed states), the run state and the
+    snapshots, in ONE file written atomically: a kill at any moment leaves the last good one."""
+    values = {f"v{index:04d}": np.asarray(v) for index, v in enumerate(_checkpoint_variables(gan))}
+    artifacts.save_arrays(path, state=np.array(json.dumps(state)), snapshots=np.asarray(snapshots, np.uint8), **values)
+
+
+def restore_checkpoint(path, gan):
+    stored = artifacts.load_arrays(path)
+    variables = _checkpoint_variables(gan)
+    if sum(key.startswith("v") for key in stored) != len(variables):
+        raise ValueError(f"checkpoint {path} does not match this model (different variable count)")
+    for index, variable in enumerate(variables):
+        value = stored[f"v{index:04d}"]
+        if tuple(value.shape) != tuple(variable.shape):
+            raise ValueError(f"checkpoint {path} does not match this model ({variable.path}: {value.shape})")
+        variable.assign(value)
+    return json.loads(str(stored["state"])), list(stored["snapshots"])
+
+
+# ---------------------------------------------------------------- entry point
+
+def machine_description():
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            names = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
+        model = names[0] if names else model
+    except OSError:
+        pass
+    gpus = tf.config.list_physical_devices("GPU")
+    return {
+        "cpu": model, "cpu_count": os.cpu_count(), "gpus": len(gpus), "python": platform.python_version(),
+        "tensorflow": tf.__version__, "keras": keras.__version__, "platform": platform.platform(),
+    }
+
+
+@dataclass
+class TrainingRun:
+    """What `train_gan` returns: the trained networks and everything recorded along the way."""
+
+    gan: InpaintingGAN
+    folder: Path
+    complete: bool
+    history: list = field(default_factory=list)
+    probe: list = field(default_factory=list)
+    snapshots: list = field(default_factory=list)
+    record: dict = field(default_factory=dict)
+
+
+def train_gan(images, folder, config: GANConfig = PAPER, seed=0, snapshot_inputs=None, classifier=None,
+              probe_inputs=None, probe_labels=None, probe_every_steps=0, stop_after_epochs=None,
+              verbose="auto", jit_compile=False, strategy=None):
+    """Train (or resume, or just load) the paper's GAN in ``folder``.
+
+    ``images``: float [-1, 1] training digits. Each epoch ends with a checkpoint; if ``folder``
+    holds one, training resumes from it exactly. When every epoch is done the checkpoint is
+    replaced by the final artifacts (weights, ``history.csv``, ``snapshots.npz``, ``run.json``);
+    calling again on a finished folder loads them without training. ``stop_after_epochs`` ends
+    this call early (as an interruption would)."""
+    images = data.with_channel(data.check_images(images))
+    if len(images) < config.batch_size:
+        raise ValueError(f"need at least one batch ({config.batch_size}) of training images, got {len(images)}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    if (folder / RUN_RECORD).is_file():
+        return load_run(folder, config)
+
+    keras.utils.set_random_seed(seed)
+    scope = strategy.scope() if strategy is not None else _no_scope()
+    with scope:
+        gan = build_gan(config, jit_compile=jit_compile)
+    state = {"epoch": 0, "seconds": 0.0, "history": [], "probe": [], "seed": seed, "config": config.to_dict()}
+    snapshots = []
+    if (folder / CHECKPOINT).is_file():
+        state, snapshots = restore_checkpoint(folder / CHECKPOINT, gan)
+        if state["seed"] != seed or state["config"] != json.loads(json.dumps(config.to_dict())):
+            raise ValueError(f"checkpoint in {folder} was made with another seed or configuration")
+
+    started = time.perf_counter() - state["seconds"]
+    history = IterationHistory(state["history"])
+    callbacks = [history]
+    if snapshot_inputs is not None:
+        snapshotter = EpochSnapshots(snapshot_inputs, snapshots)
+        callbacks.append(snapshotter)
+    probe = None
+    if classifier is not None:
+        probe = ClassifierProbe(classifier, probe_inputs, probe_labels, probe_every_steps, state["probe"],
+                                clock=lambda: time.perf_counter() - started)
+        callbacks.append(probe)
+
+    last_epoch = config.epochs if stop_after_epochs is None else min(config.epochs, state["epoch"] + stop_after_epochs)
+    for epoch in range(state["epoch"], last_epoch):
+        dataset = data.training_epoch(images, seed, epoch, config)
+        if strategy is not None:
+            dataset = strategy.experimental_distribute_dataset(dataset)
+        gan.fit(dataset, epochs=epoch + 1, initial_epoch=epoch, callbacks=callbacks, verbose=verbose,
+                shuffle=False)
+        state.update(epoch=epoch + 1, seconds=time.perf_counter() - started, history=history.rows,
+                     probe=probe.rows if probe else [])
+        save_checkpoint(folder / CHECKPOINT, gan, state, snapshotter.frames if snapshot_inputs is not None else [])
+
+    run = TrainingRun(gan, folder, state["epoch"] == config.epochs, history.rows, state["probe"],
+                      snapshotter.frames if snapshot_inputs is not None else [])
+    if run.complete:
+        run.record = _finish(run, state, config, seed, len(images))
+    return run
+
+
+class _no_scope:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _finish(run, state, config, seed, train_images):
+    folder = run.folder
+    artifacts.save_weights(run.gan.generator, folder / GENERATOR_WEIGHTS)
+    artifacts.save_weights(run.gan.discriminator, folder / DISCRIMINATOR_WEIGHTS)
+    artifacts.save_table(folder / HISTORY, run.history)
+    if run.snapshots:
+        artifacts.save_arrays(folder / SNAPSHOTS, frames=np.asarray(run.snapshots, np.uint8))
+    record = {
+        "config": config.to_dict(), "seed": seed, "train_images": train_images,
+        "iterations": len(run.history), "wall_seconds": round(state["seconds"], 1),
+        "machine": machine_description(), "probe": run.probe,
+    }
+    artifacts.save_json(folder / RUN_RECORD, record)
+    (folder / CHECKPOINT).unlink(missing_ok=True)
+    artifacts.write_manifest(folder)
+    return record
+
+
+def load_run(folder, config: GANConfig = PAPER):
+    """Load a finished run (weights, history, snapshots, record) after verifying its checksums."""
+    folder = Path(folder)
+    artifacts.verify_manifest(folder)
+    gan = build_gan(config)
+    artifacts.load_weights(gan.generator, folder / GENERATOR_WEIGHTS)
+    artifacts.load_weights(gan.discriminator, folder / DISCRIMINATOR_WEIGHTS)
+    table = artifacts.load_table(folder / HISTORY)
+    history = [dict(zip(table, values)) for values in zip(*table.values())]
+    snapshots = list(artifacts.load_arrays(folder / SNAPSHOTS)["frames"]) if (folder / SNAPSHOTS).is_file() else []
+    record = artifacts.load_json(folder / RUN_RECORD)
+    return TrainingRun(gan, folder, True, history, record.get("probe", []), snapshots, record)
+
+
+def load_generator(folder, config: GANConfig = PAPER):
+    """Just the trained generator of a finished run (checksums verified)."""
+    folder = Path(folder)
+    artifacts.verify_manifest(folder)
+    return artifacts.load_weights(build_generator(config), folder / GENERATOR_WEIGHTS)
