@@ -5,9 +5,31 @@ chapter shows lives here, with a test in ``tests/``.
 """
 import os
 
-# TensorFlow's C++ start-up lines would otherwise land in notebooks as stderr outputs.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from lib import config  # noqa: E402  (the environment must be set before TensorFlow loads)
+
+def _start_tensorflow_quietly():
+    """Import TensorFlow and start its runtime with the C-level stderr silenced.
+
+    TensorFlow 2.2x prints start-up lines (oneDNN, CUDA stubs) through absl before its logging is
+    initialised, ignoring TF_CPP_MIN_LOG_LEVEL. In a notebook they become stderr outputs that
+    differ on every run and break nbval. Python exceptions are unaffected."""
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import keras  # noqa: F401
+        import tensorflow as tf
+
+        tf.constant(1) + 1
+        list(tf.data.Dataset.range(1))
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+_start_tensorflow_quietly()
+
+from lib import config  # noqa: E402
 
 __all__ = ["config"]

@@ -115,3 +115,32 @@ def paper_iteration_flops(generator, discriminator, batch_size=PAPER.batch_size)
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     g, d = forward_flops(generator), forward_flops(discriminator)
     return batch_size * g + 3 * (2 * batch_size) * d + 3 * batch_size * (g + d)
+
+
+# ---------------------------------------------------------------- inspection
+
+def layer_table(model):
+    """One row per layer: name, type, output shape (without the batch axis) and parameter count."""
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+    rows = []
+    for layer in model.layers:
+        shape = layer.output.shape[1:]
+        rows.append({
+            "layer": layer.name, "type": type(layer).__name__,
+            "output shape": " x ".join(str(s) for s in shape), "parameters": layer.count_params(),
+        })
+    return rows
+
+
+def block_outputs(model, layer_names, images):
+    """Activations of the named layers for ``images`` (float [-1, 1], channel axis included)."""
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+    known = [layer.name for layer in model.layers]
+    unknown = [name for name in layer_names if name not in known]
+    if unknown:
+        raise ValueError(f"unknown layer names {unknown}; the model has {known}")
+    probe = keras.Model(model.input, [model.get_layer(name).output for name in layer_names])
+    outputs = probe.predict(images, verbose=0)
+    return dict(zip(layer_names, outputs if len(layer_names) > 1 else [outputs]))

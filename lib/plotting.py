@@ -1,0 +1,151 @@
+"""Every figure of the book, drawn from plain arrays and tables with matplotlib.
+
+Functions return the `Figure`; in a notebook the inline backend shows it. All figures share one
+style (grey digits on white, no ticks, titles in sentence case).
+"""
+from __future__ import annotations
+
+import matplotlib
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from lib import data
+
+DIGIT_CMAP = "gray"
+METHOD_COLOURS = {
+    "clean": "#4d4d4d", "masked": "#999999", "telea": "#1f77b4", "navier-stokes": "#17becf",
+    "paper gan": "#d62728", "improved": "#2ca02c",
+}
+STYLE = {
+    "figure.dpi": 100, "savefig.dpi": 100, "axes.spines.top": False, "axes.spines.right": False,
+    "axes.titlesize": 10, "axes.labelsize": 9, "xtick.labelsize": 8, "ytick.labelsize": 8,
+    "legend.fontsize": 8, "font.size": 9,
+}
+matplotlib.rcParams.update(STYLE)
+
+
+def _as_uint8_digits(images, name="images"):
+    """Accept uint8 [0, 255] or float [-1, 1] digits, (N, H, W) or (N, H, W, 1); return uint8 (N, H, W)."""
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3:
+        raise ValueError(f"{name} must have shape (N, H, W) or (N, H, W, 1), got {images.shape}")
+    if images.dtype == np.uint8:
+        return images
+    return data.rescale(np.clip(data.check_images(images, name), -1, 1))
+
+
+def _hide_axes(axis):
+    axis.set_xticks([])
+    axis.set_yticks([])
+    for spine in axis.spines.values():
+        spine.set_visible(False)
+
+
+def digit_rows(images, ncols=10, titles=None, title=None, size=1.0):
+    """A grid of digits, ``ncols`` per row, with optional per-digit titles."""
+    images = _as_uint8_digits(images)
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"{len(titles)} titles for {len(images)} images")
+    nrows = int(np.ceil(len(images) / ncols))
+    figure, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * (1.25 if titles is not None else 1)),
+                                squeeze=False)
+    for index, axis in enumerate(axes.flat):
+        _hide_axes(axis)
+        if index < len(images):
+            axis.imshow(images[index], cmap=DIGIT_CMAP, vmin=0, vmax=255)
+            if titles is not None:
+                axis.set_title(str(titles[index]), fontsize=8)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def method_columns(columns, row_labels=None, title=None, size=1.1):
+    """One row per digit, one column per method (e.g. corrupted / generated / original, the
+    layout of the paper's Fig. 4 and 5). ``columns`` maps a column title to its images."""
+    if not columns:
+        raise ValueError("columns must map at least one title to images")
+    arrays = {name: _as_uint8_digits(images, name) for name, images in columns.items()}
+    counts = {len(images) for images in arrays.values()}
+    if len(counts) != 1:
+        raise ValueError(f"every column needs the same number of digits, got {sorted(counts)}")
+    nrows = counts.pop()
+    figure, axes = plt.subplots(nrows, len(arrays), figsize=(len(arrays) * size, nrows * size), squeeze=False)
+    for column, (name, images) in enumerate(arrays.items()):
+        axes[0, column].set_title(name)
+        for row in range(nrows):
+            axis = axes[row, column]
+            _hide_axes(axis)
+            axis.imshow(images[row], cmap=DIGIT_CMAP, vmin=0, vmax=255)
+            if column == 0 and row_labels is not None:
+                axis.set_ylabel(str(row_labels[row]), rotation=0, labelpad=12, va="center")
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def value_histograms(before, after, labels=("uint8 pixels", "scaled pixels")):
+    """Pixel value histograms before and after scaling, side by side."""
+    figure, axes = plt.subplots(1, 2, figsize=(8, 2.6))
+    for axis, values, label in zip(axes, (before, after), labels):
+        values = np.asarray(values).ravel()
+        axis.hist(values, bins=64, color="#4d4d4d", log=True)
+        axis.set_title(f"{label}: [{values.min():g}, {values.max():g}]")
+        axis.set_xlabel("value")
+        axis.set_ylabel("pixels (log scale)")
+    figure.tight_layout()
+    return figure
+
+
+def mask_statistics(masks, corners):
+    """Where the holes fall: how often each pixel is missing, and how often each top-left corner is drawn."""
+    masks = np.asarray(masks)
+    corners = np.asarray(corners)
+    if masks.ndim != 3 or masks.dtype != np.bool_:
+        raise ValueError(f"masks must be boolean (N, H, W), got {masks.dtype} {masks.shape}")
+    if corners.ndim != 2 or corners.shape != (len(masks), 2):
+        raise ValueError(f"corners must have shape ({len(masks)}, 2), got {corners.shape}")
+    figure, axes = plt.subplots(1, 2, figsize=(8, 3.3))
+    shown = axes[0].imshow(masks.mean(axis=0), cmap="magma", vmin=0, vmax=1)
+    axes[0].set_title("share of digits missing each pixel")
+    figure.colorbar(shown, ax=axes[0], fraction=0.046)
+    low, high = corners.min(), corners.max()
+    counts = np.zeros((high - low + 1, high - low + 1))
+    np.add.at(counts, (corners[:, 0] - low, corners[:, 1] - low), 1)
+    shown = axes[1].imshow(counts / len(corners), cmap="viridis", vmin=0)
+    axes[1].set_xticks(range(high - low + 1), range(low, high + 1))
+    axes[1].set_yticks(range(high - low + 1), range(low, high + 1))
+    axes[1].set_xlabel("corner column")
+    axes[1].set_ylabel("corner row")
+    axes[1].set_title("share of holes per top-left corner")
+    figure.colorbar(shown, ax=axes[1], fraction=0.046)
+    figure.tight_layout()
+    return figure
+
+
+def feature_maps(activations, channels=8, title=None, size=1.0):
+    """The first ``channels`` feature maps of one image after each named layer, a row per layer."""
+    if not activations:
+        raise ValueError("activations must map layer names to arrays of shape (H, W, C)")
+    figure, axes = plt.subplots(len(activations), channels, figsize=(channels * size, len(activations) * size * 1.1),
+                                squeeze=False)
+    for row, (name, maps) in enumerate(activations.items()):
+        maps = np.asarray(maps)
+        if maps.ndim != 3:
+            raise ValueError(f"{name}: expected (H, W, C) feature maps of one image, got {maps.shape}")
+        for column in range(channels):
+            axis = axes[row, column]
+            _hide_axes(axis)
+            if column < maps.shape[-1]:
+                axis.imshow(maps[..., column], cmap="viridis")
+        axes[row, 0].set_ylabel(f"{name}\n{maps.shape[0]}x{maps.shape[1]}x{maps.shape[2]}", rotation=0,
+                                ha="right", va="center", fontsize=8)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
