@@ -245,14 +245,15 @@ class TrainingRun:
 
 def train_gan(images, folder, config: GANConfig = PAPER, seed=0, snapshot_inputs=None, classifier=None,
               probe_inputs=None, probe_labels=None, probe_every_steps=0, stop_after_epochs=None,
-              verbose="auto", jit_compile=False, strategy=None):
+              verbose="auto", jit_compile=False, strategy=None, callbacks=()):
     """Train (or resume, or just load) the paper's GAN in ``folder``.
 
     ``images``: float [-1, 1] training digits. Each epoch ends with a checkpoint; if ``folder``
     holds one, training resumes from it exactly. When every epoch is done the checkpoint is
     replaced by the final artifacts (weights, ``history.csv``, ``snapshots.npz``, ``run.json``);
     calling again on a finished folder loads them without training. ``stop_after_epochs`` ends
-    this call early (as an interruption would)."""
+    this call early (as an interruption would). Under a ``tf.distribute`` ``strategy`` the
+    models are built in its scope and `fit` splits every batch across its replicas."""
     images = data.with_channel(data.check_images(images))
     if len(images) < config.batch_size:
         raise ValueError(f"need at least one batch ({config.batch_size}) of training images, got {len(images)}")
@@ -274,7 +275,7 @@ def train_gan(images, folder, config: GANConfig = PAPER, seed=0, snapshot_inputs
 
     started = time.perf_counter() - state["seconds"]
     history = IterationHistory(state["history"])
-    callbacks = [history]
+    callbacks = [history, *callbacks]
     if snapshot_inputs is not None:
         snapshotter = EpochSnapshots(snapshot_inputs, snapshots)
         callbacks.append(snapshotter)
@@ -287,8 +288,6 @@ def train_gan(images, folder, config: GANConfig = PAPER, seed=0, snapshot_inputs
     last_epoch = config.epochs if stop_after_epochs is None else min(config.epochs, state["epoch"] + stop_after_epochs)
     for epoch in range(state["epoch"], last_epoch):
         dataset = data.training_epoch(images, seed, epoch, config)
-        if strategy is not None:
-            dataset = strategy.experimental_distribute_dataset(dataset)
         gan.fit(dataset, epochs=epoch + 1, initial_epoch=epoch, callbacks=callbacks, verbose=verbose,
                 shuffle=False)
         state.update(epoch=epoch + 1, seconds=time.perf_counter() - started, history=history.rows,
@@ -347,3 +346,42 @@ def load_generator(folder, config: GANConfig = PAPER):
     folder = Path(folder)
     artifacts.verify_manifest(folder)
     return artifacts.load_weights(build_generator(config), folder / GENERATOR_WEIGHTS)
+
+
+# ---------------------------------------------------------------- the paper's own loop
+
+class PaperLoop:
+    """The paper's public training loop, kept as the reference: `generator.predict`, then
+    `discriminator.train_on_batch` on real + generated digits, then `combined.train_on_batch`
+    (generator -> frozen discriminator) towards the label 1. One call of `step` is one iteration.
+
+    In Keras 3 a model's `trainable` flag is read on every `train_on_batch` call, so the loop
+    switches the discriminator on for its own update and off for the combined one, as the
+    paper's "boolean" does, and leaves it trainable between iterations."""
+
+    def __init__(self, generator, discriminator, config: GANConfig = PAPER):
+        self.generator, self.discriminator, self.config = generator, discriminator, config
+        discriminator.compile(
+            optimizer=keras.optimizers.Adam(config.discriminator_learning_rate, beta_1=config.adam_beta_1),
+            loss="binary_crossentropy",
+        )
+        size = config.image_size
+        corrupted = keras.Input((size, size, 1))
+        self.combined = keras.Model(corrupted, discriminator(generator(corrupted)), name="combined")
+        self.combined.compile(
+            optimizer=keras.optimizers.Adam(config.generator_learning_rate, beta_1=config.adam_beta_1),
+            loss="binary_crossentropy",
+        )
+
+    def step(self, corrupted, original):
+        cfg = self.config
+        size = len(original)
+        generated = self.generator.predict(corrupted, verbose=0, batch_size=size)
+        images = np.concatenate([original, generated])
+        labels = np.concatenate([np.full((size, 1), cfg.real_label), np.full((size, 1), cfg.fake_label)]).astype(np.float32)
+        self.discriminator.trainable = True
+        d_loss = self.discriminator.train_on_batch(images, labels)
+        self.discriminator.trainable = False
+        g_loss = self.combined.train_on_batch(corrupted, np.ones((size, 1), np.float32))
+        self.discriminator.trainable = True
+        return float(d_loss), float(g_loss)

@@ -1,0 +1,106 @@
+"""Seconds per training iteration: the paper's `train_on_batch` loop against `lib`'s compiled step.
+
+Both run in one process, on the same generator and discriminator, the same batches and batch
+size, in alternating blocks so that a noisy machine slows both alike. Prints seconds per
+iteration, their ratio, the achieved GFLOP/s of each (FLOPs counted from the layer shapes by
+`lib.models.paper_iteration_flops`) and this machine's float32 matmul GFLOP/s measured in the
+same run; writes the numbers to artifacts/benchmarks/train_speed.json.
+
+    python benchmarks/train_speed.py [--rounds 5] [--block 20] [--xla]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import lib  # noqa: F401  (quiets TensorFlow before it starts)
+import numpy as np
+import tensorflow as tf
+
+from lib import artifacts, data, models, training
+from lib.config import PAPER
+
+
+def matmul_gflops(size=2048, repeats=20):
+    """Best float32 matmul throughput of TensorFlow on this machine (the practical peak)."""
+    a = tf.random.uniform((size, size))
+    b = tf.random.uniform((size, size))
+    product = tf.function(lambda x, y: tf.matmul(x, y))
+    product(a, b).numpy()
+    best = 0.0
+    for _ in range(repeats):
+        started = time.perf_counter()
+        product(a, b).numpy()
+        best = max(best, 2 * size**3 / (time.perf_counter() - started) / 1e9)
+    return best
+
+
+def batches(count, seed=0):
+    (x_train, _), _ = data.load_mnist()
+    images = data.to_model_input(x_train[: count * PAPER.batch_size])
+    corrupted = data.apply_mask(images, data.paper_masks(len(images), seed))
+    return [(corrupted[i:i + PAPER.batch_size], images[i:i + PAPER.batch_size])
+            for i in range(0, len(images), PAPER.batch_size)]
+
+
+def time_block(run_one, pairs):
+    started = time.perf_counter()
+    for corrupted, original in pairs:
+        run_one(corrupted, original)
+    return (time.perf_counter() - started) / len(pairs)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--block", type=int, default=20, help="iterations per timed block")
+    parser.add_argument("--xla", action="store_true", help="also time the step compiled with XLA (slow on CPU)")
+    parser.add_argument("--no-save", action="store_true")
+    args = parser.parse_args(argv)
+
+    peak = matmul_gflops()
+    generator, discriminator = models.build_generator(), models.build_discriminator()
+    flops = models.paper_iteration_flops(generator, discriminator)
+    pairs = batches(args.block)
+
+    paper = training.PaperLoop(generator, discriminator)
+    contenders = {"paper train_on_batch loop": paper.step}
+    compiled = {"compiled train_step (graph)": False}
+    if args.xla:
+        compiled["compiled train_step (XLA)"] = True
+    for name, jit in compiled.items():
+        gan = training.InpaintingGAN(generator, discriminator, PAPER)
+        gan.compile(jit_compile=jit)
+        gan.make_train_function()
+        function = gan.train_function
+        contenders[name] = lambda c, o, f=function: f(iter([(tf.constant(c), tf.constant(o))]))
+
+    for run_one in contenders.values():  # warm-up: tracing and compilation are not timed
+        time_block(run_one, pairs[:3])
+    timings = {name: [] for name in contenders}
+    for _ in range(args.rounds):
+        for name, run_one in contenders.items():
+            timings[name].append(time_block(run_one, pairs))
+
+    baseline = statistics.median(timings["paper train_on_batch loop"])
+    print(f"float32 matmul peak (TensorFlow, 2048^2): {peak:.0f} GFLOP/s")
+    print(f"one iteration = {flops / 1e9:.1f} GFLOP (batch {PAPER.batch_size})")
+    results = {}
+    for name, values in timings.items():
+        seconds = statistics.median(values)
+        results[name] = {
+            "seconds_per_iteration": seconds, "all_blocks": values, "speedup_vs_paper_loop": baseline / seconds,
+            "gflops": flops / seconds / 1e9, "share_of_matmul_peak": flops / seconds / 1e9 / peak,
+        }
+        print(f"{name:30s} {seconds:.3f} s/iteration  x{baseline / seconds:.2f} vs paper loop  "
+              f"{flops / seconds / 1e9:6.1f} GFLOP/s ({100 * flops / seconds / 1e9 / peak:.0f} % of matmul peak)")
+    if not args.no_save:
+        artifacts.save_json(artifacts.run_dir("benchmarks") / "train_speed.json", {
+            "rounds": args.rounds, "block": args.block, "iteration_gflop": flops / 1e9,
+            "matmul_peak_gflops": peak, "results": results, "machine": training.machine_description(),
+        })
+
+
+if __name__ == "__main__":
+    main()
