@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from lib.config import PAPER
+from lib.config import PAPER, GANConfig
 
 NPZ_VARIABLE = "MNIST_NPZ"
 MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -68,6 +68,18 @@ def check_masks(masks, images_shape=None, name="masks"):
     return masks
 
 
+def _check_config(config):
+    if not isinstance(config, GANConfig):
+        raise ValueError(f"config must be a lib.config.GANConfig, got {type(config).__name__}")
+    return config
+
+
+def _check_seed(seed, name="seed"):
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
 def _check_count(n):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"n must be a non-negative integer, got {n!r}")
@@ -97,8 +109,10 @@ def load_mnist(path=None, verify=True):
                 if missing:
                     raise ValueError(f"{path!r} lacks the MNIST arrays {missing}; expected keys {MNIST_KEYS}")
                 arrays = {key: archive[key] for key in MNIST_KEYS}
-        except ValueError:
-            raise
+        except ValueError as error:
+            if "lacks the MNIST arrays" in str(error):
+                raise
+            raise ValueError(f"{path!r} is not a readable .npz file of arrays: {error}") from error
         except Exception as error:
             raise ValueError(f"{path!r} is not a readable .npz file: {error}") from error
     else:
@@ -193,6 +207,7 @@ def square_masks(corners, hole_size, image_size=PAPER.image_size):
 def paper_corners(n, seed, config=PAPER):
     """Top-left corners of the paper's holes: uniform in rows and columns 8..11, per image."""
     n = _check_count(n)
+    config = _check_config(config)
     rng = np.random.default_rng(seed)
     return rng.integers(config.hole_corner_min, config.hole_corner_max + 1, size=(n, 2))
 
@@ -225,12 +240,14 @@ def apply_mask(images, masks):
 def epoch_order(n, seed, epoch):
     """The permutation of ``n`` training images used in ``epoch``: a function of (seed, epoch)
     alone, so a resumed run sees the same batches as an uninterrupted one."""
-    return np.random.default_rng([int(seed), int(epoch), 0]).permutation(_check_count(n))
+    seed, epoch = _check_seed(seed), _check_seed(epoch, "epoch")
+    return np.random.default_rng([seed, epoch, 0]).permutation(_check_count(n))
 
 
 def epoch_masks(n, seed, epoch, config=PAPER):
     """The paper's masks for every training image of ``epoch`` (fresh holes each epoch)."""
-    return paper_masks(n, seed=[int(seed), int(epoch), 1], config=config)
+    seed, epoch = _check_seed(seed), _check_seed(epoch, "epoch")
+    return paper_masks(n, seed=[seed, epoch, 1], config=config)
 
 
 def corrupted_pairs(images, masks, batch_size, drop_remainder=False):
@@ -253,6 +270,7 @@ def training_epoch(images, seed, epoch, config=PAPER):
     """The ``(corrupted, original)`` batches of one training epoch: order and holes depend on
     (seed, epoch) alone; the last incomplete batch is dropped as in the paper's loop."""
     images = with_channel(check_images(images))
+    config = _check_config(config)
     order = epoch_order(len(images), seed, epoch)
     masks = epoch_masks(len(images), seed, epoch, config)
     return corrupted_pairs(images[order], masks, config.batch_size, drop_remainder=True)

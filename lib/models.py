@@ -6,6 +6,7 @@ Builders take the paper's sizes as defaults (SPEC section 2) and return function
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 
 from lib.config import CLASSIFIER, PAPER, ClassifierConfig, GANConfig
@@ -111,7 +112,7 @@ def paper_iteration_flops(generator, discriminator, batch_size=PAPER.batch_size)
     One iteration: the generator fills ``batch_size`` digits (forward), the discriminator trains
     on them plus as many real digits (forward + backward on 2 * batch_size), then the generator
     trains through the frozen discriminator (forward + backward through both on batch_size)."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     g, d = forward_flops(generator), forward_flops(discriminator)
     return batch_size * g + 3 * (2 * batch_size) * d + 3 * batch_size * (g + d)

@@ -1,0 +1,292 @@
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from lib import artifacts
+
+
+@pytest.fixture
+def artifacts_root(tmp_path, monkeypatch):
+    monkeypatch.setenv(artifacts.ARTIFACTS_VARIABLE, str(tmp_path))
+    return tmp_path
+
+
+def tiny_model(seed=0):
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(2)], name="tiny")
+    return model
+
+
+def visible_files(folder):
+    return sorted(path.name for path in folder.iterdir())
+
+
+# ---------------------------------------------------------------- folders
+
+
+def test_artifacts_dir_defaults_to_the_repository_folder(monkeypatch):
+    monkeypatch.delenv(artifacts.ARTIFACTS_VARIABLE, raising=False)
+    assert artifacts.artifacts_dir() == artifacts.REPO_ROOT / "artifacts"
+
+
+def test_artifacts_dir_follows_the_environment(artifacts_root):
+    assert artifacts.artifacts_dir() == artifacts_root
+
+
+def test_run_dir_joins_plain_names_under_the_artifacts_folder(artifacts_root):
+    assert artifacts.run_dir("paper_gan", "seed0") == artifacts_root / "paper_gan" / "seed0"
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [(), ("",), ("..",), (".",), ("paper_gan", ".."), ("a/b",), ("/etc",), (3,), (None,)],
+)
+def test_run_dir_rejects_anything_but_plain_folder_names(artifacts_root, parts):
+    with pytest.raises(ValueError, match="plain folder names"):
+        artifacts.run_dir(*parts)
+
+
+# ---------------------------------------------------------------- json and atomic saves
+
+
+def test_json_round_trip(tmp_path):
+    record = {"epochs": 6, "losses": [0.69, 0.5, 1e-3], "name": "paper β", "nested": {"ok": True, "none": None}}
+    path = tmp_path / "deep" / "folder" / "history.json"
+    artifacts.save_json(path, record)
+    assert artifacts.load_json(path) == record
+    assert visible_files(path.parent) == ["history.json"]
+
+
+def test_load_json_rejects_a_missing_file(tmp_path):
+    with pytest.raises(ValueError, match="expected a JSON file"):
+        artifacts.load_json(tmp_path / "absent.json")
+
+
+def test_load_json_rejects_a_truncated_file(tmp_path):
+    path = tmp_path / "history.json"
+    artifacts.save_json(path, {"losses": list(range(20))})
+    content = path.read_bytes()
+    path.write_bytes(content[: len(content) // 2])
+    with pytest.raises(ValueError, match="not valid JSON"):
+        artifacts.load_json(path)
+
+
+def test_atomic_path_writes_beside_the_target_keeping_its_suffixes(tmp_path):
+    target = tmp_path / "generator.weights.h5"
+    with artifacts.atomic_path(target) as temporary:
+        assert temporary.parent == tmp_path
+        assert temporary.name.endswith(".weights.h5")
+        assert temporary != target
+        assert not temporary.exists()
+        temporary.write_bytes(b"new")
+    assert target.read_bytes() == b"new"
+    assert visible_files(tmp_path) == ["generator.weights.h5"]
+
+
+def test_interrupted_save_keeps_the_previous_file_and_leaves_no_temporary(tmp_path):
+    path = tmp_path / "metrics.json"
+    artifacts.save_json(path, {"accuracy": 0.97})
+    with pytest.raises(RuntimeError, match="power cut"):
+        with artifacts.atomic_path(path) as temporary:
+            temporary.write_text('{"accura')
+            raise RuntimeError("power cut")
+    assert artifacts.load_json(path) == {"accuracy": 0.97}
+    assert visible_files(tmp_path) == ["metrics.json"]
+
+
+def test_interrupted_first_save_leaves_nothing(tmp_path):
+    path = tmp_path / "metrics.json"
+    with pytest.raises(KeyboardInterrupt):
+        with artifacts.atomic_path(path) as temporary:
+            temporary.write_text("{")
+            raise KeyboardInterrupt
+    assert visible_files(tmp_path) == []
+
+
+def test_failed_json_save_keeps_the_previous_file(tmp_path):
+    path = tmp_path / "metrics.json"
+    artifacts.save_json(path, {"accuracy": 0.97})
+    with pytest.raises(TypeError):
+        artifacts.save_json(path, {"accuracy": {0.5}})
+    assert artifacts.load_json(path) == {"accuracy": 0.97}
+    assert visible_files(tmp_path) == ["metrics.json"]
+
+
+# ---------------------------------------------------------------- weights
+
+
+def test_weights_round_trip(tmp_path):
+    saved = tiny_model(seed=1)
+    path = tmp_path / "tiny.weights.h5"
+    artifacts.save_weights(saved, path)
+    loaded = tiny_model(seed=2)
+    assert not all(np.array_equal(a, b) for a, b in zip(saved.get_weights(), loaded.get_weights(), strict=True))
+    assert artifacts.load_weights(loaded, path) is loaded
+    for expected, actual in zip(saved.get_weights(), loaded.get_weights(), strict=True):
+        np.testing.assert_array_equal(actual, expected)
+    assert visible_files(tmp_path) == ["tiny.weights.h5"]
+
+
+def test_save_weights_requires_the_keras_suffix(tmp_path):
+    with pytest.raises(ValueError, match=r"\.weights\.h5"):
+        artifacts.save_weights(tiny_model(), tmp_path / "tiny.h5")
+
+
+def test_interrupted_weights_save_keeps_the_previous_file(tmp_path):
+    path = tmp_path / "tiny.weights.h5"
+    artifacts.save_weights(tiny_model(seed=1), path)
+    good = path.read_bytes()
+
+    class CrashingModel:
+        def save_weights(self, temporary):
+            with open(temporary, "wb") as handle:
+                handle.write(good[: len(good) // 3])
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        artifacts.save_weights(CrashingModel(), path)
+    assert path.read_bytes() == good
+    assert visible_files(tmp_path) == ["tiny.weights.h5"]
+
+
+def test_load_weights_rejects_a_truncated_file(tmp_path):
+    path = tmp_path / "tiny.weights.h5"
+    artifacts.save_weights(tiny_model(), path)
+    content = path.read_bytes()
+    path.write_bytes(content[: len(content) // 2])
+    with pytest.raises(ValueError, match=r"could not load weights from .*tiny\.weights\.h5.*'tiny'.*corrupted, truncated"):
+        artifacts.load_weights(tiny_model(), path)
+
+
+def test_load_weights_rejects_a_missing_file(tmp_path):
+    with pytest.raises(ValueError, match="expected a weights file at .*absent.weights.h5, found none"):
+        artifacts.load_weights(tiny_model(), tmp_path / "absent.weights.h5")
+
+
+def test_load_weights_rejects_another_architecture(tmp_path):
+    path = tmp_path / "tiny.weights.h5"
+    artifacts.save_weights(tiny_model(), path)
+    other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(5), keras.layers.Dense(2)], name="other")
+    with pytest.raises(ValueError, match="another architecture"):
+        artifacts.load_weights(other, path)
+
+
+# ---------------------------------------------------------------- tables and arrays
+
+
+def test_table_round_trip(tmp_path):
+    rows = [
+        {"method": "paper gan", "seed": 0, "mse": 0.125},
+        {"method": "centre fill", "seed": 1, "mse": 0.5},
+    ]
+    path = tmp_path / "scores.csv"
+    artifacts.save_table(path, rows)
+    table = artifacts.load_table(path)
+    assert list(table) == ["method", "seed", "mse"]
+    assert table["method"].tolist() == ["paper gan", "centre fill"]
+    np.testing.assert_array_equal(table["seed"], [0.0, 1.0])
+    np.testing.assert_array_equal(table["mse"], [0.125, 0.5])
+    assert table["mse"].dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        ([], "non-empty list of dicts"),
+        ([("a", 1)], "non-empty list of dicts"),
+        ([{"a": 1}, {"b": 2}], r"columns \['a'\]"),
+        ([{"a": 1, "b": 2}, {"b": 2, "a": 1}], "every row must have the columns"),
+    ],
+)
+def test_save_table_rejects_ragged_or_empty_rows(tmp_path, rows, message):
+    with pytest.raises(ValueError, match=message):
+        artifacts.save_table(tmp_path / "scores.csv", rows)
+    assert not (tmp_path / "scores.csv").exists()
+
+
+def test_load_table_rejects_missing_or_empty_tables(tmp_path):
+    with pytest.raises(ValueError, match="expected a CSV table"):
+        artifacts.load_table(tmp_path / "absent.csv")
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("method,mse\n")
+    with pytest.raises(ValueError, match="holds no rows"):
+        artifacts.load_table(header_only)
+
+
+def test_arrays_round_trip(tmp_path):
+    path = tmp_path / "samples.npz"
+    masks = np.eye(4, dtype=bool)[None]
+    images = np.linspace(-1, 1, 16, dtype=np.float32).reshape(1, 4, 4)
+    artifacts.save_arrays(path, masks=masks, images=images)
+    loaded = artifacts.load_arrays(path)
+    assert set(loaded) == {"masks", "images"}
+    assert loaded["masks"].dtype == np.bool_ and np.array_equal(loaded["masks"], masks)
+    assert loaded["images"].dtype == np.float32 and np.array_equal(loaded["images"], images)
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage, not an archive", b"PK\x03\x04 half a zip"])
+def test_load_arrays_rejects_garbage(tmp_path, content):
+    path = tmp_path / "samples.npz"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match="not a readable .npz file"):
+        artifacts.load_arrays(path)
+
+
+def test_load_arrays_rejects_a_missing_file(tmp_path):
+    with pytest.raises(ValueError, match="expected an .npz file"):
+        artifacts.load_arrays(tmp_path / "absent.npz")
+
+
+# ---------------------------------------------------------------- manifests
+
+
+@pytest.fixture
+def run_folder(artifacts_root):
+    folder = artifacts.run_dir("paper_gan", "seed0")
+    artifacts.save_json(folder / "history.json", {"d_loss": [0.7, 0.6]})
+    artifacts.save_table(folder / "scores.csv", [{"epoch": 1, "accuracy": 0.9}])
+    artifacts.save_arrays(folder / "samples.npz", images=np.zeros((2, 4, 4), np.float32))
+    (folder / ".scratch").write_text("ignored")
+    artifacts.write_manifest(folder)
+    return folder
+
+
+def test_manifest_records_every_visible_file(run_folder):
+    manifest = json.loads((run_folder / artifacts.MANIFEST).read_text())
+    assert sorted(manifest) == ["history.json", "samples.npz", "scores.csv"]
+    assert manifest["scores.csv"] == artifacts.file_sha256(run_folder / "scores.csv")
+
+
+def test_manifest_verifies_intact_files(run_folder):
+    assert artifacts.verify_manifest(run_folder) is True
+
+
+def test_manifest_names_a_file_with_one_byte_changed(run_folder):
+    path = run_folder / "samples.npz"
+    content = bytearray(path.read_bytes())
+    content[len(content) // 2] ^= 0xFF
+    path.write_bytes(bytes(content))
+    with pytest.raises(ValueError, match="samples.npz differs") as error:
+        artifacts.verify_manifest(run_folder)
+    assert "history.json" not in str(error.value)
+    assert "scores.csv" not in str(error.value)
+
+
+def test_manifest_names_a_deleted_file(run_folder):
+    (run_folder / "history.json").unlink()
+    with pytest.raises(ValueError, match="history.json is missing"):
+        artifacts.verify_manifest(run_folder)
+
+
+def test_manifest_names_every_damaged_file(run_folder):
+    (run_folder / "history.json").unlink()
+    (run_folder / "scores.csv").write_text("epoch,accuracy\n1,0.99\n")
+    with pytest.raises(ValueError, match="history.json is missing; scores.csv differs"):
+        artifacts.verify_manifest(run_folder)
+
+
+def test_verify_manifest_without_a_manifest(tmp_path):
+    with pytest.raises(ValueError, match="expected a JSON file"):
+        artifacts.verify_manifest(tmp_path)

@@ -1,0 +1,134 @@
+import dataclasses
+
+import pytest
+
+from lib import config
+from lib.config import PAPER, Budget, GANConfig, budget, run_mode
+
+
+def test_paper_has_the_papers_training_values():
+    assert PAPER.batch_size == 128
+    assert PAPER.epochs == 6
+    assert PAPER.generator_learning_rate == pytest.approx(2e-4)
+    assert PAPER.discriminator_learning_rate == pytest.approx(4e-4)
+    assert PAPER.adam_beta_1 == pytest.approx(0.5)
+    assert PAPER.real_label == pytest.approx(0.9)
+    assert PAPER.fake_label == 0.0
+
+
+def test_paper_has_the_papers_mask_and_architecture():
+    assert PAPER.image_size == 28
+    assert PAPER.hole_size == 8
+    assert (PAPER.hole_corner_min, PAPER.hole_corner_max) == (8, 11)
+    assert PAPER.generator_filters == (32, 64, 128)
+    assert PAPER.discriminator_filters == (64, 128, 256)
+    assert PAPER.discriminator_strides == (2, 2, 1)
+    assert PAPER.leaky_relu_slope == pytest.approx(0.2)
+    assert PAPER.dropout_rate == pytest.approx(0.2)
+
+
+def test_paper_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        PAPER.epochs = 1
+
+
+def test_variant_returns_a_changed_copy():
+    short = PAPER.variant("short", epochs=2, batch_size=64)
+    assert short.name == "short"
+    assert (short.epochs, short.batch_size) == (2, 64)
+    assert short.generator_learning_rate == PAPER.generator_learning_rate
+    assert (PAPER.name, PAPER.epochs, PAPER.batch_size) == ("paper", 6, 128)
+
+
+def test_variant_rejects_unknown_fields():
+    with pytest.raises(ValueError, match="unknown configuration fields.*'epoch'"):
+        PAPER.variant("typo", epoch=3)
+
+
+def test_variant_validates_its_result():
+    with pytest.raises(ValueError, match="epochs"):
+        PAPER.variant("broken", epochs=0)
+
+
+def test_to_dict_holds_every_field():
+    values = PAPER.to_dict()
+    assert values["batch_size"] == 128
+    assert set(values) == {field.name for field in dataclasses.fields(GANConfig)}
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"image_size": 30}, "image_size"),
+        ({"image_size": 4}, "image_size"),
+        ({"hole_size": 0}, "hole_size"),
+        ({"hole_size": 29}, "hole_size"),
+        ({"hole_corner_min": 12, "hole_corner_max": 11}, "hole corner range"),
+        ({"hole_corner_min": -1}, "hole corner range"),
+        ({"hole_corner_max": 21}, "hole corner range"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"epochs": -1}, "epochs"),
+        ({"generator_learning_rate": 0.0}, "generator_learning_rate"),
+        ({"discriminator_learning_rate": -1e-4}, "discriminator_learning_rate"),
+        ({"real_label": 0.0}, "labels"),
+        ({"real_label": 1.1}, "labels"),
+        ({"fake_label": 0.95}, "labels"),
+        ({"fake_label": -0.1}, "labels"),
+    ],
+)
+def test_invalid_configs_raise(changes, message):
+    with pytest.raises(ValueError, match=message):
+        GANConfig(**changes)
+
+
+def test_largest_valid_hole_corner_is_accepted():
+    config = GANConfig(hole_corner_min=0, hole_corner_max=20)
+    assert config.hole_corner_max + config.hole_size == config.image_size
+
+
+def test_run_mode_defaults_to_full(monkeypatch):
+    monkeypatch.delenv(config.MODE_VARIABLE, raising=False)
+    assert run_mode() == "full"
+
+
+def test_run_mode_treats_blank_as_full(monkeypatch):
+    monkeypatch.setenv(config.MODE_VARIABLE, "  ")
+    assert run_mode() == "full"
+
+
+@pytest.mark.parametrize("value, expected", [("full", "full"), ("quick", "quick"), (" Quick ", "quick")])
+def test_run_mode_reads_the_environment(monkeypatch, value, expected):
+    monkeypatch.setenv("GAN_BOOK_MODE", value)
+    assert run_mode() == expected
+
+
+def test_run_mode_rejects_unknown_values(monkeypatch):
+    monkeypatch.setenv("GAN_BOOK_MODE", "fast")
+    with pytest.raises(ValueError, match="GAN_BOOK_MODE must be one of.*'fast'"):
+        run_mode()
+
+
+def test_full_budget_is_the_papers():
+    full = budget("full")
+    assert full == Budget("full", None, PAPER.epochs, config.CLASSIFIER.epochs, None)
+
+
+def test_quick_budget_is_smaller_than_full():
+    quick, full = budget("quick"), budget("full")
+    assert quick.mode == "quick"
+    assert quick.train_images is not None and 0 < quick.train_images < 60000
+    assert quick.evaluation_images is not None and 0 < quick.evaluation_images < 10000
+    assert 1 <= quick.gan_epochs < full.gan_epochs
+    assert 1 <= quick.classifier_epochs <= full.classifier_epochs
+
+
+def test_budget_follows_the_run_mode(monkeypatch):
+    monkeypatch.setenv("GAN_BOOK_MODE", "quick")
+    assert budget() == budget("quick")
+    monkeypatch.setenv("GAN_BOOK_MODE", "full")
+    assert budget() == budget("full")
+
+
+def test_budget_rejects_unknown_modes():
+    with pytest.raises(ValueError, match="mode must be one of"):
+        budget("slow")

@@ -1,0 +1,303 @@
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from lib import models
+from lib.config import CLASSIFIER, PAPER, ClassifierConfig
+
+# Parameter counts worked out by hand from the paper's layer sizes.
+# conv: k*k*c_in*c_out + c_out; batch norm: 4*c (gamma, beta trainable; moving mean, variance not);
+# dense: n_in*n_out + n_out.
+GENERATOR_PARAMETERS = (
+    (3 * 3 * 1 * 32 + 32) + 4 * 32
+    + (3 * 3 * 32 * 64 + 64) + 4 * 64
+    + (3 * 3 * 64 * 128 + 128) + 4 * 128
+    + (3 * 3 * 128 * 128 + 128)
+    + (3 * 3 * 128 * 64 + 64)
+    + (3 * 3 * 64 * 1 + 1)
+)
+GENERATOR_NON_TRAINABLE = 2 * (32 + 64 + 128)
+DISCRIMINATOR_PARAMETERS = (
+    (3 * 3 * 1 * 64 + 64)
+    + (3 * 3 * 64 * 128 + 128)
+    + (3 * 3 * 128 * 256 + 256)
+    + (7 * 7 * 256 * 1 + 1)
+)
+CLASSIFIER_PARAMETERS = (
+    (3 * 3 * 1 * 32 + 32)
+    + (3 * 3 * 32 * 64 + 64)
+    + (3 * 3 * 64 * 128 + 128)
+    + (7 * 7 * 128 * 128 + 128)
+    + (128 * 10 + 10)
+)
+
+# Forward FLOPs per example: 2 * H_out * W_out * k * k * C_in * C_out per convolution, 2 * in * out per dense.
+GENERATOR_FLOPS = (
+    2 * 28 * 28 * 3 * 3 * 1 * 32
+    + 2 * 14 * 14 * 3 * 3 * 32 * 64
+    + 2 * 7 * 7 * 3 * 3 * 64 * 128
+    + 2 * 7 * 7 * 3 * 3 * 128 * 128
+    + 2 * 14 * 14 * 3 * 3 * 128 * 64
+    + 2 * 28 * 28 * 3 * 3 * 64 * 1
+)
+DISCRIMINATOR_FLOPS = (
+    2 * 14 * 14 * 3 * 3 * 1 * 64
+    + 2 * 7 * 7 * 3 * 3 * 64 * 128
+    + 2 * 7 * 7 * 3 * 3 * 128 * 256
+    + 2 * (7 * 7 * 256) * 1
+)
+CLASSIFIER_FLOPS = (
+    2 * 28 * 28 * 3 * 3 * 1 * 32
+    + 2 * 14 * 14 * 3 * 3 * 32 * 64
+    + 2 * 7 * 7 * 3 * 3 * 64 * 128
+    + 2 * (7 * 7 * 128) * 128
+    + 2 * 128 * 10
+)
+
+
+@pytest.fixture(scope="module")
+def generator():
+    return models.build_generator()
+
+
+@pytest.fixture(scope="module")
+def discriminator():
+    return models.build_discriminator()
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return models.build_classifier()
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(0).uniform(-1, 1, size=(3, 28, 28, 1)).astype(np.float32)
+
+
+def weight_count(weights):
+    return sum(int(np.prod(weight.shape)) for weight in weights)
+
+
+def layers_of(model, kind):
+    return [layer for layer in model.layers if type(layer) is kind]
+
+
+# ---------------------------------------------------------------- outputs
+
+
+def test_generator_output_is_an_image_in_tanh_range(generator, images):
+    output = np.asarray(generator(images, training=False))
+    assert output.shape == (3, 28, 28, 1)
+    assert output.min() >= -1.0 and output.max() <= 1.0
+
+
+def test_discriminator_output_is_a_probability(discriminator, images):
+    output = np.asarray(discriminator(images, training=False))
+    assert output.shape == (3, 1)
+    assert output.min() >= 0.0 and output.max() <= 1.0
+
+
+def test_discriminator_is_deterministic_outside_training(discriminator, images):
+    first = np.asarray(discriminator(images, training=False))
+    again = np.asarray(discriminator(images, training=False))
+    assert np.array_equal(first, again)
+
+
+def test_classifier_output_is_a_distribution_over_ten_digits(classifier, images):
+    output = np.asarray(classifier(images, training=False))
+    assert output.shape == (3, 10)
+    assert (output >= 0).all()
+    np.testing.assert_allclose(output.sum(axis=1), 1.0, atol=1e-5)
+
+
+# ---------------------------------------------------------------- parameter counts
+
+
+def test_generator_parameter_count(generator):
+    assert GENERATOR_PARAMETERS == 315521
+    assert generator.count_params() == GENERATOR_PARAMETERS
+    assert weight_count(generator.non_trainable_weights) == GENERATOR_NON_TRAINABLE
+    assert weight_count(generator.trainable_weights) == GENERATOR_PARAMETERS - GENERATOR_NON_TRAINABLE
+
+
+def test_discriminator_parameter_count(discriminator):
+    assert discriminator.count_params() == DISCRIMINATOR_PARAMETERS
+    assert weight_count(discriminator.trainable_weights) == DISCRIMINATOR_PARAMETERS
+    assert discriminator.non_trainable_weights == []
+
+
+def test_classifier_parameter_count(classifier):
+    assert classifier.count_params() == CLASSIFIER_PARAMETERS
+
+
+def test_generator_filters_follow_the_config():
+    small = models.build_generator(PAPER.variant("small", generator_filters=(2, 4, 8)))
+    expected = (
+        (3 * 3 * 1 * 2 + 2) + 4 * 2
+        + (3 * 3 * 2 * 4 + 4) + 4 * 4
+        + (3 * 3 * 4 * 8 + 8) + 4 * 8
+        + (3 * 3 * 8 * 8 + 8)
+        + (3 * 3 * 8 * 4 + 4)
+        + (3 * 3 * 4 * 1 + 1)
+    )
+    assert small.count_params() == expected
+
+
+def test_layer_table_lists_every_layer_with_its_parameters(discriminator):
+    table = models.layer_table(discriminator)
+    assert [row["layer"] for row in table] == [layer.name for layer in discriminator.layers]
+    assert sum(row["parameters"] for row in table) == DISCRIMINATOR_PARAMETERS
+    rows = {row["layer"]: row for row in table}
+    assert rows["block1_conv"]["output shape"] == "14 x 14 x 64"
+    assert rows["block3_conv"]["output shape"] == "7 x 7 x 256"
+    assert rows["real_probability"]["type"] == "Dense"
+
+
+# ---------------------------------------------------------------- structure
+
+
+def test_generator_structure_matches_the_paper(generator):
+    convs = layers_of(generator, layers.Conv2D)
+    assert [conv.filters for conv in convs] == [32, 64, 128, 128, 64, 1]
+    assert all(conv.kernel_size == (3, 3) and conv.padding == "same" for conv in convs)
+    assert len(layers_of(generator, layers.BatchNormalization)) == 3
+    assert len(layers_of(generator, layers.ReLU)) == 3
+    pools = layers_of(generator, layers.AveragePooling2D)
+    assert len(pools) == 2 and all(pool.pool_size == (2, 2) for pool in pools)
+    upsamples = layers_of(generator, layers.UpSampling2D)
+    assert len(upsamples) == 2 and all(upsample.size == (2, 2) for upsample in upsamples)
+    assert [conv.activation.__name__ for conv in convs[3:]] == ["relu", "relu", "tanh"]
+    assert tuple(generator.get_layer("encoder3_conv").output.shape[1:]) == (7, 7, 128)
+
+
+def test_discriminator_structure_matches_the_paper(discriminator):
+    convs = layers_of(discriminator, layers.Conv2D)
+    assert [conv.filters for conv in convs] == [64, 128, 256]
+    assert [conv.strides for conv in convs] == [(2, 2), (2, 2), (1, 1)]
+    leaky = layers_of(discriminator, layers.LeakyReLU)
+    assert len(leaky) == 3 and all(layer.negative_slope == pytest.approx(0.2) for layer in leaky)
+    dropouts = layers_of(discriminator, layers.Dropout)
+    assert len(dropouts) == 3 and all(layer.rate == pytest.approx(0.2) for layer in dropouts)
+    assert layers_of(discriminator, layers.BatchNormalization) == []
+    (dense,) = layers_of(discriminator, layers.Dense)
+    assert dense.units == 1 and dense.activation.__name__ == "sigmoid"
+
+
+def test_classifier_structure(classifier):
+    convs = layers_of(classifier, layers.Conv2D)
+    assert [conv.filters for conv in convs] == list(CLASSIFIER.filters)
+    assert all(conv.activation.__name__ == "relu" for conv in convs)
+    assert len(layers_of(classifier, layers.MaxPooling2D)) == 2
+    dense = layers_of(classifier, layers.Dense)
+    assert [layer.units for layer in dense] == [128, 10]
+    assert dense[-1].activation.__name__ == "softmax"
+
+
+def test_compiled_classifier_takes_a_training_step():
+    classifier = models.compile_classifier(models.build_classifier())
+    assert classifier.optimizer.learning_rate.numpy() == pytest.approx(CLASSIFIER.learning_rate)
+    before = [weight.copy() for weight in classifier.get_weights()]
+    x = np.random.default_rng(1).uniform(-1, 1, size=(4, 28, 28, 1)).astype(np.float32)
+    y = np.array([0, 1, 2, 3])
+    loss, accuracy = classifier.train_on_batch(x, y)
+    assert np.isfinite(loss) and 0.0 <= accuracy <= 1.0
+    after = classifier.get_weights()
+    assert any(not np.array_equal(b, a) for b, a in zip(before, after, strict=True))
+
+
+# ---------------------------------------------------------------- FLOPs
+
+
+def test_forward_flops_match_the_hand_count(generator, discriminator, classifier):
+    assert models.forward_flops(generator) == GENERATOR_FLOPS
+    assert models.forward_flops(discriminator) == DISCRIMINATOR_FLOPS
+    assert models.forward_flops(classifier) == CLASSIFIER_FLOPS
+
+
+def test_layer_flops_ignore_elementwise_layers(generator):
+    assert models.layer_flops(generator.get_layer("encoder1_bn")) == 0
+    assert models.layer_flops(generator.get_layer("encoder1_pool")) == 0
+    assert models.layer_flops(generator.get_layer("encoder1_conv")) == 2 * 28 * 28 * 3 * 3 * 1 * 32
+
+
+@pytest.mark.parametrize("batch_size", [1, 128])
+def test_paper_iteration_flops_follow_the_docstring(generator, discriminator, batch_size):
+    g, d = GENERATOR_FLOPS, DISCRIMINATOR_FLOPS
+    generator_fills = batch_size * g
+    discriminator_trains = 3 * (2 * batch_size) * d
+    generator_trains = 3 * batch_size * (g + d)
+    expected = generator_fills + discriminator_trains + generator_trains
+    assert models.paper_iteration_flops(generator, discriminator, batch_size) == expected
+
+
+def test_paper_iteration_flops_default_to_the_papers_batch(generator, discriminator):
+    assert models.paper_iteration_flops(generator, discriminator) == models.paper_iteration_flops(
+        generator, discriminator, 128
+    )
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "build, argument, expected",
+    [
+        (models.build_generator, "paper", "GANConfig"),
+        (models.build_generator, CLASSIFIER, "GANConfig"),
+        (models.build_discriminator, None, "GANConfig"),
+        (models.build_discriminator, ClassifierConfig(), "GANConfig"),
+        (models.build_classifier, PAPER, "ClassifierConfig"),
+        (models.build_classifier, {"filters": (32, 64, 128)}, "ClassifierConfig"),
+    ],
+)
+def test_builders_reject_a_non_config(build, argument, expected):
+    with pytest.raises(ValueError, match=f"config must be a {expected}"):
+        build(argument)
+
+
+@pytest.mark.parametrize("not_a_model", [None, "generator", layers.Dense(3)])
+def test_forward_flops_rejects_a_non_model(not_a_model):
+    with pytest.raises(ValueError, match="model must be a keras.Model"):
+        models.forward_flops(not_a_model)
+
+
+def test_layer_table_rejects_a_non_model():
+    with pytest.raises(ValueError, match="model must be a keras.Model"):
+        models.layer_table("generator")
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 2.0, True, "128"])
+def test_paper_iteration_flops_rejects_a_bad_batch_size(generator, discriminator, batch_size):
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        models.paper_iteration_flops(generator, discriminator, batch_size)
+
+
+def test_paper_iteration_flops_accepts_a_numpy_integer(generator, discriminator):
+    assert models.paper_iteration_flops(generator, discriminator, np.int64(128)) == models.paper_iteration_flops(
+        generator, discriminator, 128
+    )
+
+
+def test_block_outputs_returns_the_named_activations(generator, images):
+    outputs = models.block_outputs(generator, ["encoder1_relu", "encoder3_relu"], images)
+    assert outputs["encoder1_relu"].shape == (3, 28, 28, 32)
+    assert outputs["encoder3_relu"].shape == (3, 7, 7, 128)
+    assert outputs["encoder1_relu"].min() >= 0.0
+
+
+def test_block_outputs_rejects_unknown_layer_names(generator, images):
+    with pytest.raises(ValueError, match=r"unknown layer names \['encoder9_conv'\]"):
+        models.block_outputs(generator, ["encoder9_conv"], images)
+
+
+def test_block_outputs_rejects_a_non_model(images):
+    with pytest.raises(ValueError, match="model must be a keras.Model"):
+        models.block_outputs(None, ["encoder1_relu"], images)
+
+
+def test_models_are_functional_keras_models(generator, discriminator, classifier):
+    for model in (generator, discriminator, classifier):
+        assert isinstance(model, keras.Model)
+        assert tuple(model.input.shape[1:]) == (28, 28, 1)
