@@ -35,6 +35,16 @@ class GANConfig:
     adam_beta_1: float = 0.5
     real_label: float = 0.9
     fake_label: float = 0.0
+    # Beyond the paper (chapter 8). The defaults switch every change off, i.e. the paper's model.
+    adversarial_weight: float = 1.0
+    reconstruction_loss: str = "none"  # "none", "l1" or "l2", over the hole pixels only
+    reconstruction_weight: float = 0.0
+    composite: bool = False  # keep the known pixels: mask * generated + (1 - mask) * input
+    mask_channel: bool = False  # give the generator the mask as a second input channel
+    random_holes: bool = False  # train on random squares of random size instead of the paper's mask
+    random_hole_min: int = 6
+    random_hole_max: int = 18
+    skip_connections: bool = False  # U-Net style: decoder blocks also see the encoder's maps
 
     def __post_init__(self):
         if self.image_size < 8 or self.image_size % 4:
@@ -52,6 +62,16 @@ class GANConfig:
         for field in ("generator_learning_rate", "discriminator_learning_rate"):
             if not getattr(self, field) > 0:
                 raise ValueError(f"{field} must be > 0, got {getattr(self, field)}")
+        if self.reconstruction_loss not in ("none", "l1", "l2"):
+            raise ValueError(f"reconstruction_loss must be 'none', 'l1' or 'l2', got {self.reconstruction_loss!r}")
+        if self.reconstruction_weight < 0 or self.adversarial_weight < 0:
+            raise ValueError("loss weights must be >= 0")
+        if (self.reconstruction_loss == "none") != (self.reconstruction_weight == 0):
+            raise ValueError("a reconstruction loss needs a positive reconstruction_weight, and vice versa")
+        if not 1 <= self.random_hole_min <= self.random_hole_max <= self.image_size:
+            raise ValueError(
+                f"random holes need 1 <= min <= max <= image_size, got {self.random_hole_min}..{self.random_hole_max}"
+            )
         if not 0 <= self.fake_label < self.real_label <= 1:
             raise ValueError(
                 f"labels must satisfy 0 <= fake < real <= 1, got fake={self.fake_label}, real={self.real_label}"

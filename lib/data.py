@@ -185,22 +185,26 @@ def to_model_input(images_uint8):
 # ---------------------------------------------------------------- masks
 
 def square_masks(corners, hole_size, image_size=PAPER.image_size):
-    """Boolean masks with a ``hole_size`` square at each (row, col) top-left corner."""
+    """Boolean masks with a square at each (row, col) top-left corner; ``hole_size`` is one size
+    for all masks or one per mask."""
     corners = _as_array("corners", corners)
     if corners.ndim != 2 or corners.shape[1] != 2 or not np.issubdtype(corners.dtype, np.integer):
         raise ValueError(f"corners must be an integer array of shape (N, 2), got {corners.dtype} {corners.shape}")
-    if isinstance(hole_size, bool) or not isinstance(hole_size, (int, np.integer)):
-        raise ValueError(f"hole_size must be an integer, got {hole_size!r}")
-    if not 0 < hole_size <= image_size:
-        raise ValueError(f"hole_size must be in 1..{image_size}, got {hole_size}")
-    if corners.size and (corners.min() < 0 or corners.max() > image_size - hole_size):
+    sizes = _as_array("hole_size", hole_size)
+    if sizes.dtype == np.bool_ or not np.issubdtype(sizes.dtype, np.integer) or sizes.ndim > 1 \
+            or (sizes.ndim == 1 and len(sizes) != len(corners)):
+        raise ValueError(f"hole_size must be an integer or one integer per corner, got {hole_size!r}")
+    sizes = np.broadcast_to(sizes, (len(corners),))
+    if sizes.size and (sizes.min() < 1 or sizes.max() > image_size):
+        raise ValueError(f"hole_size must be in 1..{image_size}, got {sizes.min()}..{sizes.max()}")
+    if corners.size and ((corners < 0).any() or (corners + sizes[:, None] > image_size).any()):
         raise ValueError(
-            f"corners must lie in 0..{image_size - hole_size} for a {hole_size}px hole, "
-            f"got {corners.min()}..{corners.max()}"
+            f"corners must keep every hole inside the {image_size}x{image_size} image, "
+            f"got corners {corners.min()}..{corners.max()} for holes of {sizes.min()}..{sizes.max()}px"
         )
     grid = np.arange(image_size)
-    rows = (grid[None, :] >= corners[:, :1]) & (grid[None, :] < corners[:, :1] + hole_size)
-    cols = (grid[None, :] >= corners[:, 1:]) & (grid[None, :] < corners[:, 1:] + hole_size)
+    rows = (grid[None, :] >= corners[:, :1]) & (grid[None, :] < corners[:, :1] + sizes[:, None])
+    cols = (grid[None, :] >= corners[:, 1:]) & (grid[None, :] < corners[:, 1:] + sizes[:, None])
     return rows[:, :, None] & cols[:, None, :]
 
 
@@ -226,6 +230,18 @@ def centre_masks(n, hole_size, image_size=PAPER.image_size):
     return square_masks(np.full((n, 2), top), hole_size, image_size)
 
 
+def random_square_masks(n, seed, min_size, max_size, image_size=PAPER.image_size):
+    """Squares of a size uniform in ``min_size..max_size`` at a position uniform over the image."""
+    n = _check_count(n)
+    if not (isinstance(min_size, (int, np.integer)) and isinstance(max_size, (int, np.integer))) \
+            or not 1 <= min_size <= max_size <= image_size:
+        raise ValueError(f"sizes must satisfy 1 <= min_size <= max_size <= {image_size}, got {min_size}, {max_size}")
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(min_size, max_size + 1, size=n)
+    corners = (rng.random((n, 2)) * (image_size - sizes[:, None] + 1)).astype(int)
+    return square_masks(corners, sizes, image_size)
+
+
 def apply_mask(images, masks):
     """Return a copy of ``images`` with the masked pixels set to -1 (black), as in the paper."""
     images = check_images(images)
@@ -245,14 +261,20 @@ def epoch_order(n, seed, epoch):
 
 
 def epoch_masks(n, seed, epoch, config=PAPER):
-    """The paper's masks for every training image of ``epoch`` (fresh holes each epoch)."""
+    """The training holes of ``epoch`` (fresh each epoch): the paper's masks, or random squares
+    when ``config.random_holes`` is set."""
     seed, epoch = _check_seed(seed), _check_seed(epoch, "epoch")
+    config = _check_config(config)
+    if config.random_holes:
+        return random_square_masks(n, [seed, epoch, 2], config.random_hole_min, config.random_hole_max,
+                                   config.image_size)
     return paper_masks(n, seed=[seed, epoch, 1], config=config)
 
 
-def corrupted_pairs(images, masks, batch_size, drop_remainder=False):
+def corrupted_pairs(images, masks, batch_size, drop_remainder=False, with_masks=False):
     """A ``tf.data.Dataset`` of ``(corrupted, original)`` batches, prefetched so that preparing
-    the next batch overlaps the current training step.
+    the next batch overlaps the current training step. With ``with_masks`` each batch is
+    ``(corrupted, original, mask)``, the mask as float32 (N, H, W, 1), 1 = missing.
 
     ``images`` are float [-1, 1] model images, ``masks`` one boolean mask per image.
     """
@@ -262,15 +284,18 @@ def corrupted_pairs(images, masks, batch_size, drop_remainder=False):
     masks = check_masks(masks, images.shape)
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    dataset = tf.data.Dataset.from_tensor_slices((apply_mask(images, masks), images))
+    tensors = (apply_mask(images, masks), images)
+    if with_masks:
+        tensors += (with_channel(masks.astype(np.float32)),)
+    dataset = tf.data.Dataset.from_tensor_slices(tensors)
     return dataset.batch(int(batch_size), drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
 
 
 def training_epoch(images, seed, epoch, config=PAPER):
-    """The ``(corrupted, original)`` batches of one training epoch: order and holes depend on
-    (seed, epoch) alone; the last incomplete batch is dropped as in the paper's loop."""
+    """The ``(corrupted, original, mask)`` batches of one training epoch: order and holes depend
+    on (seed, epoch) alone; the last incomplete batch is dropped as in the paper's loop."""
     images = with_channel(check_images(images))
     config = _check_config(config)
     order = epoch_order(len(images), seed, epoch)
     masks = epoch_masks(len(images), seed, epoch, config)
-    return corrupted_pairs(images[order], masks, config.batch_size, drop_remainder=True)
+    return corrupted_pairs(images[order], masks, config.batch_size, drop_remainder=True, with_masks=True)

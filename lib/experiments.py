@@ -22,12 +22,14 @@ def snapshot_inputs(x_test, y_test):
     """Two test digits of each class, corrupted with fixed holes: the per-epoch picture grid."""
     indices = [i for digit in range(10) for i in (y_test == digit).nonzero()[0][:2]]
     images = data.to_model_input(x_test[indices])
-    return data.apply_mask(images, data.paper_masks(len(indices), SNAPSHOT_MASK_SEED)), y_test[indices]
+    masks = data.paper_masks(len(indices), SNAPSHOT_MASK_SEED)
+    return (data.apply_mask(images, masks), masks), y_test[indices]
 
 
 def probe_inputs(x_test, y_test, size=PROBE_SIZE):
     images = data.to_model_input(x_test[:size])
-    return data.apply_mask(images, evaluation.evaluation_masks(size)), y_test[:size]
+    masks = evaluation.evaluation_masks(size)
+    return (data.apply_mask(images, masks), masks), y_test[:size]
 
 
 def run_classifiers(seeds, verbose=2):

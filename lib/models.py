@@ -19,23 +19,49 @@ def _check_config(config, kind):
 
 def build_generator(config: GANConfig = PAPER, name="generator"):
     """The paper's autoencoder: three Conv-BN-ReLU encoder blocks (2x2 average pooling after the
-    first two), then Conv128-ReLU, upsample, Conv64-ReLU, upsample, Conv1-tanh."""
+    first two), then Conv128-ReLU, upsample, Conv64-ReLU, upsample, Conv1-tanh.
+
+    Variants (chapter 8): ``mask_channel`` adds the mask as a second input channel;
+    ``skip_connections`` concatenates each encoder block's maps to the decoder block of the same
+    resolution, as in U-Net."""
     _check_config(config, GANConfig)
     size = config.image_size
-    inputs = keras.Input((size, size, 1), name="corrupted")
+    inputs = keras.Input((size, size, 2 if config.mask_channel else 1), name="corrupted")
     x = inputs
+    skips = []
     for block, filters in enumerate(config.generator_filters, start=1):
         x = layers.Conv2D(filters, 3, padding="same", name=f"encoder{block}_conv")(x)
         x = layers.BatchNormalization(name=f"encoder{block}_bn")(x)
         x = layers.ReLU(name=f"encoder{block}_relu")(x)
         if block < len(config.generator_filters):
+            skips.append(x)
             x = layers.AveragePooling2D(2, name=f"encoder{block}_pool")(x)
     x = layers.Conv2D(config.generator_filters[2], 3, padding="same", activation="relu", name="decoder1_conv")(x)
     x = layers.UpSampling2D(2, name="decoder1_upsample")(x)
+    if config.skip_connections:
+        x = layers.Concatenate(name="decoder1_skip")([x, skips[1]])
     x = layers.Conv2D(config.generator_filters[1], 3, padding="same", activation="relu", name="decoder2_conv")(x)
     x = layers.UpSampling2D(2, name="decoder2_upsample")(x)
+    if config.skip_connections:
+        x = layers.Concatenate(name="decoder2_skip")([x, skips[0]])
     outputs = layers.Conv2D(1, 3, padding="same", activation="tanh", name="decoder3_conv")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+def generator_inputs(config: GANConfig, corrupted, masks):
+    """What the generator is fed: the corrupted digits, plus the mask channel if the variant has
+    one. Works on NumPy arrays and tensors alike; ``masks`` is float (N, H, W, 1), 1 = missing."""
+    if config.mask_channel:
+        return keras.ops.concatenate([corrupted, masks], axis=-1)
+    return corrupted
+
+
+def complete(config: GANConfig, generated, corrupted, masks):
+    """The inpainted digits: the generator's output as it is (the paper), or, with ``composite``,
+    the generated pixels inside the hole and the known pixels everywhere else."""
+    if config.composite:
+        return masks * generated + (1.0 - masks) * corrupted
+    return generated
 
 
 def build_discriminator(config: GANConfig = PAPER, name="discriminator"):

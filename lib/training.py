@@ -21,9 +21,11 @@ import tensorflow as tf
 
 from lib import artifacts, data
 from lib.config import PAPER, GANConfig
-from lib.models import build_discriminator, build_generator
+from lib.inpainting import inpaint
+from lib.models import build_discriminator, build_generator, complete, generator_inputs
 
-HISTORY_COLUMNS = ("step", "epoch", "d_loss_real", "d_loss_fake", "g_loss", "d_acc_real", "d_acc_fake")
+HISTORY_COLUMNS = ("step", "epoch", "d_loss_real", "d_loss_fake", "g_loss", "d_acc_real", "d_acc_fake",
+                   "g_reconstruction")
 CHECKPOINT = "checkpoint.npz"
 RUN_RECORD = "run.json"
 GENERATOR_WEIGHTS = "generator.weights.h5"
@@ -68,13 +70,19 @@ class InpaintingGAN(keras.Model):
     def call(self, corrupted, training=False):
         return self.generator(corrupted, training=training)
 
+    def hole_loss(self, original, generated, masks):
+        """Mean L1 or L2 error over the missing pixels only (Context Encoders' reconstruction loss)."""
+        error = tf.abs(generated - original) if self.config.reconstruction_loss == "l1" else tf.square(generated - original)
+        return tf.reduce_sum(error * masks) / tf.maximum(tf.reduce_sum(masks), 1.0)
+
     def train_step(self, batch):
-        corrupted, original = batch
+        corrupted, original, masks = batch
         cfg = self.config
         size = tf.shape(original)[0]
         column = (size, 1)
+        inputs = generator_inputs(cfg, corrupted, masks)
 
-        generated = self.generator(corrupted, training=False)
+        generated = complete(cfg, self.generator(inputs, training=False), corrupted, masks)
         images = tf.concat([original, generated], axis=0)
         labels = tf.concat([tf.fill(column, cfg.real_label), tf.fill(column, cfg.fake_label)], axis=0)
         with tf.GradientTape() as tape:
@@ -87,9 +95,15 @@ class InpaintingGAN(keras.Model):
         self.discriminator_optimizer.apply(gradients, variables)
 
         with tf.GradientTape() as tape:
-            fooled = self.discriminator(self.generator(corrupted, training=True), training=True)
+            output = self.generator(inputs, training=True)
+            fooled = self.discriminator(complete(cfg, output, corrupted, masks), training=True)
             g_loss = self.binary_crossentropy(tf.ones(column), fooled)
-            replica_loss = g_loss / _replicas()
+            if cfg.reconstruction_weight:
+                reconstruction = self.hole_loss(original, output, masks)
+                total = cfg.adversarial_weight * g_loss + cfg.reconstruction_weight * reconstruction
+            else:  # the paper: the adversarial loss alone
+                reconstruction, total = tf.zeros(()), g_loss
+            replica_loss = total / _replicas()
         variables = self.generator.trainable_variables
         gradients = tape.gradient(replica_loss, variables)
         self.generator_optimizer.apply(gradients, variables)
@@ -101,6 +115,7 @@ class InpaintingGAN(keras.Model):
             "g_loss": g_loss,
             "d_acc_real": tf.reduce_mean(tf.cast(real > 0.5, tf.float32)),
             "d_acc_fake": tf.reduce_mean(tf.cast(fake <= 0.5, tf.float32)),
+            "g_reconstruction": reconstruction,
         }
 
 
@@ -136,14 +151,15 @@ class IterationHistory(keras.callbacks.Callback):
 class EpochSnapshots(keras.callbacks.Callback):
     """Inpaints a fixed set of corrupted test digits after every epoch and keeps the images."""
 
-    def __init__(self, corrupted, frames=None):
+    def __init__(self, corrupted, masks, frames=None):
         super().__init__()
         self.corrupted = data.with_channel(data.check_images(corrupted, "corrupted"))
+        self.masks = data.check_masks(masks, self.corrupted.shape)
         self.frames = list(frames) if frames is not None else []
 
     def on_epoch_end(self, epoch, logs=None):
-        generated = self.model.generator.predict(self.corrupted, verbose=0, batch_size=256)
-        self.frames.append(data.rescale(np.clip(generated[..., 0], -1, 1)))
+        filled = inpaint(self.model.generator, self.model.config, self.corrupted, self.masks)
+        self.frames.append(data.rescale(filled[..., 0]))
 
 
 class ClassifierProbe(keras.callbacks.Callback):
@@ -151,10 +167,11 @@ class ClassifierProbe(keras.callbacks.Callback):
     inpaintings of a fixed probe set: accuracy, the share of the most frequent predicted digit
     (1.0 means every input came out as the same digit: mode collapse) and elapsed training time."""
 
-    def __init__(self, classifier, corrupted, labels, every_steps=0, rows=None, clock=None):
+    def __init__(self, classifier, corrupted, masks, labels, every_steps=0, rows=None, clock=None):
         super().__init__()
         self.classifier = classifier
         self.corrupted = data.with_channel(data.check_images(corrupted, "corrupted"))
+        self.masks = data.check_masks(masks, self.corrupted.shape)
         self.labels = np.asarray(labels)
         if len(self.labels) != len(self.corrupted):
             raise ValueError(f"{len(self.labels)} labels for {len(self.corrupted)} probe images")
@@ -165,8 +182,8 @@ class ClassifierProbe(keras.callbacks.Callback):
         self.epoch = 0
 
     def measure(self, step, epoch):
-        generated = self.model.generator.predict(self.corrupted, verbose=0, batch_size=500)
-        predicted = self.classifier.predict(generated, verbose=0, batch_size=500).argmax(axis=1)
+        filled = inpaint(self.model.generator, self.model.config, self.corrupted, self.masks)
+        predicted = self.classifier.predict(filled, verbose=0, batch_size=500).argmax(axis=1)
         counts = np.bincount(predicted, minlength=10)
         self.rows.append({
             "step": int(step), "epoch": int(epoch), "seconds": float(self.clock()),
@@ -248,7 +265,9 @@ def train_gan(images, folder, config: GANConfig = PAPER, seed=0, snapshot_inputs
               verbose="auto", jit_compile=False, strategy=None, callbacks=()):
     """Train (or resume, or just load) the paper's GAN in ``folder``.
 
-    ``images``: float [-1, 1] training digits. Each epoch ends with a checkpoint; if ``folder``
+    ``images``: float [-1, 1] training digits. ``snapshot_inputs`` and ``probe_inputs`` are
+    ``(corrupted, masks)`` pairs of test digits, inpainted after every epoch (kept as images) and
+    every ``probe_every_steps`` iterations (classified by ``classifier``). Each epoch ends with a checkpoint; if ``folder``
     holds one, training resumes from it exactly. When every epoch is done the checkpoint is
     replaced by the final artifacts (weights, ``history.csv``, ``snapshots.npz``, ``run.json``);
     calling again on a finished folder loads them without training. ``stop_after_epochs`` ends
@@ -277,11 +296,11 @@ def train_gan(images, folder, config: GANConfig = PAPER, seed=0, snapshot_inputs
     history = IterationHistory(state["history"])
     callbacks = [history, *callbacks]
     if snapshot_inputs is not None:
-        snapshotter = EpochSnapshots(snapshot_inputs, snapshots)
+        snapshotter = EpochSnapshots(*snapshot_inputs, snapshots)
         callbacks.append(snapshotter)
     probe = None
     if classifier is not None:
-        probe = ClassifierProbe(classifier, probe_inputs, probe_labels, probe_every_steps, state["probe"],
+        probe = ClassifierProbe(classifier, *probe_inputs, probe_labels, probe_every_steps, state["probe"],
                                 clock=lambda: time.perf_counter() - started)
         callbacks.append(probe)
 

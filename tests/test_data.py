@@ -218,8 +218,8 @@ BAD_INPUTS = {
     "to_model_input float": (lambda: data.to_model_input(np.zeros((1, SIZE, SIZE), np.float32)), "uint8"),
     "square_masks float corners": (lambda: data.square_masks(np.array([[8.0, 8.0]]), 8), "integer array"),
     "square_masks corners of width 3": (lambda: data.square_masks(np.zeros((1, 3), int), 8), r"shape \(N, 2\)"),
-    "square_masks corner past the edge": (lambda: data.square_masks(np.array([[21, 0]]), 8), "corners must lie in 0..20"),
-    "square_masks negative corner": (lambda: data.square_masks(np.array([[0, -1]]), 8), "corners must lie in"),
+    "square_masks corner past the edge": (lambda: data.square_masks(np.array([[21, 0]]), 8), "corners must keep every hole inside"),
+    "square_masks negative corner": (lambda: data.square_masks(np.array([[0, -1]]), 8), "corners must keep"),
     "square_masks hole 0": (lambda: data.square_masks(np.array([[0, 0]]), 0), "hole_size"),
     "square_masks hole 29": (lambda: data.square_masks(np.array([[0, 0]]), 29), "hole_size"),
     "square_masks float hole": (lambda: data.square_masks(np.array([[0, 0]]), 8.0), "hole_size must be an integer"),
@@ -400,7 +400,15 @@ def test_real_mnist_with_one_pixel_changed_fails_verification(tmp_path):
 
 
 def batches_of(dataset):
-    return [(corrupted.numpy(), original.numpy()) for corrupted, original in dataset]
+    """(corrupted, original) numpy pairs of a dataset; a training epoch's mask is checked and dropped."""
+    pairs = []
+    for batch in dataset:
+        corrupted, original = batch[0].numpy(), batch[1].numpy()
+        if len(batch) == 3:
+            masks = batch[2].numpy()[..., 0].astype(bool)
+            assert np.array_equal(corrupted, data.apply_mask(original, masks))
+        pairs.append((corrupted, original))
+    return pairs
 
 
 def test_corrupted_pairs_yields_masked_and_original_batches():
@@ -437,6 +445,34 @@ def test_epoch_masks_are_fresh_each_epoch():
 
 
 SMALL_BATCHES = PAPER.variant("small batches", batch_size=4)
+
+
+def test_training_epoch_batches_carry_their_masks():
+    corrupted, original, masks = next(iter(data.training_epoch(random_images(8), 0, 0, config=SMALL_BATCHES)))
+    assert masks.shape == (4, SIZE, SIZE, 1) and masks.dtype.name == "float32"
+    assert set(np.unique(masks.numpy()).tolist()) == {0.0, 1.0}
+    assert (masks.numpy().sum(axis=(1, 2, 3)) == 64).all()
+
+
+def test_random_square_masks_vary_in_size_and_stay_inside():
+    masks = data.random_square_masks(2000, seed=0, min_size=6, max_size=18)
+    areas = masks.sum(axis=(1, 2))
+    sides = np.sqrt(areas)
+    assert np.array_equal(sides, np.round(sides)) and sides.min() == 6 and sides.max() == 18
+    rows, cols = masks.any(axis=2), masks.any(axis=1)
+    assert (rows.sum(axis=1) == sides).all() and (cols.sum(axis=1) == sides).all()
+    assert np.array_equal(masks, data.random_square_masks(2000, seed=0, min_size=6, max_size=18))
+
+
+def test_random_holes_config_switches_the_training_masks():
+    config = SMALL_BATCHES.variant("random", random_holes=True, random_hole_min=10, random_hole_max=10)
+    masks = data.epoch_masks(50, 0, 0, config)
+    assert (masks.sum(axis=(1, 2)) == 100).all()
+
+
+def test_random_square_masks_rejects_bad_sizes():
+    with pytest.raises(ValueError, match="min_size <= max_size"):
+        data.random_square_masks(3, 0, 10, 5)
 
 
 def test_training_epoch_drops_the_remainder_batch():

@@ -37,9 +37,10 @@ def test_train_step_returns_finite_losses_and_updates_both_networks():
     keras.utils.set_random_seed(0)
     gan = training.build_gan(TINY)
     images = tf.constant(tiny_images(32))
+    masks = tf.zeros((32, 28, 28, 1))
     generator_before = [w.copy() for w in gan.generator.get_weights()]
     discriminator_before = [w.copy() for w in gan.discriminator.get_weights()]
-    logs = gan.train_step((images, images))
+    logs = gan.train_step((images, images, masks))
     assert set(logs) == set(training.HISTORY_COLUMNS[2:])
     assert all(np.isfinite(float(value)) for value in logs.values())
     assert 0 <= float(logs["d_acc_real"]) <= 1 and 0 <= float(logs["d_acc_fake"]) <= 1
@@ -51,7 +52,7 @@ def test_first_discriminator_loss_is_near_chance_with_smoothed_labels():
     keras.utils.set_random_seed(0)
     gan = training.build_gan(TINY)
     images = tf.constant(tiny_images(32))
-    logs = gan.train_step((images, images))
+    logs = gan.train_step((images, images, tf.zeros((32, 28, 28, 1))))
     # An untrained D outputs ~0.5: BCE(0.9, 0.5) = BCE(0, 0.5) = ln 2.
     assert float(logs["d_loss_real"]) == pytest.approx(np.log(2), abs=0.05)
     assert float(logs["d_loss_fake"]) == pytest.approx(np.log(2), abs=0.05)
@@ -77,7 +78,9 @@ def test_paper_loop_updates_discriminator_only_in_its_own_step():
 
 def test_training_writes_history_snapshots_and_verified_artifacts(tmp_path):
     images = tiny_images()
-    snapshot_inputs = tiny_images(5, seed=1)
+    snapshot_masks = np.zeros((5, 28, 28), bool)
+    snapshot_masks[:, 10:18, 10:18] = True
+    snapshot_inputs = (tiny_images(5, seed=1), snapshot_masks)
     run = training.train_gan(images, tmp_path, TINY, seed=0, snapshot_inputs=snapshot_inputs, verbose=0)
     assert run.complete
     steps = TINY.epochs * len(images) // TINY.batch_size
@@ -169,7 +172,8 @@ def test_classifier_probe_reports_collapse_share(tmp_path):
     images = tiny_images()
     labels = np.arange(len(images)) % 10
     run = training.train_gan(images, tmp_path, TINY, seed=0, verbose=0, classifier=classifier,
-                             probe_inputs=images[:50], probe_labels=labels[:50], probe_every_steps=3)
+                             probe_inputs=(images[:50], np.zeros((50, 28, 28), bool)), probe_labels=labels[:50],
+                             probe_every_steps=3)
     steps = [row["step"] for row in run.probe]
     assert steps == [3, 4, 6, 8]  # every 3 steps plus each epoch end
     for row in run.probe:
