@@ -1,15 +1,27 @@
-"""The evaluation protocol: the classifier, the fixed test holes, classical baselines, metrics."""
+"""The evaluation protocol: one classifier, one set of holes, every method scored alike.
+
+A *method* is any function ``(corrupted, masks) -> inpainted`` on float [-1, 1] digits of shape
+(N, 28, 28, 1) with boolean (N, 28, 28) masks; `standard_methods` lists the book's, and adding a
+method is one more entry in that dict.
+"""
 from __future__ import annotations
 
+import cv2
 import keras
 import numpy as np
 
 from lib import artifacts, data
 from lib.config import CLASSIFIER, EVALUATION_MASK_SEED, ClassifierConfig
+from lib.inpainting import inpaint
 from lib.models import build_classifier, compile_classifier
 
 CLASSIFIER_FOLDER = "classifier"
+CLASSIFIER_SEEDS = (0, 1, 2)
+SHIPPED_CLASSIFIER_SEED = 0
+INPAINT_RADIUS = 3  # pixels; OpenCV's neighbourhood for both classical methods
 
+
+# ---------------------------------------------------------------- the classifier
 
 def classifier_path(seed):
     return artifacts.run_dir(CLASSIFIER_FOLDER) / f"seed{int(seed)}.weights.h5"
@@ -28,17 +40,161 @@ def train_classifier(x_train, y_train, seed=0, config: ClassifierConfig = CLASSI
     return model
 
 
-def load_classifier(seed=0, config: ClassifierConfig = CLASSIFIER):
+def load_classifier(seed=SHIPPED_CLASSIFIER_SEED, config: ClassifierConfig = CLASSIFIER):
     """A shipped classifier, by seed."""
     return artifacts.load_weights(build_classifier(config), classifier_path(seed))
 
 
-def evaluation_masks(n, seed=EVALUATION_MASK_SEED):
-    """The paper's holes for the first ``n`` test digits, the same for every method."""
-    return data.paper_masks(n, seed)
+def load_classifiers(seeds=CLASSIFIER_SEEDS):
+    return {seed: load_classifier(seed) for seed in seeds}
 
 
 def classify(classifier, images, batch_size=1000):
     """Predicted digits for float [-1, 1] images."""
     images = data.with_channel(data.check_images(images))
     return classifier.predict(images, batch_size=batch_size, verbose=0).argmax(axis=1)
+
+
+# ---------------------------------------------------------------- the holes
+
+def evaluation_masks(n, seed=EVALUATION_MASK_SEED):
+    """The paper's holes for the first ``n`` test digits, the same for every method."""
+    return data.paper_masks(n, seed)
+
+
+# ---------------------------------------------------------------- methods
+
+def no_inpainting(corrupted, masks):
+    """The baseline: classify the corrupted digit as it is."""
+    return data.with_channel(data.check_images(corrupted, "corrupted"))
+
+
+def _opencv_method(flag):
+    def method(corrupted, masks):
+        corrupted = data.with_channel(data.check_images(corrupted, "corrupted"))
+        masks = data.check_masks(masks, corrupted.shape)
+        pixels = data.rescale(corrupted[..., 0])
+        holes = masks.astype(np.uint8)
+        filled = np.stack([cv2.inpaint(image, hole, INPAINT_RADIUS, flag) for image, hole in zip(pixels, holes)])
+        return data.with_channel(data.scale(filled))
+    return method
+
+
+telea = _opencv_method(cv2.INPAINT_TELEA)
+telea.__doc__ = "OpenCV's fast marching method (Telea 2004), radius 3."
+navier_stokes = _opencv_method(cv2.INPAINT_NS)
+navier_stokes.__doc__ = "OpenCV's Navier-Stokes method (Bertalmio et al. 2001), radius 3."
+
+
+def generator_method(generator, config):
+    """A trained generator as a method (composited or not, as its configuration says)."""
+    return lambda corrupted, masks: inpaint(generator, config, corrupted, masks)
+
+
+def standard_methods(generators=None):
+    """The book's methods in table order; ``generators`` maps a name to ``(generator, config)``."""
+    methods = {"masked": no_inpainting, "telea": telea, "navier-stokes": navier_stokes}
+    for name, (generator, config) in (generators or {}).items():
+        methods[name] = generator_method(generator, config)
+    return methods
+
+
+# ---------------------------------------------------------------- metrics
+
+def hole_l1(originals, inpainted, masks):
+    """Mean absolute error over the hole pixels, in units of the full grey range (0..1)."""
+    originals, inpainted, masks = _check_triplet(originals, inpainted, masks)
+    return float(np.abs(inpainted - originals)[masks].mean() / 2)
+
+
+def hole_psnr(originals, inpainted, masks):
+    """PSNR (dB) of the hole pixels pooled over the set, pixels on a 0..1 scale."""
+    originals, inpainted, masks = _check_triplet(originals, inpainted, masks)
+    mse = float(np.square((inpainted - originals) / 2)[masks].mean())
+    return float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))
+
+
+def mean_ssim(originals, inpainted):
+    """Mean SSIM over whole images, with `tf.image.ssim` (pixels on a 0..1 scale)."""
+    import tensorflow as tf
+
+    originals = data.with_channel(data.check_images(originals, "originals"))
+    inpainted = data.with_channel(data.check_images(inpainted, "inpainted"))
+    if originals.shape != inpainted.shape:
+        raise ValueError(f"originals {originals.shape} and inpainted {inpainted.shape} differ in shape")
+    return float(tf.reduce_mean(tf.image.ssim((originals + 1) / 2, (inpainted + 1) / 2, max_val=1.0)))
+
+
+def _check_triplet(originals, inpainted, masks):
+    originals = data.check_images(originals, "originals")
+    inpainted = data.check_images(inpainted, "inpainted")
+    if originals.shape != inpainted.shape:
+        raise ValueError(f"originals {originals.shape} and inpainted {inpainted.shape} differ in shape")
+    masks = data.check_masks(masks, originals.shape)
+    if not masks.any():
+        raise ValueError("masks must mark at least one missing pixel")
+    return originals[..., 0] if originals.ndim == 4 else originals, \
+        inpainted[..., 0] if inpainted.ndim == 4 else inpainted, masks
+
+
+def confusion_matrix(labels, predictions, classes=10):
+    """Counts: rows are true digits, columns predicted ones."""
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    if labels.shape != predictions.shape or labels.ndim != 1:
+        raise ValueError(f"labels and predictions must be equal-length vectors, got {labels.shape}, {predictions.shape}")
+    matrix = np.zeros((classes, classes), dtype=int)
+    np.add.at(matrix, (labels, predictions), 1)
+    return matrix
+
+
+def per_digit_accuracy(labels, predictions, classes=10):
+    matrix = confusion_matrix(labels, predictions, classes)
+    return np.diag(matrix) / np.maximum(matrix.sum(axis=1), 1)
+
+
+# ---------------------------------------------------------------- the protocol
+
+def evaluate(methods, originals, labels, masks, classifiers, shipped=SHIPPED_CLASSIFIER_SEED):
+    """Score every method on the same digits and holes.
+
+    Returns ``{method: result}`` where a result holds the inpainted digits, the shipped
+    classifier's predictions and accuracy, every classifier's accuracy with their mean and
+    standard deviation (ddof=1), and the hole L1, hole PSNR and image SSIM."""
+    originals = data.with_channel(data.check_images(originals, "originals"))
+    labels = np.asarray(labels)
+    if labels.shape != (len(originals),):
+        raise ValueError(f"labels must have shape ({len(originals)},), got {labels.shape}")
+    masks = data.check_masks(masks, originals.shape)
+    if shipped not in classifiers:
+        raise ValueError(f"classifiers must include the shipped seed {shipped}, got {sorted(classifiers)}")
+    corrupted = data.apply_mask(originals, masks)
+    results = {}
+    for name, method in methods.items():
+        inpainted = originals if name == "clean" else method(corrupted, masks)
+        predictions = {seed: classify(model, inpainted) for seed, model in classifiers.items()}
+        accuracies = {seed: float((p == labels).mean()) for seed, p in predictions.items()}
+        values = np.array(list(accuracies.values()))
+        results[name] = {
+            "inpainted": inpainted, "predictions": predictions[shipped], "accuracy": accuracies[shipped],
+            "accuracies": accuracies, "accuracy_mean": float(values.mean()),
+            "accuracy_sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+            "hole_l1": hole_l1(originals, inpainted, masks), "hole_psnr": hole_psnr(originals, inpainted, masks),
+            "ssim": mean_ssim(originals, inpainted),
+        }
+    return results
+
+
+def results_table(results):
+    """One row per method: the numbers of `evaluate`, rounded for reading (accuracies in %)."""
+    rows = []
+    for name, result in results.items():
+        rows.append({
+            "method": name,
+            "accuracy (shipped classifier) %": round(100 * result["accuracy"], 2),
+            "accuracy mean %": round(100 * result["accuracy_mean"], 2),
+            "accuracy sd %": round(100 * result["accuracy_sd"], 2),
+            "hole L1": round(result["hole_l1"], 4),
+            "hole PSNR dB": round(result["hole_psnr"], 2),
+            "SSIM": round(result["ssim"], 4),
+        })
+    return rows

@@ -404,3 +404,51 @@ class PaperLoop:
         g_loss = self.combined.train_on_batch(corrupted, np.ones((size, 1), np.float32))
         self.discriminator.trainable = True
         return float(d_loss), float(g_loss)
+
+
+def paper_loop_agreement(config: GANConfig = PAPER, steps=3, seed=0, batch_size=32):
+    """Train two copies of the same initial networks for ``steps`` iterations on the same
+    batches, one with the paper's `train_on_batch` loop and one with `InpaintingGAN.train_step`,
+    and return the largest absolute differences of their losses and weights.
+
+    Dropout draws different random numbers in the two implementations, so it is switched off
+    here (``dropout_rate=0``): what remains is the procedure itself, which must agree to float
+    round-off."""
+    config = config.variant(config.name, dropout_rate=0.0, batch_size=batch_size)
+    rng = np.random.default_rng(seed)
+    originals = rng.uniform(-1, 1, (steps, batch_size, config.image_size, config.image_size, 1)).astype(np.float32)
+    masks = np.stack([data.paper_masks(batch_size, [seed, step]) for step in range(steps)])
+    keras.utils.set_random_seed(seed)
+    gan = build_gan(config)
+    twin_generator, twin_discriminator = build_generator(config), build_discriminator(config)
+    twin_generator.set_weights(gan.generator.get_weights())
+    twin_discriminator.set_weights(gan.discriminator.get_weights())
+    loop = PaperLoop(twin_generator, twin_discriminator, config)
+    loss_gap = 0.0
+    for original, mask in zip(originals, masks):
+        corrupted = data.apply_mask(original, mask)
+        logs = gan.train_step((tf.constant(corrupted), tf.constant(original), tf.constant(data.with_channel(mask.astype(np.float32)))))
+        d_loss, g_loss = loop.step(corrupted, original)
+        compiled_d_loss = (float(logs["d_loss_real"]) + float(logs["d_loss_fake"])) / 2
+        loss_gap = max(loss_gap, abs(compiled_d_loss - d_loss), abs(float(logs["g_loss"]) - g_loss))
+    pairs = [(gan.generator, twin_generator), (gan.discriminator, twin_discriminator)]
+    weight_gap = max(float(np.abs(a - b).max()) for one, two in pairs for a, b in zip(one.get_weights(), two.get_weights()))
+    moved = max(float(np.abs(a - b).max()) for a, b in zip(twin_generator.get_weights(), build_generator(config).get_weights()))
+    return {"steps": steps, "max_loss_difference": loss_gap, "max_weight_difference": weight_gap, "weights_moved_by": moved}
+
+
+def summarise_run(run, last=100, collapse_share=0.9):
+    """The facts chapter 4 reports for one run: speed, the final losses and accuracies over the
+    last ``last`` iterations, the probe accuracy, and the epochs at whose end at least
+    ``collapse_share`` of the probe digits were classified as one and the same digit."""
+    history = {key: np.array([row[key] for row in run.history]) for key in HISTORY_COLUMNS[:7]}
+    epoch_ends = list({row["epoch"]: row for row in run.probe}.values())  # the last probe of each epoch
+    return {
+        "seed": run.record.get("seed"), "iterations": len(run.history),
+        "wall_minutes": round(run.record.get("wall_seconds", float("nan")) / 60, 1),
+        **{f"{key} (last {last})": round(float(history[key][-last:].mean()), 3)
+           for key in ("d_loss_real", "d_loss_fake", "g_loss", "d_acc_real", "d_acc_fake")},
+        "probe accuracy at the end": run.probe[-1]["accuracy"] if run.probe else None,
+        "best probe accuracy": max(row["accuracy"] for row in run.probe) if run.probe else None,
+        "collapsed at end of epochs": [row["epoch"] for row in epoch_ends if row["top_class_share"] >= collapse_share],
+    }

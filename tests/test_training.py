@@ -218,3 +218,21 @@ def test_training_runs_unchanged_under_mirrored_strategy():
                             timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "REPLICAS 2 MOVED True" in result.stdout
+
+
+def test_compiled_step_agrees_with_the_papers_train_on_batch_loop():
+    agreement = training.paper_loop_agreement(steps=3)
+    assert agreement["weights_moved_by"] > 1e-4  # the comparison is not between two idle models
+    assert agreement["max_loss_difference"] < 1e-4
+    assert agreement["max_weight_difference"] < 1e-4
+
+
+def test_summarise_run_reports_collapse_epochs(tmp_path):
+    classifier = models.build_classifier()
+    images = tiny_images()
+    run = training.train_gan(images, tmp_path, TINY, seed=0, verbose=0, classifier=classifier,
+                             probe_inputs=(images[:40], np.zeros((40, 28, 28), bool)), probe_labels=np.zeros(40, int))
+    summary = training.summarise_run(run, last=4)
+    assert summary["iterations"] == 8
+    shares = {row["epoch"]: row["top_class_share"] for row in run.probe}
+    assert summary["collapsed at end of epochs"] == [epoch for epoch, share in shares.items() if share >= 0.9]
