@@ -104,6 +104,27 @@ class ClassifierConfig:
 
 PAPER = GANConfig()
 
+
+def _cumulative_variants():
+    """The changes of chapter 8, each added on top of the previous ones (the ablation order)."""
+    steps = [
+        ("+ L2 hole loss", dict(reconstruction_loss="l2", reconstruction_weight=0.999, adversarial_weight=0.001)),
+        ("+ composite", dict(composite=True)),
+        ("+ mask channel", dict(mask_channel=True)),
+        ("+ random holes", dict(random_holes=True)),
+        ("+ skip connections", dict(skip_connections=True)),
+    ]
+    variants, changes = {"paper": PAPER}, {}
+    for name, change in steps:
+        changes.update(change)
+        variants[name] = PAPER.variant(name, **changes)
+    return variants
+
+
+# Context Encoders (Pathak et al. 2016) weights an L2 reconstruction 0.999 and the adversarial loss 0.001.
+VARIANTS = _cumulative_variants()
+ABLATION_EPOCHS = 2  # each ablation step's budget; the recommended model gets the paper's 6 epochs
+
 # Fixed seeds of the evaluation protocol: every method is scored on the same holes.
 EVALUATION_MASK_SEED = 20230301
 SNAPSHOT_MASK_SEED = 6  # the digits shown after every epoch (the paper's Fig. 4 shows epoch 6)

@@ -2,6 +2,8 @@
 
     python -m lib.experiments classifier --seeds 0 1 2
     python -m lib.experiments paper-gan --seeds 0 1 2
+    python -m lib.experiments ablation                      # every variant, 2 epochs each
+    python -m lib.experiments recommended                   # choose from the ablation, train 6 epochs
 
 Each run writes into ``artifacts/`` atomically and resumes from its last checkpoint if it was
 interrupted; a finished run is left as it is.
@@ -12,7 +14,7 @@ import argparse
 import time
 
 from lib import artifacts, data, evaluation, training
-from lib.config import CLASSIFIER, PAPER, PROBE_SIZE, SNAPSHOT_MASK_SEED, budget
+from lib.config import ABLATION_EPOCHS, CLASSIFIER, PAPER, PROBE_SIZE, SNAPSHOT_MASK_SEED, VARIANTS, budget
 
 PAPER_GAN_FOLDER = "paper_gan"
 SNAPSHOT_DIGITS = 20
@@ -72,15 +74,110 @@ def run_paper_gan(seeds, verbose=2, probe_every_steps=100):
         print(f"paper GAN seed {seed}: {len(run.history)} iterations, probe {final}", flush=True)
 
 
+def variant_slug(name):
+    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+
+
+def variant_folder(name, epochs, seed=0):
+    return artifacts.run_dir("variants", f"{variant_slug(name)}-{epochs}ep", f"seed{seed}")
+
+
+def run_variant(name, epochs, seed=0, verbose=2, probe_every_steps=100):
+    """Train one named variant (`lib.config.VARIANTS`) for ``epochs`` epochs, with the probe."""
+    if name not in VARIANTS:
+        raise ValueError(f"unknown variant {name!r}; choose from {list(VARIANTS)}")
+    (x_train, _), (x_test, y_test) = data.load_mnist()
+    plan = budget()
+    epochs = epochs if plan.mode == "full" else min(epochs, plan.gan_epochs)
+    config = VARIANTS[name].variant(name, epochs=epochs)
+    snapshots, _ = snapshot_inputs(x_test, y_test)
+    probe, probe_labels = probe_inputs(x_test, y_test)
+    run = training.train_gan(
+        data.to_model_input(x_train[: plan.train_images]), variant_folder(name, epochs, seed), config, seed=seed,
+        snapshot_inputs=snapshots, classifier=evaluation.load_classifier(0), probe_inputs=probe,
+        probe_labels=probe_labels, probe_every_steps=probe_every_steps, verbose=verbose,
+    )
+    print(f"{name} ({epochs} epochs, seed {seed}): {run.record.get('wall_seconds')} s, final probe {run.probe[-1]}",
+          flush=True)
+    return run
+
+
+def run_ablation(epochs=ABLATION_EPOCHS, seed=0):
+    """Every change of chapter 8 added one at a time (the paper's row is its committed 6-epoch run)."""
+    for name in list(VARIANTS)[1:]:
+        run_variant(name, epochs, seed)
+
+
+ARCHITECTURE_CANDIDATES = ("+ random holes", "+ skip connections")
+RECOMMENDED_RECORD = "recommended.json"
+
+
+def choose_recommended(epochs=ABLATION_EPOCHS, hole_size=14, digits=2000):
+    """Keep the architectural change only if it measurably helps: compare the two last ablation
+    runs on ``digits`` test digits with centred ``hole_size`` holes (the hard case), where the
+    paper's hole is too easy to separate them. Writes the decision to artifacts."""
+    (_, _), (x_test, y_test) = data.load_mnist()
+    originals = data.to_model_input(x_test[-digits:])  # the last digits: not the probe's first 1,000
+    masks = data.centre_masks(digits, hole_size)
+    classifier = evaluation.load_classifier(0)
+    scores = {}
+    for name in ARCHITECTURE_CANDIDATES:
+        generator = training.load_generator(variant_folder(name, epochs), VARIANTS[name])
+        filled = evaluation.generator_method(generator, VARIANTS[name])(data.apply_mask(originals, masks), masks)
+        scores[name] = float((evaluation.classify(classifier, filled) == y_test[-digits:]).mean())
+    chosen = max(scores, key=scores.get)
+    decision = {"chosen": chosen, "criterion": f"accuracy on the last {digits} test digits, {hole_size}px centre holes",
+                "scores": scores, "ablation_epochs": epochs}
+    artifacts.save_json(artifacts.run_dir("variants") / RECOMMENDED_RECORD, decision)
+    print("recommended:", decision, flush=True)
+    return chosen
+
+
+def recommended_name():
+    return artifacts.load_json(artifacts.run_dir("variants") / RECOMMENDED_RECORD)["chosen"]
+
+
+def paper_run_folder(seed):
+    return artifacts.run_dir(PAPER_GAN_FOLDER, f"seed{seed}")
+
+
+def load_paper_runs(seeds=(0, 1, 2)):
+    """The committed full runs of the paper's GAN, by seed (checksums verified)."""
+    return {seed: training.load_run(paper_run_folder(seed)) for seed in seeds}
+
+
+def demonstration_run(folder, seed=0, verbose=2):
+    """Chapter 4's live run in the current mode: in full mode the paper's complete budget (which
+    loads instantly when ``folder`` holds a finished run), in quick mode two short epochs."""
+    (x_train, _), (x_test, y_test) = data.load_mnist()
+    plan = budget()
+    snapshots, _ = snapshot_inputs(x_test, y_test)
+    config = PAPER.variant(PAPER.name, epochs=plan.gan_epochs)
+    return training.train_gan(data.to_model_input(x_train[: plan.train_images]), folder, config, seed=seed,
+                              snapshot_inputs=snapshots, verbose=verbose)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("run", choices=["classifier", "paper-gan"])
+    parser.add_argument("run", choices=["classifier", "paper-gan", "ablation", "variant", "recommended"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--name", help="variant name (with 'variant'), e.g. '+ skip connections'")
+    parser.add_argument("--epochs", type=int, default=ABLATION_EPOCHS)
     args = parser.parse_args(argv)
     if args.run == "classifier":
         run_classifiers(args.seeds)
-    else:
+    elif args.run == "paper-gan":
         run_paper_gan(args.seeds)
+    elif args.run == "ablation":
+        for seed in args.seeds:
+            run_ablation(args.epochs, seed)
+    elif args.run == "variant":
+        for seed in args.seeds:
+            run_variant(args.name, args.epochs, seed)
+    else:  # the recommended model: chosen from the ablation, trained for the paper's budget
+        name = choose_recommended()
+        for seed in args.seeds:
+            run_variant(name, PAPER.epochs, seed)
 
 
 if __name__ == "__main__":

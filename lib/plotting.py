@@ -149,3 +149,109 @@ def feature_maps(activations, channels=8, title=None, size=1.0):
         figure.suptitle(title)
     figure.tight_layout()
     return figure
+
+
+def probe_curves(runs, target=None, target_label=None, x="step", title=None):
+    """Classifier accuracy on the probe digits during training, one line per run.
+    ``runs`` maps a label to probe rows (dicts with ``x`` and ``accuracy``)."""
+    if not runs:
+        raise ValueError("runs must map at least one label to probe rows")
+    figure, axis = plt.subplots(figsize=(7, 3.2))
+    for label, rows in runs.items():
+        axis.plot([row[x] for row in rows], [100 * row["accuracy"] for row in rows], marker=".", label=str(label))
+    if target is not None:
+        axis.axhline(100 * target, color="#999999", linestyle="--", linewidth=1, label=target_label)
+    axis.set_xlabel({"step": "iteration", "seconds": "training time (s)"}.get(x, x))
+    axis.set_ylabel("probe accuracy (%)")
+    axis.set_ylim(0, 100)
+    axis.legend(loc="lower right")
+    if title:
+        axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def confusion(matrix, title=None):
+    """A confusion matrix (rows: true digit, columns: predicted digit) as row-normalised shares."""
+    matrix = np.asarray(matrix)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"matrix must be square, got shape {matrix.shape}")
+    shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    figure, axis = plt.subplots(figsize=(4.6, 4))
+    shown = axis.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for (row, column), share in np.ndenumerate(shares):
+        if share >= 0.01:
+            axis.text(column, row, f"{100 * share:.0f}", ha="center", va="center", fontsize=7,
+                      color="white" if share > 0.5 else "black")
+    axis.set_xticks(range(len(matrix)))
+    axis.set_yticks(range(len(matrix)))
+    axis.set_xlabel("predicted digit")
+    axis.set_ylabel("true digit")
+    figure.colorbar(shown, ax=axis, fraction=0.046, label="share of the true digit's test images")
+    if title:
+        axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def grouped_bars(table, ylabel, title=None):
+    """Bars per category (rows of ``table``, a dict of label -> {category: value}) per series."""
+    if not table:
+        raise ValueError("table must map at least one series to values")
+    series = list(table)
+    categories = list(table[series[0]])
+    width = 0.8 / len(series)
+    figure, axis = plt.subplots(figsize=(8, 3))
+    for index, name in enumerate(series):
+        positions = np.arange(len(categories)) + (index - (len(series) - 1) / 2) * width
+        axis.bar(positions, [table[name][c] for c in categories], width, label=name,
+                 color=METHOD_COLOURS.get(name))
+    axis.set_xticks(range(len(categories)), [str(c) for c in categories])
+    axis.set_ylabel(ylabel)
+    axis.legend(ncols=len(series), fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    if title:
+        axis.set_title(title, pad=24)
+    figure.tight_layout()
+    return figure
+
+
+def loss_curves(history, smoothed, series, band=None, mark_iteration=None, title=None):
+    """Raw (faint) and smoothed (solid) curves of ``series`` (column names of ``history``, a dict
+    of arrays), with an optional shaded ``band`` (low, high) and a vertical marker."""
+    if not series or any(name not in history or name not in smoothed for name in series):
+        raise ValueError(f"series must name columns present in both tables, got {series}")
+    figure, axis = plt.subplots(figsize=(8, 3.2))
+    steps = np.asarray(history["step"])
+    for name in series:
+        line, = axis.plot(steps, history[name], alpha=0.25, linewidth=0.6)
+        axis.plot(steps, smoothed[name], color=line.get_color(), linewidth=1.6, label=name)
+    if band is not None:
+        axis.axhspan(*band, color="#2ca02c", alpha=0.12, label=f"paper's range {band[0]}-{band[1]}")
+    if mark_iteration is not None:
+        axis.axvline(mark_iteration, color="#999999", linestyle="--", linewidth=1)
+    axis.set_xlabel("iteration")
+    axis.set_ylabel("binary cross-entropy")
+    axis.legend(loc="upper right", ncols=2)
+    if title:
+        axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def heatmaps(maps, title=None, cmap="magma"):
+    """Several 2-D maps side by side on one colour scale."""
+    if not maps:
+        raise ValueError("maps must map at least one title to a 2-D array")
+    arrays = {name: np.asarray(values) for name, values in maps.items()}
+    if any(values.ndim != 2 for values in arrays.values()):
+        raise ValueError("every map must be 2-D")
+    top = max(float(values.max()) for values in arrays.values())
+    figure, axes = plt.subplots(1, len(arrays), figsize=(3 * len(arrays) + 0.6, 3), squeeze=False)
+    for axis, (name, values) in zip(axes[0], arrays.items()):
+        shown = axis.imshow(values, cmap=cmap, vmin=0, vmax=top)
+        _hide_axes(axis)
+        axis.set_title(name)
+    figure.colorbar(shown, ax=list(axes[0]), fraction=0.03)
+    if title:
+        figure.suptitle(title)
+    return figure

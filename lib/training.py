@@ -452,3 +452,28 @@ def summarise_run(run, last=100, collapse_share=0.9):
         "best probe accuracy": max(row["accuracy"] for row in run.probe) if run.probe else None,
         "collapsed at end of epochs": [row["epoch"] for row in epoch_ends if row["top_class_share"] >= collapse_share],
     }
+
+
+def keras2_recipe_discriminator_change(config: GANConfig = PAPER, seed=0, batch_size=32):
+    """The classic Keras 2 GAN recipe, ported literally: compile the discriminator, set
+    ``trainable = False``, build and compile the combined model, then call
+    ``discriminator.train_on_batch``. Returns the largest change of any discriminator weight
+    caused by that call. Keras 3 reads ``trainable`` at every call, so the answer is 0.0: the
+    discriminator never learns, unless the flag is switched back on as `PaperLoop` does."""
+    keras.utils.set_random_seed(seed)
+    generator, discriminator = build_generator(config), build_discriminator(config)
+    discriminator.compile(optimizer=keras.optimizers.Adam(config.discriminator_learning_rate, beta_1=config.adam_beta_1),
+                          loss="binary_crossentropy")
+    discriminator.trainable = False
+    corrupted = keras.Input((config.image_size, config.image_size, 1))
+    combined = keras.Model(corrupted, discriminator(generator(corrupted)))
+    combined.compile(optimizer=keras.optimizers.Adam(config.generator_learning_rate, beta_1=config.adam_beta_1),
+                     loss="binary_crossentropy")
+    images = np.random.default_rng(seed).uniform(-1, 1, (batch_size, config.image_size, config.image_size, 1))
+    before = [w.copy() for w in discriminator.get_weights()]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Keras warns that the model has no trainable weights: the point
+        discriminator.train_on_batch(images.astype(np.float32), np.full((batch_size, 1), config.real_label, np.float32))
+    return max(float(np.abs(a - b).max()) for a, b in zip(before, discriminator.get_weights()))

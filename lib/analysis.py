@@ -1,0 +1,62 @@
+"""Reading a GAN's training history: smoothing, windows, and the losses to expect at equilibrium."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _vector(values, name="values"):
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D sequence, got shape {values.shape}")
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return values
+
+
+def moving_average(values, window):
+    """Trailing mean over ``window`` iterations (shorter at the start), same length as ``values``."""
+    values = _vector(values)
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+        raise ValueError(f"window must be a positive integer, got {window!r}")
+    totals = np.cumsum(np.insert(values, 0, 0.0))
+    ends = np.arange(1, len(values) + 1)
+    starts = np.maximum(ends - window, 0)
+    return (totals[ends] - totals[starts]) / (ends - starts)
+
+
+def window_statistics(values, start, low, high):
+    """From iteration ``start`` (1-based) on: mean, 5th/95th percentiles, and the share of
+    iterations whose value lies in ``[low, high]``."""
+    values = _vector(values)
+    if not 1 <= start <= len(values):
+        raise ValueError(f"start must be in 1..{len(values)}, got {start}")
+    if not low < high:
+        raise ValueError(f"need low < high, got {low}, {high}")
+    tail = values[start - 1:]
+    return {
+        "mean": float(tail.mean()), "p5": float(np.percentile(tail, 5)), "p95": float(np.percentile(tail, 95)),
+        "share in range": float(((tail >= low) & (tail <= high)).mean()),
+    }
+
+
+def binary_cross_entropy(target, prediction):
+    """BCE of one prediction in (0, 1) against a (possibly smoothed) target in [0, 1]."""
+    if not 0 <= target <= 1 or not 0 < prediction < 1:
+        raise ValueError(f"need 0 <= target <= 1 and 0 < prediction < 1, got {target}, {prediction}")
+    return float(-(target * np.log(prediction) + (1 - target) * np.log(1 - prediction)))
+
+
+def equilibrium_losses(real_label=0.9, fake_label=0.0):
+    """The losses when the generator's digits are indistinguishable from real ones.
+
+    Then the best discriminator outputs the average target, D = (real_label + fake_label) / 2,
+    for every image; the table gives its loss on real and on fake images and the generator's
+    adversarial loss (target 1) at that point, plus the 'know-nothing' D = 0.5 for reference."""
+    best = (real_label + fake_label) / 2
+    return {
+        "D output at equilibrium": best,
+        "D loss on real": binary_cross_entropy(real_label, best),
+        "D loss on fake": binary_cross_entropy(fake_label, best),
+        "adversarial loss": binary_cross_entropy(1.0, best),
+        "any loss at D = 0.5": binary_cross_entropy(1.0, 0.5),
+    }
