@@ -60,3 +60,14 @@ def equilibrium_losses(real_label=0.9, fake_label=0.0):
         "adversarial loss": binary_cross_entropy(1.0, best),
         "any loss at D = 0.5": binary_cross_entropy(1.0, 0.5),
     }
+
+
+def time_to_reach(probe_rows, threshold):
+    """The first probe measurement whose accuracy exceeds ``threshold``: ``(iteration, seconds)``,
+    or ``None`` if training never got there."""
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold must be an accuracy in (0, 1), got {threshold}")
+    for row in probe_rows:
+        if row["accuracy"] > threshold:
+            return int(row["step"]), float(row["seconds"])
+    return None

@@ -142,6 +142,9 @@ def confusion_matrix(labels, predictions, classes=10):
     labels, predictions = np.asarray(labels), np.asarray(predictions)
     if labels.shape != predictions.shape or labels.ndim != 1:
         raise ValueError(f"labels and predictions must be equal-length vectors, got {labels.shape}, {predictions.shape}")
+    for name, values in (("labels", labels), ("predictions", predictions)):
+        if values.size and (not np.issubdtype(values.dtype, np.integer) or values.min() < 0 or values.max() >= classes):
+            raise ValueError(f"{name} must be integers in 0..{classes - 1}, got {values.dtype} {values.min()}..{values.max()}")
     matrix = np.zeros((classes, classes), dtype=int)
     np.add.at(matrix, (labels, predictions), 1)
     return matrix
@@ -198,3 +201,39 @@ def results_table(results):
             "SSIM": round(result["ssim"], 4),
         })
     return rows
+
+
+def true_class_confidence(classifier, images, labels, batch_size=1000):
+    """The classifier's probability for the true digit of each image, and its predicted digit."""
+    images = data.with_channel(data.check_images(images))
+    labels = np.asarray(labels)
+    if labels.shape != (len(images),):
+        raise ValueError(f"labels must have shape ({len(images)},), got {labels.shape}")
+    probabilities = classifier.predict(images, batch_size=batch_size, verbose=0)
+    return probabilities[np.arange(len(labels)), labels], probabilities.argmax(axis=1)
+
+
+def worst_cases(confidence, predictions, labels, count=12):
+    """Indices of the misclassified images, least confident in the true digit first."""
+    confidence, predictions, labels = np.asarray(confidence), np.asarray(predictions), np.asarray(labels)
+    if not confidence.shape == predictions.shape == labels.shape:
+        raise ValueError("confidence, predictions and labels must have the same shape")
+    wrong = np.flatnonzero(predictions != labels)
+    return wrong[np.argsort(confidence[wrong], kind="stable")][:count]
+
+
+def error_maps(originals, inpainted, selections):
+    """Mean absolute pixel error (0..1 grey scale) per pixel position, for each named selection
+    (a boolean vector over the images)."""
+    originals = data.check_images(originals, "originals")
+    inpainted = data.check_images(inpainted, "inpainted")
+    if originals.shape != inpainted.shape:
+        raise ValueError(f"originals {originals.shape} and inpainted {inpainted.shape} differ in shape")
+    errors = np.abs(inpainted - originals).reshape(len(originals), originals.shape[1], originals.shape[2]) / 2
+    maps = {}
+    for name, selection in selections.items():
+        selection = np.asarray(selection, dtype=bool)
+        if selection.shape != (len(originals),) or not selection.any():
+            raise ValueError(f"selection {name!r} must be a non-empty boolean vector over the {len(originals)} images")
+        maps[name] = errors[selection].mean(axis=0)
+    return maps

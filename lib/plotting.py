@@ -255,3 +255,24 @@ def heatmaps(maps, title=None, cmap="magma"):
     if title:
         figure.suptitle(title)
     return figure
+
+
+def accuracy_against_hole_size(curves, title=None):
+    """Accuracy (%) against hole size, one line per method; ``curves`` maps a method to
+    ``{size: (mean, sd)}`` with accuracies in [0, 1]."""
+    if not curves:
+        raise ValueError("curves must map at least one method to {size: (mean, sd)}")
+    figure, axis = plt.subplots(figsize=(7, 3.6))
+    for name, points in curves.items():
+        sizes = sorted(points)
+        means = [100 * points[s][0] for s in sizes]
+        sds = [100 * points[s][1] for s in sizes]
+        axis.errorbar(sizes, means, yerr=sds, marker="o", capsize=3, label=name, color=METHOD_COLOURS.get(name))
+    axis.set_xlabel("centre hole size (pixels per side)")
+    axis.set_ylabel("classifier accuracy (%)")
+    axis.set_xticks(sorted({s for points in curves.values() for s in points}))
+    axis.legend(loc="lower left")
+    if title:
+        axis.set_title(title)
+    figure.tight_layout()
+    return figure

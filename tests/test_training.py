@@ -236,3 +236,7 @@ def test_summarise_run_reports_collapse_epochs(tmp_path):
     assert summary["iterations"] == 8
     shares = {row["epoch"]: row["top_class_share"] for row in run.probe}
     assert summary["collapsed at end of epochs"] == [epoch for epoch, share in shares.items() if share >= 0.9]
+
+
+def test_literal_keras2_recipe_leaves_the_discriminator_frozen_in_keras3():
+    assert training.keras2_recipe_discriminator_change() == 0.0

@@ -1,0 +1,543 @@
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from lib import data, evaluation
+from lib.config import EVALUATION_MASK_SEED, PAPER
+from lib.models import build_classifier, build_generator
+
+SIZE = PAPER.image_size
+RESULT_KEYS = {"accuracy", "accuracies", "accuracy_mean", "accuracy_sd", "hole_l1", "hole_psnr", "ssim",
+               "predictions", "inpainted"}
+
+
+def random_images(n, seed=0, channel=True):
+    rng = np.random.default_rng(seed)
+    shape = (n, SIZE, SIZE, 1) if channel else (n, SIZE, SIZE)
+    return rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
+
+
+def white_square_digits(n):
+    """Black digits with a white 16x16 square in the middle: a hole in its centre has only white around it."""
+    images = -np.ones((n, SIZE, SIZE, 1), np.float32)
+    images[:, 6:22, 6:22] = 1.0
+    return images
+
+
+class FixedClassifier:
+    """Stands in for a keras classifier: predicts fixed digits whatever the images."""
+
+    def __init__(self, digits):
+        self.digits = np.asarray(digits)
+
+    def predict(self, images, batch_size=None, verbose=0):
+        assert len(images) == len(self.digits)
+        return np.eye(10, dtype=np.float32)[self.digits]
+
+
+class CentreClassifier:
+    """Predicts 1 if the centre pixel is bright, else 0: sees what a method put in the hole."""
+
+    def predict(self, images, batch_size=None, verbose=0):
+        bright = np.asarray(images)[:, 14, 14, 0] > 0
+        return np.eye(10, dtype=np.float32)[bright.astype(int)]
+
+
+# ---------------------------------------------------------------- hole L1 and PSNR
+
+
+def test_identical_images_give_zero_l1_and_infinite_psnr():
+    images = random_images(4)
+    masks = data.paper_masks(4, seed=0)
+    assert evaluation.hole_l1(images, images.copy(), masks) == 0.0
+    assert evaluation.hole_psnr(images, images.copy(), masks) == float("inf")
+
+
+def test_black_hole_in_white_image_gives_l1_one_and_psnr_zero():
+    originals = np.ones((3, SIZE, SIZE, 1), np.float32)
+    masks = data.paper_masks(3, seed=1)
+    inpainted = data.apply_mask(originals, masks)  # hole = -1 where the original is +1
+    assert evaluation.hole_l1(originals, inpainted, masks) == 1.0
+    assert evaluation.hole_psnr(originals, inpainted, masks) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_half_grey_range_error_everywhere_in_the_hole():
+    # original +1, inpainted 0: |diff| = 1 on a [-1, 1] scale = 0.5 of the grey range
+    originals = np.ones((2, SIZE, SIZE), np.float32)
+    masks = data.centre_masks(2, 4)
+    inpainted = originals.copy()
+    inpainted[masks] = 0.0
+    assert evaluation.hole_l1(originals, inpainted, masks) == pytest.approx(0.5)
+    # mse on 0..1 scale = 0.25 -> 10 log10(4)
+    assert evaluation.hole_psnr(originals, inpainted, masks) == pytest.approx(10 * math.log10(4))
+
+
+def test_half_of_the_hole_fully_wrong():
+    originals = np.ones((1, SIZE, SIZE), np.float32)
+    masks = data.centre_masks(1, 4)  # rows/cols 12..15
+    inpainted = originals.copy()
+    inpainted[0, 12:14, 12:16] = -1.0  # 8 of the 16 hole pixels wrong by the full range
+    assert evaluation.hole_l1(originals, inpainted, masks) == pytest.approx(0.5)
+    # mse = 0.5 -> 10 log10(2)
+    assert evaluation.hole_psnr(originals, inpainted, masks) == pytest.approx(10 * math.log10(2))
+
+
+def test_metrics_ignore_pixels_outside_the_hole():
+    originals = np.ones((2, SIZE, SIZE, 1), np.float32)
+    masks = data.centre_masks(2, 6)
+    inpainted = -originals  # wrong everywhere ...
+    inpainted[masks] = 1.0  # ... except in the hole
+    assert evaluation.hole_l1(originals, inpainted, masks) == 0.0
+    assert evaluation.hole_psnr(originals, inpainted, masks) == float("inf")
+
+
+def test_psnr_pools_pixels_over_the_set_rather_than_averaging_per_image():
+    originals = np.ones((2, SIZE, SIZE), np.float32)
+    masks = data.centre_masks(2, 2)
+    inpainted = originals.copy()
+    inpainted[0][masks[0]] = -1.0  # first image fully wrong in the hole, second perfect
+    # pooled mse = 0.5 -> 3.01 dB (a per-image mean would be infinite)
+    assert evaluation.hole_psnr(originals, inpainted, masks) == pytest.approx(10 * math.log10(2))
+    assert evaluation.hole_l1(originals, inpainted, masks) == pytest.approx(0.5)
+
+
+def test_metrics_accept_images_with_or_without_channel():
+    originals, inpainted = random_images(3, seed=2), random_images(3, seed=3)
+    masks = data.paper_masks(3, seed=2)
+    assert evaluation.hole_l1(originals, inpainted, masks) == pytest.approx(
+        evaluation.hole_l1(originals[..., 0], inpainted[..., 0], masks))
+    assert evaluation.hole_psnr(originals, inpainted, masks) == pytest.approx(
+        evaluation.hole_psnr(originals[..., 0], inpainted[..., 0], masks))
+    l1 = evaluation.hole_l1(originals, inpainted, masks)
+    assert isinstance(l1, float) and 0 < l1 < 1
+
+
+@pytest.mark.parametrize("metric", [evaluation.hole_l1, evaluation.hole_psnr])
+def test_metrics_reject_shape_mismatch(metric):
+    with pytest.raises(ValueError, match="differ in shape"):
+        metric(random_images(3), random_images(2), data.paper_masks(3, seed=0))
+
+
+@pytest.mark.parametrize("metric", [evaluation.hole_l1, evaluation.hole_psnr])
+def test_metrics_reject_masks_of_the_wrong_shape(metric):
+    with pytest.raises(ValueError):
+        metric(random_images(3), random_images(3), data.paper_masks(2, seed=0))
+
+
+@pytest.mark.parametrize("metric", [evaluation.hole_l1, evaluation.hole_psnr])
+def test_metrics_reject_an_empty_mask(metric):
+    masks = np.zeros((2, SIZE, SIZE), bool)
+    with pytest.raises(ValueError, match="at least one"):
+        metric(random_images(2), random_images(2, seed=1), masks)
+
+
+@pytest.mark.parametrize("metric", [evaluation.hole_l1, evaluation.hole_psnr])
+def test_metrics_reject_nan(metric):
+    inpainted = random_images(2)
+    inpainted[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        metric(random_images(2), inpainted, data.paper_masks(2, seed=0))
+
+
+@pytest.mark.parametrize("metric", [evaluation.hole_l1, evaluation.hole_psnr])
+def test_metrics_reject_non_boolean_masks(metric):
+    masks = data.paper_masks(2, seed=0).astype(np.uint8)
+    with pytest.raises(ValueError, match="boolean"):
+        metric(random_images(2), random_images(2), masks)
+
+
+# ---------------------------------------------------------------- SSIM
+
+
+def test_ssim_of_identical_images_is_one():
+    images = random_images(3)
+    assert evaluation.mean_ssim(images, images.copy()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_ssim_drops_with_a_hole_and_is_symmetric():
+    originals = white_square_digits(2)
+    corrupted = data.apply_mask(originals, data.centre_masks(2, 8))
+    value = evaluation.mean_ssim(originals, corrupted)
+    assert 0.0 < value < 0.95
+    assert evaluation.mean_ssim(corrupted, originals) == pytest.approx(value, abs=1e-5)
+
+
+def test_ssim_is_the_mean_over_images():
+    originals = white_square_digits(2)
+    corrupted = data.apply_mask(originals, data.centre_masks(2, 8))
+    mixed = np.concatenate([originals[:1], corrupted[1:]])
+    one = evaluation.mean_ssim(originals[1:], corrupted[1:])
+    assert evaluation.mean_ssim(originals, mixed) == pytest.approx((1.0 + one) / 2, abs=1e-5)
+
+
+def test_ssim_rejects_shape_mismatch_and_nan():
+    with pytest.raises(ValueError, match="differ in shape"):
+        evaluation.mean_ssim(random_images(3), random_images(2))
+    bad = random_images(2)
+    bad[1, 3, 3, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        evaluation.mean_ssim(random_images(2), bad)
+
+
+# ---------------------------------------------------------------- confusion matrix
+
+
+def test_confusion_matrix_by_hand():
+    labels = [0, 1, 2, 2, 2]
+    predictions = [0, 2, 2, 1, 2]
+    matrix = evaluation.confusion_matrix(labels, predictions)
+    expected = np.zeros((10, 10), int)
+    expected[0, 0] = 1
+    expected[1, 2] = 1
+    expected[2, 2] = 2
+    expected[2, 1] = 1
+    assert np.array_equal(matrix, expected)
+    assert matrix.sum() == len(labels)
+
+
+def test_per_digit_accuracy_by_hand():
+    labels = [0, 1, 2, 2, 2]
+    predictions = [0, 2, 2, 1, 2]
+    accuracy = evaluation.per_digit_accuracy(labels, predictions)
+    assert accuracy.shape == (10,)
+    np.testing.assert_allclose(accuracy[:3], [1.0, 0.0, 2 / 3])
+    assert (accuracy[3:] == 0).all()  # digits without examples count as 0, not NaN
+
+
+def test_confusion_matrix_with_fewer_classes():
+    matrix = evaluation.confusion_matrix([0, 1, 1], [1, 1, 0], classes=2)
+    assert np.array_equal(matrix, [[0, 1], [1, 1]])
+
+
+@pytest.mark.parametrize("labels, predictions", [([0, 1], [0]), ([[0, 1]], [[0, 1]])])
+def test_confusion_matrix_rejects_mismatched_or_non_vector_input(labels, predictions):
+    with pytest.raises(ValueError):
+        evaluation.confusion_matrix(labels, predictions)
+
+
+@pytest.mark.parametrize("labels", [[-1], [10]])
+def test_confusion_matrix_rejects_labels_outside_the_classes(labels):
+    with pytest.raises(ValueError):
+        evaluation.confusion_matrix(labels, [0])
+
+
+# ---------------------------------------------------------------- methods
+
+
+def test_no_inpainting_returns_the_input():
+    corrupted = random_images(3, channel=False)
+    masks = data.paper_masks(3, seed=0)
+    out = evaluation.no_inpainting(corrupted, masks)
+    assert out.shape == (3, SIZE, SIZE, 1)
+    assert np.array_equal(out[..., 0], corrupted)
+    with_channel = random_images(3)
+    assert np.array_equal(evaluation.no_inpainting(with_channel, masks), with_channel)
+
+
+@pytest.mark.parametrize("method", [evaluation.telea, evaluation.navier_stokes], ids=["telea", "navier-stokes"])
+def test_opencv_methods_preserve_known_pixels_exactly(method):
+    originals = random_images(4, seed=5)
+    masks = data.paper_masks(4, seed=5)
+    corrupted = data.apply_mask(originals, masks)
+    out = method(corrupted, masks)
+    assert out.shape == (4, SIZE, SIZE, 1) and out.dtype == np.float32
+    assert out.min() >= -1.0 and out.max() <= 1.0
+    round_trip = data.scale(data.rescale(corrupted))
+    known = ~masks
+    assert np.array_equal(out[..., 0][known], round_trip[..., 0][known])
+    assert np.abs(out[..., 0][known] - corrupted[..., 0][known]).max() <= 0.5 / 127.5 + 1e-6
+
+
+@pytest.mark.parametrize("method", [evaluation.telea, evaluation.navier_stokes], ids=["telea", "navier-stokes"])
+def test_opencv_methods_fill_a_hole_in_a_white_square_with_white(method):
+    originals = white_square_digits(2)
+    masks = data.centre_masks(2, 8)  # rows/cols 10..17, well inside the 6..21 square
+    corrupted = data.apply_mask(originals, masks)
+    assert (corrupted[..., 0][masks] == -1).all()
+    out = method(corrupted, masks)
+    assert out[..., 0][masks].min() > 0.9
+    assert evaluation.hole_l1(originals, out, masks) < 0.05
+
+
+@pytest.mark.parametrize("method", [evaluation.telea, evaluation.navier_stokes], ids=["telea", "navier-stokes"])
+def test_opencv_methods_reject_mismatched_masks(method):
+    with pytest.raises(ValueError):
+        method(random_images(3), data.paper_masks(2, seed=0))
+
+
+def test_generator_method_uses_inpaint(monkeypatch):
+    calls = []
+
+    def fake_inpaint(generator, config, corrupted, masks):
+        calls.append((generator, config, corrupted, masks))
+        return "filled"
+
+    monkeypatch.setattr(evaluation, "inpaint", fake_inpaint)
+    generator, config = object(), PAPER
+    corrupted, masks = random_images(2), data.paper_masks(2, seed=0)
+    assert evaluation.generator_method(generator, config)(corrupted, masks) == "filled"
+    assert len(calls) == 1
+    assert calls[0][0] is generator and calls[0][1] is config
+    assert calls[0][2] is corrupted and calls[0][3] is masks
+
+
+def test_generator_method_matches_inpaint_with_a_real_generator():
+    from lib.inpainting import inpaint
+
+    keras.utils.set_random_seed(0)
+    generator = build_generator(PAPER)
+    originals, masks = random_images(3, seed=6), data.paper_masks(3, seed=6)
+    corrupted = data.apply_mask(originals, masks)
+    np.testing.assert_allclose(evaluation.generator_method(generator, PAPER)(corrupted, masks),
+                               inpaint(generator, PAPER, corrupted, masks), atol=1e-6)
+
+
+def test_standard_methods_order_and_generators():
+    methods = evaluation.standard_methods()
+    assert list(methods) == ["masked", "telea", "navier-stokes"]
+    assert methods["masked"] is evaluation.no_inpainting
+    assert methods["telea"] is evaluation.telea
+    with_gan = evaluation.standard_methods({"paper gan": (object(), PAPER)})
+    assert list(with_gan) == ["masked", "telea", "navier-stokes", "paper gan"]
+    assert callable(with_gan["paper gan"])
+
+
+# ---------------------------------------------------------------- masks of the protocol
+
+
+def test_evaluation_masks_are_deterministic_paper_masks():
+    masks = evaluation.evaluation_masks(30)
+    assert np.array_equal(masks, evaluation.evaluation_masks(30))
+    assert np.array_equal(masks, data.paper_masks(30, EVALUATION_MASK_SEED))
+    assert masks.shape == (30, SIZE, SIZE) and (masks.sum(axis=(1, 2)) == 64).all()
+    # a prefix of a longer set: the first n digits get the same holes whatever n is
+    assert np.array_equal(evaluation.evaluation_masks(60)[:30], masks)
+
+
+# ---------------------------------------------------------------- evaluate
+
+
+@pytest.fixture(scope="module")
+def synthetic_set():
+    rng = np.random.default_rng(11)
+    originals = random_images(20, seed=11)
+    labels = rng.integers(0, 10, size=20)
+    masks = data.paper_masks(20, seed=11)
+    return originals, labels, masks
+
+
+@pytest.fixture(scope="module")
+def keras_classifiers():
+    models = {}
+    for seed in (0, 1):
+        keras.utils.set_random_seed(seed)
+        models[seed] = build_classifier()
+    return models
+
+
+def test_evaluate_with_keras_classifiers_returns_every_key(synthetic_set, keras_classifiers):
+    originals, labels, masks = synthetic_set
+    methods = {"clean": None, "masked": evaluation.no_inpainting, "telea": evaluation.telea}
+    results = evaluation.evaluate(methods, originals, labels, masks, keras_classifiers)
+    assert list(results) == ["clean", "masked", "telea"]
+    corrupted = data.apply_mask(originals, masks)
+    for name, result in results.items():
+        assert set(result) == RESULT_KEYS
+        assert result["inpainted"].shape == (20, SIZE, SIZE, 1)
+        assert result["predictions"].shape == (20,)
+        assert set(result["accuracies"]) == {0, 1}
+        assert result["accuracy"] == result["accuracies"][0]
+        assert result["accuracy"] == pytest.approx(float((result["predictions"] == labels).mean()))
+        expected = evaluation.classify(keras_classifiers[0], result["inpainted"])
+        assert np.array_equal(result["predictions"], expected)
+        values = list(result["accuracies"].values())
+        assert result["accuracy_mean"] == pytest.approx(np.mean(values))
+        assert result["accuracy_sd"] == pytest.approx(np.std(values, ddof=1))
+        assert 0 <= result["ssim"] <= 1 + 1e-6
+    assert results["clean"]["hole_l1"] == 0.0
+    assert results["clean"]["hole_psnr"] == float("inf")
+    assert results["clean"]["ssim"] == pytest.approx(1.0, abs=1e-5)
+    assert np.array_equal(results["clean"]["inpainted"], originals)
+    assert np.array_equal(results["masked"]["inpainted"], corrupted)
+    assert results["masked"]["hole_l1"] == pytest.approx(evaluation.hole_l1(originals, corrupted, masks))
+    assert results["telea"]["hole_l1"] > 0
+
+
+def test_evaluate_accuracy_mean_and_sd_over_classifiers_by_hand(synthetic_set):
+    originals, labels, masks = synthetic_set
+    wrong = (labels + 1) % 10
+    classifiers = {
+        0: FixedClassifier(np.where(np.arange(20) < 10, labels, wrong)),  # 0.5
+        1: FixedClassifier(np.where(np.arange(20) < 15, labels, wrong)),  # 0.75
+        2: FixedClassifier(labels),  # 1.0
+    }
+    results = evaluation.evaluate({"masked": evaluation.no_inpainting}, originals, labels, masks, classifiers)
+    result = results["masked"]
+    assert result["accuracy"] == pytest.approx(0.5)  # the shipped seed 0
+    assert result["accuracies"] == pytest.approx({0: 0.5, 1: 0.75, 2: 1.0})
+    assert result["accuracy_mean"] == pytest.approx(0.75)
+    assert result["accuracy_sd"] == pytest.approx(0.25)  # ddof=1; ddof=0 would be 0.204
+    assert np.array_equal(result["predictions"], classifiers[0].digits)
+
+
+def test_evaluate_with_one_classifier_has_zero_sd(synthetic_set):
+    originals, labels, masks = synthetic_set
+    results = evaluation.evaluate({"masked": evaluation.no_inpainting}, originals, labels, masks,
+                                  {0: FixedClassifier(labels)})
+    assert results["masked"]["accuracy"] == 1.0
+    assert results["masked"]["accuracy_sd"] == 0.0
+
+
+def test_evaluate_classifies_what_each_method_filled_in():
+    originals = white_square_digits(6)
+    labels = np.ones(6, int)  # the centre is white: "digit 1" for CentreClassifier
+    masks = data.centre_masks(6, 8)
+    methods = {"clean": None, "masked": evaluation.no_inpainting, "telea": evaluation.telea,
+               "navier-stokes": evaluation.navier_stokes}
+    results = evaluation.evaluate(methods, originals, labels, masks, {0: CentreClassifier()})
+    assert results["clean"]["accuracy"] == 1.0
+    assert results["masked"]["accuracy"] == 0.0  # a black hole over the centre
+    assert results["masked"]["hole_l1"] == 1.0 and results["masked"]["hole_psnr"] == pytest.approx(0.0)
+    assert results["telea"]["accuracy"] == 1.0
+    assert results["navier-stokes"]["accuracy"] == 1.0
+
+
+def test_evaluate_honours_a_different_shipped_seed(synthetic_set):
+    originals, labels, masks = synthetic_set
+    classifiers = {3: FixedClassifier(labels), 4: FixedClassifier((labels + 1) % 10)}
+    result = evaluation.evaluate({"masked": evaluation.no_inpainting}, originals, labels, masks, classifiers,
+                                 shipped=4)["masked"]
+    assert result["accuracy"] == 0.0
+    assert result["accuracy_mean"] == pytest.approx(0.5)
+
+
+def test_evaluate_rejects_labels_of_the_wrong_length(synthetic_set):
+    originals, labels, masks = synthetic_set
+    with pytest.raises(ValueError, match="labels"):
+        evaluation.evaluate({"masked": evaluation.no_inpainting}, originals, labels[:-1], masks,
+                            {0: FixedClassifier(labels)})
+
+
+def test_evaluate_rejects_mismatched_masks(synthetic_set):
+    originals, labels, masks = synthetic_set
+    with pytest.raises(ValueError):
+        evaluation.evaluate({"masked": evaluation.no_inpainting}, originals, labels, masks[:-1],
+                            {0: FixedClassifier(labels)})
+
+
+def test_evaluate_requires_the_shipped_classifier(synthetic_set):
+    originals, labels, masks = synthetic_set
+    with pytest.raises(ValueError, match="shipped seed 0"):
+        evaluation.evaluate({"masked": evaluation.no_inpainting}, originals, labels, masks,
+                            {1: FixedClassifier(labels), 2: FixedClassifier(labels)})
+
+
+# ---------------------------------------------------------------- results table
+
+
+def test_results_table_rounds_and_has_one_row_per_method():
+    results = {
+        "masked": {"accuracy": 0.123456, "accuracy_mean": 0.5, "accuracy_sd": 0.0123456, "hole_l1": 0.123456,
+                   "hole_psnr": 12.3456, "ssim": 0.987654},
+        "clean": {"accuracy": 0.99, "accuracy_mean": 0.98765, "accuracy_sd": 0.0, "hole_l1": 0.0,
+                  "hole_psnr": float("inf"), "ssim": 1.0},
+    }
+    rows = evaluation.results_table(results)
+    assert [row["method"] for row in rows] == ["masked", "clean"]
+    assert rows[0] == {
+        "method": "masked", "accuracy (shipped classifier) %": 12.35, "accuracy mean %": 50.0,
+        "accuracy sd %": 1.23, "hole L1": 0.1235, "hole PSNR dB": 12.35, "SSIM": 0.9877,
+    }
+    assert rows[1]["accuracy (shipped classifier) %"] == 99.0
+    assert rows[1]["hole PSNR dB"] == float("inf")
+
+
+def test_results_table_of_evaluate_output(synthetic_set):
+    originals, labels, masks = synthetic_set
+    results = evaluation.evaluate({"clean": None, "masked": evaluation.no_inpainting}, originals, labels, masks,
+                                  {0: FixedClassifier(labels)})
+    rows = evaluation.results_table(results)
+    assert len(rows) == 2
+    assert rows[0]["method"] == "clean" and rows[0]["accuracy (shipped classifier) %"] == 100.0
+    assert rows[0]["hole L1"] == 0.0
+
+
+# ---------------------------------------------------------------- misc
+
+
+def test_classifier_path_lives_under_the_artifacts_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_BOOK_ARTIFACTS", str(tmp_path))
+    assert evaluation.classifier_path(2) == tmp_path / "classifier" / "seed2.weights.h5"
+
+
+def test_classify_returns_argmax_digits():
+    digits = np.array([3, 1, 4])
+    predictions = evaluation.classify(FixedClassifier(digits), random_images(3))
+    assert np.array_equal(predictions, digits)
+
+
+def test_train_classifier_rejects_labels_of_the_wrong_shape():
+    x_train = np.zeros((4, SIZE, SIZE), np.uint8)
+    with pytest.raises(ValueError, match="y_train"):
+        evaluation.train_classifier(x_train, np.zeros(3, int), epochs=1, verbose=0)
+
+
+# ---------------------------------------------------------------- error analysis helpers
+
+needs = lambda name: pytest.mark.skipif(not hasattr(evaluation, name), reason=f"{name} not in this version of lib")
+
+
+class ProbabilityClassifier:
+    def __init__(self, probabilities):
+        self.probabilities = np.asarray(probabilities, np.float32)
+
+    def predict(self, images, batch_size=None, verbose=0):
+        return self.probabilities
+
+
+@needs("true_class_confidence")
+def test_true_class_confidence_picks_the_true_digit_probability():
+    probabilities = np.full((3, 10), 0.05, np.float32)
+    probabilities[0, 2], probabilities[1, 7], probabilities[2, 0] = 0.55, 0.55, 0.55
+    confidence, predictions = evaluation.true_class_confidence(
+        ProbabilityClassifier(probabilities), random_images(3), [2, 3, 0])
+    np.testing.assert_allclose(confidence, [0.55, 0.05, 0.55])
+    assert np.array_equal(predictions, [2, 7, 0])
+
+
+@needs("true_class_confidence")
+def test_true_class_confidence_rejects_labels_of_the_wrong_length():
+    with pytest.raises(ValueError, match="labels"):
+        evaluation.true_class_confidence(ProbabilityClassifier(np.eye(10)[:3]), random_images(3), [1, 2])
+
+
+@needs("worst_cases")
+def test_worst_cases_lists_misclassified_least_confident_first():
+    confidence = np.array([0.9, 0.1, 0.3, 0.05, 0.2])
+    labels = np.array([1, 1, 1, 1, 1])
+    predictions = np.array([1, 2, 3, 1, 4])  # wrong: 1, 2, 4
+    assert list(evaluation.worst_cases(confidence, predictions, labels)) == [1, 4, 2]
+    assert list(evaluation.worst_cases(confidence, predictions, labels, count=2)) == [1, 4]
+    assert len(evaluation.worst_cases(confidence, labels, labels)) == 0
+    with pytest.raises(ValueError):
+        evaluation.worst_cases(confidence[:-1], predictions, labels)
+
+
+@needs("error_maps")
+def test_error_maps_by_hand():
+    originals = np.ones((2, SIZE, SIZE, 1), np.float32)
+    inpainted = originals.copy()
+    inpainted[0, 5, 5] = -1.0  # full-range error at one pixel of image 0
+    inpainted[1, 5, 5] = 0.0  # half-range error at the same pixel of image 1
+    maps = evaluation.error_maps(originals, inpainted, {"first": [True, False], "both": [True, True]})
+    assert maps["first"].shape == (SIZE, SIZE)
+    assert maps["first"][5, 5] == pytest.approx(1.0) and maps["first"].sum() == pytest.approx(1.0)
+    assert maps["both"][5, 5] == pytest.approx(0.75)
+    with pytest.raises(ValueError, match="selection"):
+        evaluation.error_maps(originals, inpainted, {"none": [False, False]})
+    with pytest.raises(ValueError, match="selection"):
+        evaluation.error_maps(originals, inpainted, {"short": [True]})
+    with pytest.raises(ValueError, match="differ in shape"):
+        evaluation.error_maps(originals, inpainted[:1], {"first": [True, False]})

@@ -1,0 +1,209 @@
+import os
+import re
+import types
+
+import numpy as np
+import pytest
+
+from lib import artifacts, data, evaluation, experiments, training
+from lib.config import EVALUATION_MASK_SEED, PAPER, PROBE_SIZE, SNAPSHOT_MASK_SEED, VARIANTS
+
+SIZE = PAPER.image_size
+real_mnist = pytest.mark.skipif(not os.environ.get(data.NPZ_VARIABLE), reason="MNIST_NPZ is not set")
+
+
+@pytest.fixture(autouse=True)
+def private_artifacts(monkeypatch, tmp_path):
+    """Nothing here may touch the real artifacts folder."""
+    monkeypatch.setenv(artifacts.ARTIFACTS_VARIABLE, str(tmp_path))
+    return tmp_path
+
+
+def synthetic_test_set(per_class=4, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.tile(np.arange(10, dtype=np.uint8), per_class))
+    images = rng.integers(0, 256, size=(len(labels), SIZE, SIZE), dtype=np.uint8)
+    return images, labels
+
+
+def forbid_work(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("work started before the variant name was checked")
+
+    monkeypatch.setattr(data, "load_mnist", fail)
+    monkeypatch.setattr(training, "train_gan", fail)
+    monkeypatch.setattr(evaluation, "load_classifier", fail)
+
+
+# ---------------------------------------------------------------- names and folders
+
+
+def test_variant_slug_examples():
+    assert experiments.variant_slug("paper") == "paper"
+    assert experiments.variant_slug("+ L2 hole loss") == "l2_hole_loss"
+    assert experiments.variant_slug("+ skip connections") == "skip_connections"
+    assert experiments.variant_slug("A/B test: v2!") == "a_b_test__v2"
+
+
+def test_variant_slugs_of_every_variant_are_file_safe_and_distinct():
+    slugs = [experiments.variant_slug(name) for name in VARIANTS]
+    assert len(set(slugs)) == len(slugs)
+    for slug in slugs:
+        assert re.fullmatch(r"[a-z0-9_]+", slug)
+        assert not slug.startswith("_") and not slug.endswith("_")
+
+
+def test_variant_folder_under_private_artifacts(private_artifacts):
+    folder = experiments.variant_folder("+ mask channel", 2, seed=1)
+    assert folder == private_artifacts / "variants" / "mask_channel-2ep" / "seed1"
+    assert not folder.exists()  # naming a folder creates nothing
+
+
+def test_paper_run_folder(private_artifacts):
+    assert experiments.paper_run_folder(2) == private_artifacts / "paper_gan" / "seed2"
+
+
+def test_recommended_name_reads_the_record(private_artifacts):
+    artifacts.save_json(private_artifacts / "variants" / experiments.RECOMMENDED_RECORD,
+                        {"chosen": "+ skip connections"})
+    assert experiments.recommended_name() == "+ skip connections"
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def test_snapshot_inputs_two_digits_per_class_with_paper_masks():
+    x_test, y_test = synthetic_test_set()
+    (corrupted, masks), labels = experiments.snapshot_inputs(x_test, y_test)
+    assert list(labels) == [digit for digit in range(10) for _ in range(2)]
+    assert experiments.SNAPSHOT_DIGITS == 20
+    indices = [i for digit in range(10) for i in np.flatnonzero(y_test == digit)[:2]]
+    assert corrupted.shape == (20, SIZE, SIZE, 1) and corrupted.dtype == np.float32
+    assert masks.shape == (20, SIZE, SIZE) and masks.dtype == np.bool_
+    assert (masks.sum(axis=(1, 2)) == 64).all()
+    assert np.array_equal(masks, data.paper_masks(20, SNAPSHOT_MASK_SEED))
+    assert np.array_equal(corrupted, data.apply_mask(data.to_model_input(x_test[indices]), masks))
+    assert (corrupted[..., 0][masks] == -1).all()
+
+
+def test_snapshot_inputs_are_deterministic():
+    x_test, y_test = synthetic_test_set(seed=1)
+    (a, ma), la = experiments.snapshot_inputs(x_test, y_test)
+    (b, mb), lb = experiments.snapshot_inputs(x_test, y_test)
+    assert np.array_equal(a, b) and np.array_equal(ma, mb) and np.array_equal(la, lb)
+
+
+def test_probe_inputs_on_a_small_synthetic_set():
+    x_test, y_test = synthetic_test_set()
+    (corrupted, masks), labels = experiments.probe_inputs(x_test, y_test, size=25)
+    assert np.array_equal(labels, y_test[:25])
+    assert np.array_equal(masks, evaluation.evaluation_masks(25))
+    assert np.array_equal(corrupted, data.apply_mask(data.to_model_input(x_test[:25]), masks))
+
+
+@real_mnist
+def test_inputs_on_real_mnist():
+    _, (x_test, y_test) = data.load_mnist()
+    (corrupted, masks), labels = experiments.probe_inputs(x_test, y_test)
+    assert len(labels) == PROBE_SIZE and corrupted.shape == (PROBE_SIZE, SIZE, SIZE, 1)
+    assert np.array_equal(labels, y_test[:PROBE_SIZE])
+    assert np.array_equal(masks, data.paper_masks(PROBE_SIZE, EVALUATION_MASK_SEED))
+    assert np.array_equal(corrupted, data.apply_mask(data.to_model_input(x_test[:PROBE_SIZE]), masks))
+
+    (corrupted, masks), labels = experiments.snapshot_inputs(x_test, y_test)
+    assert list(labels) == [digit for digit in range(10) for _ in range(2)]
+    assert (masks.sum(axis=(1, 2)) == 64).all()
+    indices = [i for digit in range(10) for i in np.flatnonzero(y_test == digit)[:2]]
+    assert np.array_equal(corrupted, data.apply_mask(data.to_model_input(x_test[indices]), masks))
+
+
+# ---------------------------------------------------------------- runs (no training)
+
+
+def test_run_variant_rejects_an_unknown_name_before_any_work(monkeypatch, private_artifacts):
+    forbid_work(monkeypatch)
+    with pytest.raises(ValueError, match="unknown variant"):
+        experiments.run_variant("+ magic", 2)
+    assert list(private_artifacts.iterdir()) == []
+
+
+def test_main_variant_with_an_unknown_or_missing_name(monkeypatch):
+    forbid_work(monkeypatch)
+    with pytest.raises(ValueError, match="unknown variant"):
+        experiments.main(["variant", "--name", "nonsense"])
+    with pytest.raises(ValueError, match="unknown variant"):
+        experiments.main(["variant"])
+
+
+def test_main_rejects_an_unknown_run(monkeypatch):
+    forbid_work(monkeypatch)
+    with pytest.raises(SystemExit):
+        experiments.main(["everything"])
+
+
+def test_run_variant_passes_the_right_plan_to_training(monkeypatch, private_artifacts):
+    x_test, y_test = synthetic_test_set(per_class=PROBE_SIZE // 10)  # the probe takes PROBE_SIZE digits
+    x_train = np.zeros((8, SIZE, SIZE), np.uint8)
+    monkeypatch.setenv("GAN_BOOK_MODE", "quick")
+    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x_train, np.zeros(8, np.uint8)), (x_test, y_test)))
+    classifier = object()
+    monkeypatch.setattr(evaluation, "load_classifier", lambda seed=0: classifier)
+    calls = []
+
+    def fake_train_gan(images, folder, config, **kwargs):
+        calls.append((images, folder, config, kwargs))
+        return types.SimpleNamespace(record={"wall_seconds": 1.0}, probe=[{"step": 1, "accuracy": 0.5}])
+
+    monkeypatch.setattr(training, "train_gan", fake_train_gan)
+    run = experiments.run_variant("+ composite", 6, seed=3)
+    assert run.probe[-1]["accuracy"] == 0.5
+    (images, folder, config, kwargs), = calls
+    assert config.epochs == 2  # quick mode caps the epochs
+    assert config == VARIANTS["+ composite"].variant("+ composite", epochs=2)
+    assert folder == private_artifacts / "variants" / "composite-2ep" / "seed3"
+    assert images.shape == (8, SIZE, SIZE, 1)
+    assert kwargs["seed"] == 3 and kwargs["classifier"] is classifier
+    assert np.array_equal(kwargs["probe_labels"], y_test[:PROBE_SIZE])
+    assert np.array_equal(kwargs["probe_inputs"][1], evaluation.evaluation_masks(PROBE_SIZE))
+    assert np.array_equal(kwargs["snapshot_inputs"][1], data.paper_masks(20, SNAPSHOT_MASK_SEED))
+
+
+class ConstantGenerator:
+    """Fills every pixel with one value, whatever it is fed."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def predict(self, inputs, verbose=0, batch_size=None):
+        return np.full((int(inputs.shape[0]), SIZE, SIZE, 1), self.value, np.float32)
+
+
+class CentreClassifier:
+    """Predicts 1 if the centre pixel is bright, else 0."""
+
+    def predict(self, images, batch_size=None, verbose=0):
+        return np.eye(10, dtype=np.float32)[(np.asarray(images)[:, 14, 14, 0] > 0).astype(int)]
+
+
+@pytest.mark.parametrize("white", experiments.ARCHITECTURE_CANDIDATES)
+def test_choose_recommended_keeps_the_candidate_that_scores_higher(monkeypatch, private_artifacts, white):
+    x_test = np.zeros((30, SIZE, SIZE), np.uint8)
+    y_test = np.ones(30, np.uint8)  # "bright centre": only a white fill classifies right
+    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x_test, y_test), (x_test, y_test)))
+    monkeypatch.setattr(evaluation, "load_classifier", lambda seed=0: CentreClassifier())
+    folders = []
+
+    def fake_load_generator(folder, config):
+        folders.append(folder)
+        return ConstantGenerator(1.0 if config.name == white else -1.0)
+
+    monkeypatch.setattr(training, "load_generator", fake_load_generator)
+    chosen = experiments.choose_recommended(epochs=2, hole_size=14, digits=20)
+    assert chosen == white
+    assert folders == [experiments.variant_folder(name, 2) for name in experiments.ARCHITECTURE_CANDIDATES]
+    record = artifacts.load_json(private_artifacts / "variants" / experiments.RECOMMENDED_RECORD)
+    assert record["chosen"] == white
+    assert record["scores"][white] == 1.0
+    assert sum(record["scores"].values()) == 1.0
+    assert record["ablation_epochs"] == 2
+    assert experiments.recommended_name() == white

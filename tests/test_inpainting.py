@@ -1,0 +1,142 @@
+import keras
+import numpy as np
+import pytest
+
+from lib import data
+from lib.config import CLASSIFIER, PAPER, VARIANTS
+from lib.inpainting import inpaint
+from lib.models import build_generator
+
+SIZE = PAPER.image_size
+MASK_CHANNEL = VARIANTS["+ mask channel"]  # composite and mask channel both on
+COMPOSITE_ONLY = VARIANTS["+ composite"]  # composite on, one input channel
+
+
+def random_images(n, seed=0, channel=True):
+    rng = np.random.default_rng(seed)
+    shape = (n, SIZE, SIZE, 1) if channel else (n, SIZE, SIZE)
+    return rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def generators():
+    built = {}
+    for seed, config in enumerate((PAPER, COMPOSITE_ONLY, MASK_CHANNEL)):
+        keras.utils.set_random_seed(seed)
+        built[config.name] = build_generator(config)
+    return built
+
+
+@pytest.fixture(scope="module")
+def batch():
+    originals = random_images(5, seed=3)
+    masks = data.paper_masks(5, seed=3)
+    return data.apply_mask(originals, masks), masks
+
+
+def test_configs_are_what_the_tests_assume():
+    assert not PAPER.composite and not PAPER.mask_channel
+    assert COMPOSITE_ONLY.composite and not COMPOSITE_ONLY.mask_channel
+    assert MASK_CHANNEL.composite and MASK_CHANNEL.mask_channel
+
+
+@pytest.mark.parametrize("config", [PAPER, COMPOSITE_ONLY, MASK_CHANNEL], ids=lambda c: c.name)
+def test_output_shape_dtype_and_range(generators, batch, config):
+    corrupted, masks = batch
+    out = inpaint(generators[config.name], config, corrupted, masks)
+    assert isinstance(out, np.ndarray)
+    assert out.shape == (5, SIZE, SIZE, 1)
+    assert np.issubdtype(out.dtype, np.floating)
+    assert np.isfinite(out).all()
+    assert out.min() >= -1.0 and out.max() <= 1.0
+
+
+def test_without_composite_the_output_is_the_raw_generator_output(generators, batch):
+    corrupted, masks = batch
+    generator = generators[PAPER.name]
+    out = inpaint(generator, PAPER, corrupted, masks)
+    raw = generator.predict(corrupted, verbose=0)
+    np.testing.assert_allclose(out, raw, atol=1e-6)
+    # the known pixels are regenerated, not copied
+    known = ~masks
+    assert not np.allclose(out[..., 0][known], corrupted[..., 0][known], atol=1e-3)
+
+
+@pytest.mark.parametrize("config", [COMPOSITE_ONLY, MASK_CHANNEL], ids=lambda c: c.name)
+def test_with_composite_known_pixels_equal_the_corrupted_input_exactly(generators, batch, config):
+    corrupted, masks = batch
+    generator = generators[config.name]
+    out = inpaint(generator, config, corrupted, masks)
+    known = ~masks
+    assert np.array_equal(out[..., 0][known], corrupted[..., 0][known])
+    # and inside the hole: the generator's output for these inputs
+    inputs = corrupted
+    if config.mask_channel:
+        inputs = np.concatenate([corrupted, masks[..., None].astype(np.float32)], axis=-1)
+    raw = generator.predict(inputs, verbose=0)
+    np.testing.assert_allclose(out[..., 0][masks], raw[..., 0][masks], atol=1e-6)
+    # the hole is not left black
+    assert not (out[..., 0][masks] == -1).all()
+
+
+def test_the_mask_channel_reaches_the_generator(generators, batch):
+    corrupted, masks = batch
+    generator = generators[MASK_CHANNEL.name]
+    assert generator.input_shape[-1] == 2
+    other_masks = data.paper_masks(5, seed=99)
+    both = masks | other_masks
+    # same corrupted pixels, different declared masks: the generated pixels must change
+    a = inpaint(generator, MASK_CHANNEL, corrupted, both)
+    b = inpaint(generator, MASK_CHANNEL.variant("no composite", composite=False), corrupted, both)
+    c = inpaint(generator, MASK_CHANNEL.variant("no composite", composite=False), corrupted, masks)
+    assert not np.allclose(b, c)
+    assert np.array_equal(a[..., 0][~both], corrupted[..., 0][~both])
+
+
+def test_accepts_images_without_channel_axis(generators, batch):
+    corrupted, masks = batch
+    generator = generators[PAPER.name]
+    with_axis = inpaint(generator, PAPER, corrupted, masks)
+    without_axis = inpaint(generator, PAPER, corrupted[..., 0], masks)
+    assert without_axis.shape == (5, SIZE, SIZE, 1)
+    np.testing.assert_allclose(without_axis, with_axis, atol=1e-6)
+
+
+def test_batch_size_does_not_change_the_result(generators, batch):
+    corrupted, masks = batch
+    generator = generators[MASK_CHANNEL.name]
+    np.testing.assert_allclose(inpaint(generator, MASK_CHANNEL, corrupted, masks, batch_size=2),
+                               inpaint(generator, MASK_CHANNEL, corrupted, masks), atol=1e-5)
+
+
+@pytest.mark.parametrize("config", [None, "paper", PAPER.to_dict(), CLASSIFIER])
+def test_rejects_a_non_gan_config(generators, batch, config):
+    corrupted, masks = batch
+    with pytest.raises(ValueError, match="GANConfig"):
+        inpaint(generators[PAPER.name], config, corrupted, masks)
+
+
+def test_rejects_uint8_input(generators, batch):
+    _, masks = batch
+    images = np.zeros((5, SIZE, SIZE, 1), np.uint8)
+    with pytest.raises(ValueError, match="float"):
+        inpaint(generators[PAPER.name], PAPER, images, masks)
+
+
+def test_rejects_out_of_range_and_nan_input(generators, batch):
+    corrupted, masks = batch
+    with pytest.raises(ValueError):
+        inpaint(generators[PAPER.name], PAPER, corrupted * 2, masks)
+    bad = corrupted.copy()
+    bad[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        inpaint(generators[PAPER.name], PAPER, bad, masks)
+
+
+@pytest.mark.parametrize("which", ["fewer", "non-boolean", "with channel"])
+def test_rejects_mismatched_masks(generators, batch, which):
+    corrupted, masks = batch
+    bad = {"fewer": masks[:4], "non-boolean": masks.astype(np.float32),
+           "with channel": masks[..., None]}[which]
+    with pytest.raises(ValueError, match="masks"):
+        inpaint(generators[PAPER.name], PAPER, corrupted, bad)
