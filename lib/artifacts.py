@@ -119,9 +119,19 @@ def load_table(path):
 
 
 def save_weights(model, path):
-    """``model.save_weights`` to a ``.weights.h5`` file, atomically."""
+    """``model.save_weights`` to a ``.weights.h5`` file, atomically.
+
+    Keras 3 also writes a compiled model's optimizer state into the file (three times the size
+    for Adam); the shipped files hold the weights alone, so a compiled model is saved through an
+    uncompiled clone."""
     if not str(path).endswith(".weights.h5"):
         raise ValueError(f"Keras weights files must end in .weights.h5, got {path}")
+    if getattr(model, "optimizer", None) is not None:
+        import keras
+
+        clone = keras.models.clone_model(model)
+        clone.set_weights(model.get_weights())
+        model = clone
     with atomic_path(path) as temporary:
         model.save_weights(temporary)
 
