@@ -296,15 +296,16 @@ def test_save_weights_leaves_a_compiled_models_optimizer_state_out(tmp_path):
     import keras
 
     def tiny():
-        return keras.Sequential([keras.Input((4,)), keras.layers.Dense(64), keras.layers.Dense(1)])
+        return keras.Sequential([keras.Input((256,)), keras.layers.Dense(256), keras.layers.Dense(1)])
 
     model = tiny()
     model.compile(optimizer="adam", loss="mse")
-    model.fit(np.zeros((8, 4), np.float32), np.zeros((8, 1), np.float32), verbose=0)
+    model.fit(np.zeros((8, 256), np.float32), np.zeros((8, 1), np.float32), verbose=0)
     plain = tiny()
     artifacts.save_weights(model, tmp_path / "compiled.weights.h5")
     artifacts.save_weights(plain, tmp_path / "plain.weights.h5")
-    assert (tmp_path / "compiled.weights.h5").stat().st_size <= (tmp_path / "plain.weights.h5").stat().st_size * 1.1
+    # Adam's two moments would triple the 66k weights' 264 kB
+    assert (tmp_path / "compiled.weights.h5").stat().st_size < (tmp_path / "plain.weights.h5").stat().st_size * 1.2
     restored = artifacts.load_weights(tiny(), tmp_path / "compiled.weights.h5")
     for a, b in zip(model.get_weights(), restored.get_weights()):
         np.testing.assert_array_equal(a, b)
