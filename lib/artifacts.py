@@ -127,9 +127,7 @@ def save_weights(model, path):
     if not str(path).endswith(".weights.h5"):
         raise ValueError(f"Keras weights files must end in .weights.h5, got {path}")
     if getattr(model, "optimizer", None) is not None:
-        import keras
-
-        clone = keras.models.clone_model(model)
+        clone = type(model).from_config(model.get_config())  # from_config does not compile
         clone.set_weights(model.get_weights())
         model = clone
     with atomic_path(path) as temporary:
