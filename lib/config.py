@@ -151,6 +151,11 @@ def run_mode() -> str:
     return mode
 
 
+def describe_mode() -> str:
+    """The line every chapter prints first, so a notebook records the mode it was executed in."""
+    return f"run mode: {run_mode()} (set {MODE_VARIABLE}=quick for a fast run, full for the paper's budget)"
+
+
 def budget(mode: str | None = None) -> Budget:
     mode = run_mode() if mode is None else mode
     if mode == "full":

@@ -1,0 +1,41 @@
+"""Hygiene of the committed chapters: what readers see must come from one clean, full run."""
+import json
+from pathlib import Path
+
+import pytest
+
+from lib.config import describe_mode
+
+BOOK = Path(__file__).resolve().parent.parent / "book"
+NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
+
+
+def code_cells(path):
+    return [cell for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "code"]
+
+
+def test_there_are_chapters():
+    assert len(NOTEBOOKS) >= 7
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapter_was_executed_top_to_bottom_in_one_kernel(path):
+    counts = [cell["execution_count"] for cell in code_cells(path)]
+    assert counts == list(range(1, len(counts) + 1)), f"{path.name}: execution counts {counts}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapter_stores_no_errors_or_stderr(path):
+    for index, cell in enumerate(code_cells(path)):
+        for output in cell["outputs"]:
+            assert output["output_type"] != "error", f"{path.name}, code cell {index}: error {output.get('ename')}"
+            assert output.get("name") != "stderr", f"{path.name}, code cell {index}: stderr {''.join(output['text'])[:200]!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapter_was_saved_in_full_mode(path, monkeypatch):
+    monkeypatch.setenv("GAN_BOOK_MODE", "full")
+    expected = describe_mode()
+    printed = ["".join(output.get("text", "")) for cell in code_cells(path) for output in cell["outputs"]
+               if output.get("name") == "stdout"]
+    assert any(expected in text for text in printed), f"{path.name} does not record '{expected}'"
