@@ -14,6 +14,7 @@ import argparse
 import time
 
 from lib import artifacts, data, evaluation, training
+from lib.inpainting import variant_slug
 from lib.config import ABLATION_EPOCHS, CLASSIFIER, PAPER, PROBE_SIZE, SNAPSHOT_MASK_SEED, VARIANTS, budget
 
 PAPER_GAN_FOLDER = "paper_gan"
@@ -74,10 +75,6 @@ def run_paper_gan(seeds, verbose=2, probe_every_steps=100):
         print(f"paper GAN seed {seed}: {len(run.history)} iterations, probe {final}", flush=True)
 
 
-def variant_slug(name):
-    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
-
-
 def variant_folder(name, epochs, seed=0):
     return artifacts.run_dir("variants", f"{variant_slug(name)}-{epochs}ep", f"seed{seed}")
 
@@ -109,7 +106,7 @@ def run_ablation(epochs=ABLATION_EPOCHS, seed=0):
 
 
 ARCHITECTURE_CANDIDATES = ("+ random holes", "+ skip connections")
-RECOMMENDED_RECORD = "recommended.json"
+RECOMMENDED_RECORD = "recommended.json"  # read by lib.inpainting.load_inpainter too
 
 
 def choose_recommended(epochs=ABLATION_EPOCHS, hole_size=14, digits=2000):

@@ -20,3 +20,70 @@ def inpaint(generator, config: GANConfig, corrupted, masks, batch_size=500):
     mask_channel = data.with_channel(masks.astype(np.float32))
     generated = generator.predict(generator_inputs(config, corrupted, mask_channel), verbose=0, batch_size=batch_size)
     return np.clip(np.asarray(complete(config, generated, corrupted, mask_channel)), -1.0, 1.0)
+
+
+# ---------------------------------------------------------------- for your own digits
+
+SHIPPED = ("paper", "recommended")
+
+
+def load_inpainter(name="recommended"):
+    """A shipped generator and its configuration, by name: ``"paper"`` (the faithful
+    reproduction, seed 0) or ``"recommended"`` (chapter 8's model)."""
+    from lib import artifacts
+    from lib.config import PAPER, VARIANTS
+    from lib.training import load_generator
+
+    if name == "paper":
+        return load_generator(artifacts.run_dir("paper_gan", "seed0"), PAPER), PAPER
+    if name == "recommended":
+        chosen = artifacts.load_json(artifacts.run_dir("variants") / "recommended.json")["chosen"]
+        folder = artifacts.run_dir("variants", f"{variant_slug(chosen)}-{PAPER.epochs}ep", "seed0")
+        return load_generator(folder, VARIANTS[chosen]), VARIANTS[chosen]
+    raise ValueError(f"name must be one of {SHIPPED}, got {name!r}")
+
+
+def variant_slug(name):
+    """A file-safe folder name for a variant, e.g. '+ skip connections' -> 'skip_connections'."""
+    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+
+
+def inpaint_digits(images, masks, inpainter="recommended"):
+    """Inpaint any batch of 28x28 digits with a shipped (or your own) generator.
+
+    ``images``: uint8 in [0, 255] or float in [-1, 1], shape (N, 28, 28) or (N, 28, 28, 1), or a
+    single digit without the batch axis. ``masks``: booleans or 0/1 numbers, True/1 = missing,
+    shape (N, 28, 28) or (28, 28) (one mask for every digit). ``inpainter``: a shipped name or a
+    ``(generator, config)`` pair. Returns the digits in the same dtype, range and shape as given."""
+    images = np.asarray(images)
+    single = images.ndim == 2
+    batch = images[np.newaxis] if single else images
+    if batch.ndim == 4 and batch.shape[-1] == 1:
+        plain = batch[..., 0]
+    elif batch.ndim == 3:
+        plain = batch
+    else:
+        raise ValueError(f"images must be (28, 28), (N, 28, 28) or (N, 28, 28, 1), got {images.shape}")
+    if images.dtype == np.uint8:
+        scaled = data.scale(plain)
+    elif np.issubdtype(images.dtype, np.floating):
+        scaled = data.check_images(plain)
+    else:
+        raise ValueError(f"images must be uint8 in [0, 255] or float in [-1, 1], got dtype {images.dtype}")
+
+    masks = np.asarray(masks)
+    if masks.dtype != np.bool_:
+        if not np.issubdtype(masks.dtype, np.number) or not np.isin(masks, (0, 1)).all():
+            raise ValueError("masks must be booleans or 0/1 numbers (1 = missing)")
+        masks = masks.astype(bool)
+    if masks.shape == plain.shape[1:]:
+        masks = np.broadcast_to(masks, plain.shape)
+    if masks.shape != plain.shape:
+        raise ValueError(f"masks must have shape {plain.shape[1:]} or {plain.shape}, got {masks.shape}")
+
+    generator, config = load_inpainter(inpainter) if isinstance(inpainter, str) else inpainter
+    filled = inpaint(generator, config, data.apply_mask(scaled, masks), np.ascontiguousarray(masks))[..., 0]
+    result = data.rescale(filled) if images.dtype == np.uint8 else filled.astype(images.dtype)
+    if batch.ndim == 4:
+        result = result[..., np.newaxis]
+    return result[0] if single else result

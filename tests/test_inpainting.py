@@ -4,6 +4,7 @@ import pytest
 
 from lib import data
 from lib.config import CLASSIFIER, PAPER, VARIANTS
+from lib import inpainting, models
 from lib.inpainting import inpaint
 from lib.models import build_generator
 
@@ -140,3 +141,53 @@ def test_rejects_mismatched_masks(generators, batch, which):
            "with channel": masks[..., None]}[which]
     with pytest.raises(ValueError, match="masks"):
         inpaint(generators[PAPER.name], PAPER, corrupted, bad)
+
+
+# ---------------------------------------------------------------- inpaint_digits: what people have
+
+def _own_inpainter():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    config = VARIANTS["+ mask channel"]
+    return models.build_generator(config), config
+
+
+def _centre_mask():
+    mask = np.zeros((28, 28), bool)
+    mask[10:18, 10:18] = True
+    return mask
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (3, 28, 28), (3, 28, 28, 1)])
+def test_inpaint_digits_returns_uint8_in_the_shape_given(shape):
+    images = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    result = inpainting.inpaint_digits(images, _centre_mask(), _own_inpainter())
+    assert result.dtype == np.uint8 and result.shape == shape
+    known = ~np.broadcast_to(_centre_mask(), images.reshape(-1, 28, 28).shape)
+    assert np.array_equal(result.reshape(-1, 28, 28)[known], images.reshape(-1, 28, 28)[known])
+
+
+def test_inpaint_digits_keeps_float_in_minus_one_one_and_takes_zero_one_masks():
+    images = np.random.default_rng(1).uniform(-1, 1, (2, 28, 28)).astype(np.float32)
+    masks = np.stack([_centre_mask(), _centre_mask()]).astype(np.uint8)
+    result = inpainting.inpaint_digits(images, masks, _own_inpainter())
+    assert result.dtype == np.float32 and result.shape == (2, 28, 28)
+    assert result.min() >= -1 and result.max() <= 1
+
+
+@pytest.mark.parametrize("images, masks, message", [
+    (np.zeros((2, 28, 28), np.int32), np.zeros((28, 28), bool), "uint8"),
+    (np.zeros((2, 28, 28), np.float32), np.full((28, 28), 2), "0/1"),
+    (np.zeros((2, 28, 28), np.float32), np.zeros((27, 27), bool), "masks must have shape"),
+    (np.zeros((28,), np.float32), np.zeros((28, 28), bool), "images must be"),
+    (np.full((1, 28, 28), 3.0, np.float32), np.zeros((28, 28), bool), r"\[-1, 1\]"),
+])
+def test_inpaint_digits_rejects_what_it_cannot_use(images, masks, message):
+    with pytest.raises(ValueError, match=message):
+        inpainting.inpaint_digits(images, masks, _own_inpainter())
+
+
+def test_load_inpainter_rejects_unknown_names():
+    with pytest.raises(ValueError, match="paper"):
+        inpainting.load_inpainter("best")
