@@ -164,7 +164,7 @@ def probe_curves(runs, target=None, target_label=None, x="step", title=None):
     axis.set_xlabel({"step": "iteration", "seconds": "training time (s)"}.get(x, x))
     axis.set_ylabel("probe accuracy (%)")
     axis.set_ylim(0, 100)
-    axis.legend(loc="lower right")
+    axis.legend(loc="center right")
     if title:
         axis.set_title(title)
     figure.tight_layout()
