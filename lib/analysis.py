@@ -41,6 +41,9 @@ def window_statistics(values, start, low, high):
 
 def binary_cross_entropy(target, prediction):
     """BCE of one prediction in (0, 1) against a (possibly smoothed) target in [0, 1]."""
+    if not all(isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool)
+               for v in (target, prediction)):
+        raise ValueError(f"target and prediction must be numbers, got {target!r}, {prediction!r}")
     if not 0 <= target <= 1 or not 0 < prediction < 1:
         raise ValueError(f"need 0 <= target <= 1 and 0 < prediction < 1, got {target}, {prediction}")
     return float(-(target * np.log(prediction) + (1 - target) * np.log(1 - prediction)))
@@ -68,6 +71,8 @@ def time_to_reach(probe_rows, threshold):
     if not 0 < threshold < 1:
         raise ValueError(f"threshold must be an accuracy in (0, 1), got {threshold}")
     for row in probe_rows:
+        if not isinstance(row, dict) or not {"step", "seconds", "accuracy"} <= set(row):
+            raise ValueError(f"probe rows must be dicts with step, seconds and accuracy, got {row!r}")
         if row["accuracy"] > threshold:
             return int(row["step"]), float(row["seconds"])
     return None

@@ -80,6 +80,14 @@ def _check_seed(seed, name="seed"):
     return int(seed)
 
 
+def _check_seed_like(seed):
+    """A seed for NumPy's generator: a non-negative integer or a sequence of them."""
+    values = seed if isinstance(seed, (list, tuple)) else [seed]
+    if not values or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0 for v in values):
+        raise ValueError(f"seed must be a non-negative integer or a list of them, got {seed!r}")
+    return seed
+
+
 def _check_count(n):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"n must be a non-negative integer, got {n!r}")
@@ -212,7 +220,7 @@ def paper_corners(n, seed, config=PAPER):
     """Top-left corners of the paper's holes: uniform in rows and columns 8..11, per image."""
     n = _check_count(n)
     config = _check_config(config)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed_like(seed))
     return rng.integers(config.hole_corner_min, config.hole_corner_max + 1, size=(n, 2))
 
 
@@ -236,7 +244,7 @@ def random_square_masks(n, seed, min_size, max_size, image_size=PAPER.image_size
     if not (isinstance(min_size, (int, np.integer)) and isinstance(max_size, (int, np.integer))) \
             or not 1 <= min_size <= max_size <= image_size:
         raise ValueError(f"sizes must satisfy 1 <= min_size <= max_size <= {image_size}, got {min_size}, {max_size}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed_like(seed))
     sizes = rng.integers(min_size, max_size + 1, size=n)
     corners = (rng.random((n, 2)) * (image_size - sizes[:, None] + 1)).astype(int)
     return square_masks(corners, sizes, image_size)

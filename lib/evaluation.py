@@ -23,8 +23,8 @@ INPAINT_RADIUS = 3  # pixels; OpenCV's neighbourhood for both classical methods
 
 # ---------------------------------------------------------------- the classifier
 
-def classifier_path(seed):
-    return artifacts.run_dir(CLASSIFIER_FOLDER) / f"seed{int(seed)}.weights.h5"
+def classifier_path(seed, root=()):
+    return artifacts.run_dir(*root, CLASSIFIER_FOLDER) / f"seed{int(seed)}.weights.h5"
 
 
 def train_classifier(x_train, y_train, seed=0, config: ClassifierConfig = CLASSIFIER, epochs=None, verbose="auto"):
@@ -209,6 +209,8 @@ def true_class_confidence(classifier, images, labels, batch_size=1000):
     labels = np.asarray(labels)
     if labels.shape != (len(images),):
         raise ValueError(f"labels must have shape ({len(images)},), got {labels.shape}")
+    if labels.size and (not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() > 9):
+        raise ValueError(f"labels must be digits 0..9, got {labels.dtype} values {labels.min()}..{labels.max()}")
     probabilities = classifier.predict(images, batch_size=batch_size, verbose=0)
     return probabilities[np.arange(len(labels)), labels], probabilities.argmax(axis=1)
 
@@ -218,6 +220,8 @@ def worst_cases(confidence, predictions, labels, count=12):
     confidence, predictions, labels = np.asarray(confidence), np.asarray(predictions), np.asarray(labels)
     if not confidence.shape == predictions.shape == labels.shape:
         raise ValueError("confidence, predictions and labels must have the same shape")
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
+        raise ValueError(f"count must be a non-negative integer, got {count!r}")
     wrong = np.flatnonzero(predictions != labels)
     return wrong[np.argsort(confidence[wrong], kind="stable")][:count]
 

@@ -14,10 +14,9 @@ import argparse
 import time
 
 from lib import artifacts, data, evaluation, training
-from lib.inpainting import variant_slug
+from lib.inpainting import RECOMMENDED_RECORD, paper_run_folder, recommended_name, variant_folder
 from lib.config import ABLATION_EPOCHS, CLASSIFIER, PAPER, PROBE_SIZE, SNAPSHOT_MASK_SEED, VARIANTS, budget
 
-PAPER_GAN_FOLDER = "paper_gan"
 SNAPSHOT_DIGITS = 20
 
 
@@ -38,9 +37,9 @@ def probe_inputs(x_test, y_test, size=PROBE_SIZE):
 def run_classifiers(seeds, verbose=2):
     (x_train, y_train), (x_test, y_test) = data.load_mnist()
     plan = budget()
-    folder = artifacts.run_dir(evaluation.CLASSIFIER_FOLDER)
+    folder = artifacts.run_dir(*output_root(), evaluation.CLASSIFIER_FOLDER)
     for seed in seeds:
-        path = evaluation.classifier_path(seed)
+        path = evaluation.classifier_path(seed, output_root())
         if path.is_file():
             print(f"classifier seed {seed}: already trained, kept")
             continue
@@ -67,7 +66,7 @@ def run_paper_gan(seeds, verbose=2, probe_every_steps=100):
     config = PAPER.variant(PAPER.name, epochs=plan.gan_epochs)
     for seed in seeds:
         run = training.train_gan(
-            images, artifacts.run_dir(PAPER_GAN_FOLDER, f"seed{seed}"), config, seed=seed,
+            images, paper_run_folder(seed, output_root()), config, seed=seed,
             snapshot_inputs=snapshots, classifier=classifier, probe_inputs=probe, probe_labels=probe_labels,
             probe_every_steps=probe_every_steps, verbose=verbose,
         )
@@ -75,8 +74,9 @@ def run_paper_gan(seeds, verbose=2, probe_every_steps=100):
         print(f"paper GAN seed {seed}: {len(run.history)} iterations, probe {final}", flush=True)
 
 
-def variant_folder(name, epochs, seed=0):
-    return artifacts.run_dir("variants", f"{variant_slug(name)}-{epochs}ep", f"seed{seed}")
+def output_root():
+    """Runs started in quick mode go to artifacts/quick/, never over the committed full runs."""
+    return ("quick",) if budget().mode == "quick" else ()
 
 
 def run_variant(name, epochs, seed=0, verbose=2, probe_every_steps=100):
@@ -90,7 +90,8 @@ def run_variant(name, epochs, seed=0, verbose=2, probe_every_steps=100):
     snapshots, _ = snapshot_inputs(x_test, y_test)
     probe, probe_labels = probe_inputs(x_test, y_test)
     run = training.train_gan(
-        data.to_model_input(x_train[: plan.train_images]), variant_folder(name, epochs, seed), config, seed=seed,
+        data.to_model_input(x_train[: plan.train_images]), variant_folder(name, epochs, seed, output_root()), config,
+        seed=seed,
         snapshot_inputs=snapshots, classifier=evaluation.load_classifier(0), probe_inputs=probe,
         probe_labels=probe_labels, probe_every_steps=probe_every_steps, verbose=verbose,
     )
@@ -106,36 +107,28 @@ def run_ablation(epochs=ABLATION_EPOCHS, seed=0):
 
 
 ARCHITECTURE_CANDIDATES = ("+ random holes", "+ skip connections")
-RECOMMENDED_RECORD = "recommended.json"  # read by lib.inpainting.load_inpainter too
 
 
 def choose_recommended(epochs=ABLATION_EPOCHS, hole_size=14, digits=2000):
     """Keep the architectural change only if it measurably helps: compare the two last ablation
-    runs on ``digits`` test digits with centred ``hole_size`` holes (the hard case), where the
-    paper's hole is too easy to separate them. Writes the decision to artifacts."""
-    (_, _), (x_test, y_test) = data.load_mnist()
-    originals = data.to_model_input(x_test[-digits:])  # the last digits: not the probe's first 1,000
+    runs on ``digits`` *training* digits with centred ``hole_size`` holes (the hard case; the
+    paper's hole is too easy to separate them). The test set is never used to choose: the
+    chapters report on it afterwards. Writes the decision to artifacts."""
+    (x_train, y_train), _ = data.load_mnist()
+    originals = data.to_model_input(x_train[-digits:])
     masks = data.centre_masks(digits, hole_size)
     classifier = evaluation.load_classifier(0)
     scores = {}
     for name in ARCHITECTURE_CANDIDATES:
-        generator = training.load_generator(variant_folder(name, epochs), VARIANTS[name])
+        generator = training.load_generator(variant_folder(name, epochs, root=output_root()), VARIANTS[name])
         filled = evaluation.generator_method(generator, VARIANTS[name])(data.apply_mask(originals, masks), masks)
-        scores[name] = float((evaluation.classify(classifier, filled) == y_test[-digits:]).mean())
+        scores[name] = float((evaluation.classify(classifier, filled) == y_train[-digits:]).mean())
     chosen = max(scores, key=scores.get)
-    decision = {"chosen": chosen, "criterion": f"accuracy on the last {digits} test digits, {hole_size}px centre holes",
+    decision = {"chosen": chosen, "criterion": f"accuracy on the last {digits} training digits, {hole_size}px centre holes",
                 "scores": scores, "ablation_epochs": epochs}
-    artifacts.save_json(artifacts.run_dir("variants") / RECOMMENDED_RECORD, decision)
+    artifacts.save_json(artifacts.run_dir(*output_root(), "variants") / RECOMMENDED_RECORD, decision)
     print("recommended:", decision, flush=True)
     return chosen
-
-
-def recommended_name():
-    return artifacts.load_json(artifacts.run_dir("variants") / RECOMMENDED_RECORD)["chosen"]
-
-
-def paper_run_folder(seed):
-    return artifacts.run_dir(PAPER_GAN_FOLDER, f"seed{seed}")
 
 
 def load_paper_runs(seeds=(0, 1, 2)):

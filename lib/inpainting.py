@@ -25,27 +25,47 @@ def inpaint(generator, config: GANConfig, corrupted, masks, batch_size=500):
 # ---------------------------------------------------------------- for your own digits
 
 SHIPPED = ("paper", "recommended")
-
-
-def load_inpainter(name="recommended"):
-    """A shipped generator and its configuration, by name: ``"paper"`` (the faithful
-    reproduction, seed 0) or ``"recommended"`` (chapter 8's model)."""
-    from lib import artifacts
-    from lib.config import PAPER, VARIANTS
-    from lib.training import load_generator
-
-    if name == "paper":
-        return load_generator(artifacts.run_dir("paper_gan", "seed0"), PAPER), PAPER
-    if name == "recommended":
-        chosen = artifacts.load_json(artifacts.run_dir("variants") / "recommended.json")["chosen"]
-        folder = artifacts.run_dir("variants", f"{variant_slug(chosen)}-{PAPER.epochs}ep", "seed0")
-        return load_generator(folder, VARIANTS[chosen]), VARIANTS[chosen]
-    raise ValueError(f"name must be one of {SHIPPED}, got {name!r}")
+RECOMMENDED_RECORD = "recommended.json"
 
 
 def variant_slug(name):
     """A file-safe folder name for a variant, e.g. '+ skip connections' -> 'skip_connections'."""
     return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+
+
+def paper_run_folder(seed, root=()):
+    """Where the paper's GAN trained with ``seed`` lives (under ``artifacts/<root...>``)."""
+    from lib import artifacts
+
+    return artifacts.run_dir(*root, "paper_gan", f"seed{int(seed)}")
+
+
+def variant_folder(name, epochs, seed=0, root=()):
+    """Where a named variant trained for ``epochs`` epochs with ``seed`` lives."""
+    from lib import artifacts
+
+    return artifacts.run_dir(*root, "variants", f"{variant_slug(name)}-{int(epochs)}ep", f"seed{int(seed)}")
+
+
+def recommended_name():
+    """The variant chapter 8 recommends, as recorded when it was chosen."""
+    from lib import artifacts
+
+    return artifacts.load_json(artifacts.run_dir("variants") / RECOMMENDED_RECORD)["chosen"]
+
+
+def load_inpainter(name="recommended"):
+    """A shipped generator and its configuration, by name: ``"paper"`` (the faithful
+    reproduction, seed 0) or ``"recommended"`` (chapter 8's model, trained for 6 epochs)."""
+    from lib.config import PAPER, VARIANTS
+    from lib.training import load_generator  # training imports this module: import here
+
+    if name == "paper":
+        return load_generator(paper_run_folder(0), PAPER), PAPER
+    if name == "recommended":
+        chosen = recommended_name()
+        return load_generator(variant_folder(chosen, PAPER.epochs), VARIANTS[chosen]), VARIANTS[chosen]
+    raise ValueError(f"name must be one of {SHIPPED}, got {name!r}")
 
 
 def inpaint_digits(images, masks, inpainter="recommended"):

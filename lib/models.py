@@ -133,15 +133,18 @@ def forward_flops(model):
 
 
 def paper_iteration_flops(generator, discriminator, batch_size=PAPER.batch_size):
-    """FLOPs of one iteration of the paper's loop, taking a backward pass as twice a forward.
+    """FLOPs of one iteration of the paper's loop.
 
-    One iteration: the generator fills ``batch_size`` digits (forward), the discriminator trains
-    on them plus as many real digits (forward + backward on 2 * batch_size), then the generator
-    trains through the frozen discriminator (forward + backward through both on batch_size)."""
+    A backward pass that computes gradients for the weights *and* for the layer inputs costs about
+    twice a forward pass; one that only passes gradients through (the frozen discriminator in the
+    generator's update) about once. One iteration: the generator fills ``batch_size`` digits
+    (forward); the discriminator trains on them plus as many real digits (forward + full backward
+    on 2 * batch_size); the generator trains through the frozen discriminator (generator forward +
+    full backward, discriminator forward + input-gradient backward, on batch_size)."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     g, d = forward_flops(generator), forward_flops(discriminator)
-    return batch_size * g + 3 * (2 * batch_size) * d + 3 * batch_size * (g + d)
+    return batch_size * g + 3 * (2 * batch_size) * d + batch_size * (3 * g + 2 * d)
 
 
 # ---------------------------------------------------------------- inspection

@@ -156,6 +156,8 @@ def probe_curves(runs, target=None, target_label=None, x="step", title=None):
     ``runs`` maps a label to probe rows (dicts with ``x`` and ``accuracy``)."""
     if not runs:
         raise ValueError("runs must map at least one label to probe rows")
+    if any(not isinstance(row, dict) or x not in row or "accuracy" not in row for rows in runs.values() for row in rows):
+        raise ValueError(f"probe rows must be dicts with {x!r} and 'accuracy'")
     figure, axis = plt.subplots(figsize=(7, 3.2))
     for label, rows in runs.items():
         axis.plot([row[x] for row in rows], [100 * row["accuracy"] for row in rows], marker=".", label=str(label))
@@ -200,6 +202,8 @@ def grouped_bars(table, ylabel, title=None):
         raise ValueError("table must map at least one series to values")
     series = list(table)
     categories = list(table[series[0]])
+    if any(list(table[name]) != categories for name in series):
+        raise ValueError(f"every series must have the categories {categories}")
     width = 0.8 / len(series)
     figure, axis = plt.subplots(figsize=(8, 3))
     for index, name in enumerate(series):
@@ -215,7 +219,8 @@ def grouped_bars(table, ylabel, title=None):
     return figure
 
 
-def loss_curves(history, smoothed, series, band=None, mark_iteration=None, title=None):
+def loss_curves(history, smoothed, series, band=None, mark_iteration=None, title=None,
+                ylabel="binary cross-entropy"):
     """Raw (faint) and smoothed (solid) curves of ``series`` (column names of ``history``, a dict
     of arrays), with an optional shaded ``band`` (low, high) and a vertical marker."""
     if not series or any(name not in history or name not in smoothed for name in series):
@@ -230,7 +235,7 @@ def loss_curves(history, smoothed, series, band=None, mark_iteration=None, title
     if mark_iteration is not None:
         axis.axvline(mark_iteration, color="#999999", linestyle="--", linewidth=1)
     axis.set_xlabel("iteration")
-    axis.set_ylabel("binary cross-entropy")
+    axis.set_ylabel(ylabel)
     axis.legend(loc="upper right", ncols=2)
     if title:
         axis.set_title(title)

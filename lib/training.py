@@ -1,7 +1,7 @@
 """The paper's adversarial training as a `keras.Model`, its callbacks, and the train entry point.
 
-`InpaintingGAN.train_step` is one iteration of the paper's loop (SPEC section 2), compiled by
-`fit` (with XLA where available). `train_gan` runs a whole training with per-epoch checkpoints
+`InpaintingGAN.train_step` is one iteration of the paper's loop (SPEC section 2), compiled into
+a TensorFlow graph by `fit`. `train_gan` runs a whole training with per-epoch checkpoints
 that hold everything needed for an exact resume, and writes the final weights, the
 per-iteration history, the epoch snapshots and a run record into one folder.
 """
@@ -132,7 +132,7 @@ def build_gan(config: GANConfig = PAPER, jit_compile=False):
 # ---------------------------------------------------------------- callbacks
 
 class IterationHistory(keras.callbacks.Callback):
-    """Keeps every iteration's losses and accuracies (fit's `History` keeps epoch means only)."""
+    """Keeps every iteration's losses and accuracies (fit's `History` keeps one value per epoch)."""
 
     def __init__(self, rows=None, steps_per_epoch=None):
         super().__init__()
@@ -273,12 +273,19 @@ def train_gan(images, folder, config: GANConfig = PAPER, seed=0, snapshot_inputs
     calling again on a finished folder loads them without training. ``stop_after_epochs`` ends
     this call early (as an interruption would). Under a ``tf.distribute`` ``strategy`` the
     models are built in its scope and `fit` splits every batch across its replicas."""
+    if not isinstance(config, GANConfig):
+        raise ValueError(f"config must be a GANConfig, got {type(config).__name__}")
+    if classifier is not None and (probe_inputs is None or probe_labels is None):
+        raise ValueError("a classifier needs probe_inputs (corrupted, masks) and probe_labels to classify")
     images = data.with_channel(data.check_images(images))
     if len(images) < config.batch_size:
         raise ValueError(f"need at least one batch ({config.batch_size}) of training images, got {len(images)}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     if (folder / RUN_RECORD).is_file():
+        record = artifacts.load_json(folder / RUN_RECORD)
+        if record.get("seed") != seed or record.get("config") != json.loads(json.dumps(config.to_dict())):
+            raise ValueError(f"{folder} holds a finished run with another seed or configuration")
         return load_run(folder, config)
 
     keras.utils.set_random_seed(seed)
@@ -420,6 +427,7 @@ def paper_loop_agreement(config: GANConfig = PAPER, steps=3, seed=0, batch_size=
     masks = np.stack([data.paper_masks(batch_size, [seed, step]) for step in range(steps)])
     keras.utils.set_random_seed(seed)
     gan = build_gan(config)
+    initial = [w.copy() for w in gan.generator.get_weights()]
     twin_generator, twin_discriminator = build_generator(config), build_discriminator(config)
     twin_generator.set_weights(gan.generator.get_weights())
     twin_discriminator.set_weights(gan.discriminator.get_weights())
@@ -433,15 +441,20 @@ def paper_loop_agreement(config: GANConfig = PAPER, steps=3, seed=0, batch_size=
         loss_gap = max(loss_gap, abs(compiled_d_loss - d_loss), abs(float(logs["g_loss"]) - g_loss))
     pairs = [(gan.generator, twin_generator), (gan.discriminator, twin_discriminator)]
     weight_gap = max(float(np.abs(a - b).max()) for one, two in pairs for a, b in zip(one.get_weights(), two.get_weights()))
-    moved = max(float(np.abs(a - b).max()) for a, b in zip(twin_generator.get_weights(), build_generator(config).get_weights()))
+    moved = max(float(np.abs(a - b).max()) for a, b in zip(twin_generator.get_weights(), initial))
     return {"steps": steps, "max_loss_difference": loss_gap, "max_weight_difference": weight_gap, "weights_moved_by": moved}
+
+
+def history_arrays(run):
+    """A run's per-iteration history as one NumPy array per column (the paper's columns)."""
+    return {key: np.array([row[key] for row in run.history]) for key in HISTORY_COLUMNS[:7]}
 
 
 def summarise_run(run, last=100, collapse_share=0.9):
     """The facts chapter 4 reports for one run: speed, the final losses and accuracies over the
     last ``last`` iterations, the probe accuracy, and the epochs at whose end at least
     ``collapse_share`` of the probe digits were classified as one and the same digit."""
-    history = {key: np.array([row[key] for row in run.history]) for key in HISTORY_COLUMNS[:7]}
+    history = history_arrays(run)
     epoch_ends = list({row["epoch"]: row for row in run.probe}.values())  # the last probe of each epoch
     return {
         "seed": run.record.get("seed"), "iterations": len(run.history),

@@ -5,7 +5,7 @@ import types
 import numpy as np
 import pytest
 
-from lib import artifacts, data, evaluation, experiments, training
+from lib import artifacts, data, evaluation, experiments, inpainting, training
 from lib.config import EVALUATION_MASK_SEED, PAPER, PROBE_SIZE, SNAPSHOT_MASK_SEED, VARIANTS
 
 SIZE = PAPER.image_size
@@ -39,14 +39,14 @@ def forbid_work(monkeypatch):
 
 
 def test_variant_slug_examples():
-    assert experiments.variant_slug("paper") == "paper"
-    assert experiments.variant_slug("+ L2 hole loss") == "l2_hole_loss"
-    assert experiments.variant_slug("+ skip connections") == "skip_connections"
-    assert experiments.variant_slug("A/B test: v2!") == "a_b_test__v2"
+    assert inpainting.variant_slug("paper") == "paper"
+    assert inpainting.variant_slug("+ L2 hole loss") == "l2_hole_loss"
+    assert inpainting.variant_slug("+ skip connections") == "skip_connections"
+    assert inpainting.variant_slug("A/B test: v2!") == "a_b_test__v2"
 
 
 def test_variant_slugs_of_every_variant_are_file_safe_and_distinct():
-    slugs = [experiments.variant_slug(name) for name in VARIANTS]
+    slugs = [inpainting.variant_slug(name) for name in VARIANTS]
     assert len(set(slugs)) == len(slugs)
     for slug in slugs:
         assert re.fullmatch(r"[a-z0-9_]+", slug)
@@ -160,7 +160,7 @@ def test_run_variant_passes_the_right_plan_to_training(monkeypatch, private_arti
     (images, folder, config, kwargs), = calls
     assert config.epochs == 2  # quick mode caps the epochs
     assert config == VARIANTS["+ composite"].variant("+ composite", epochs=2)
-    assert folder == private_artifacts / "variants" / "composite-2ep" / "seed3"
+    assert folder == private_artifacts / "quick" / "variants" / "composite-2ep" / "seed3"  # never over full runs
     assert images.shape == (8, SIZE, SIZE, 1)
     assert kwargs["seed"] == 3 and kwargs["classifier"] is classifier
     assert np.array_equal(kwargs["probe_labels"], y_test[:PROBE_SIZE])

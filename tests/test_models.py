@@ -227,7 +227,7 @@ def test_paper_iteration_flops_follow_the_docstring(generator, discriminator, ba
     g, d = GENERATOR_FLOPS, DISCRIMINATOR_FLOPS
     generator_fills = batch_size * g
     discriminator_trains = 3 * (2 * batch_size) * d
-    generator_trains = 3 * batch_size * (g + d)
+    generator_trains = batch_size * (3 * g + 2 * d)  # D frozen: input gradients only
     expected = generator_fills + discriminator_trains + generator_trains
     assert models.paper_iteration_flops(generator, discriminator, batch_size) == expected
 
