@@ -76,3 +76,23 @@ def time_to_reach(probe_rows, threshold):
         if row["accuracy"] > threshold:
             return int(row["step"]), float(row["seconds"])
     return None
+
+
+def smooth_history(history, window=100):
+    """`moving_average` of every column of a history table except the iteration counter."""
+    return {key: (values if key == "step" else moving_average(values, window)) for key, values in history.items()}
+
+
+def collapse_indicators(history, probe, window=100):
+    """The signs of mode collapse and of a winning discriminator in one run (chapter 6)."""
+    fake_accuracy = moving_average(history["d_acc_fake"], window)
+    adversarial = moving_average(history["g_loss"], window)
+    shares = [row["top_class_share"] for row in probe]
+    if not shares:
+        raise ValueError("probe must hold at least one measurement")
+    return {
+        "first probe's top-class share": shares[0], "last probe's top-class share": shares[-1],
+        f"iterations with D's {window}-it. accuracy on fakes > 99 %": int((fake_accuracy > 0.99).sum()),
+        f"max adversarial loss ({window}-it. mean)": round(float(adversarial.max()), 2),
+        "iteration of that maximum": int(np.argmax(adversarial)) + 1,
+    }

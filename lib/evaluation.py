@@ -241,3 +241,20 @@ def error_maps(originals, inpainted, selections):
             raise ValueError(f"selection {name!r} must be a non-empty boolean vector over the {len(originals)} images")
         maps[name] = errors[selection].mean(axis=0)
     return maps
+
+
+def error_inside_and_outside(originals, inpainted, masks):
+    """Mean absolute error (0..1 grey scale) inside and outside the holes, and the share of the
+    total error that lies outside, on pixels the method was given."""
+    originals, inpainted, masks = _check_triplet(originals, inpainted, masks)
+    error = np.abs(inpainted - originals) / 2
+    return {"inside": float(error[masks].mean()), "outside": float(error[~masks].mean()),
+            "share outside": float(error[~masks].sum() / max(error.sum(), 1e-12))}
+
+
+def top_confusions(labels, predictions, count=5):
+    """The most frequent (true, predicted, count) pairs among the mistakes."""
+    matrix = confusion_matrix(labels, predictions)
+    np.fill_diagonal(matrix, 0)
+    order = np.argsort(matrix, axis=None, kind="stable")[::-1][:count]
+    return [(int(i // 10), int(i % 10), int(matrix.flat[i])) for i in order if matrix.flat[i] > 0]

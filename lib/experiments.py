@@ -20,9 +20,14 @@ from lib.config import ABLATION_EPOCHS, CLASSIFIER, PAPER, PROBE_SIZE, SNAPSHOT_
 SNAPSHOT_DIGITS = 20
 
 
+def snapshot_indices(y_test):
+    """Two test digits of each class: the per-epoch picture grid."""
+    return [i for digit in range(10) for i in (y_test == digit).nonzero()[0][:2]]
+
+
 def snapshot_inputs(x_test, y_test):
-    """Two test digits of each class, corrupted with fixed holes: the per-epoch picture grid."""
-    indices = [i for digit in range(10) for i in (y_test == digit).nonzero()[0][:2]]
+    """The snapshot digits corrupted with fixed holes: ``((corrupted, masks), labels)``."""
+    indices = snapshot_indices(y_test)
     images = data.to_model_input(x_test[indices])
     masks = data.paper_masks(len(indices), SNAPSHOT_MASK_SEED)
     return (data.apply_mask(images, masks), masks), y_test[indices]

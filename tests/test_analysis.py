@@ -168,3 +168,21 @@ def test_time_to_reach_returns_the_first_row_strictly_above_the_threshold():
 def test_time_to_reach_rejects_thresholds_outside_the_unit_interval(threshold):
     with pytest.raises(ValueError, match="threshold"):
         analysis.time_to_reach(probe_rows(), threshold)
+
+
+def test_smooth_history_keeps_the_step_column_and_smooths_the_rest():
+    history = {"step": np.arange(1, 5), "g_loss": np.array([4.0, 0.0, 4.0, 0.0])}
+    smoothed = analysis.smooth_history(history, window=2)
+    np.testing.assert_array_equal(smoothed["step"], history["step"])
+    np.testing.assert_allclose(smoothed["g_loss"], [4.0, 2.0, 2.0, 2.0])
+
+
+def test_collapse_indicators_flag_a_winning_discriminator():
+    history = {"d_acc_fake": np.ones(300), "g_loss": np.r_[np.zeros(100), np.full(100, 9.0), np.zeros(100)]}
+    probe = [{"top_class_share": 1.0}, {"top_class_share": 0.95}]
+    result = analysis.collapse_indicators(history, probe, window=100)
+    assert result["first probe's top-class share"] == 1.0 and result["last probe's top-class share"] == 0.95
+    assert result["iterations with D's 100-it. accuracy on fakes > 99 %"] == 300
+    assert result["max adversarial loss (100-it. mean)"] == 9.0 and result["iteration of that maximum"] == 200
+    with pytest.raises(ValueError, match="probe"):
+        analysis.collapse_indicators(history, [], window=100)

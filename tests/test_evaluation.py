@@ -541,3 +541,23 @@ def test_error_maps_by_hand():
         evaluation.error_maps(originals, inpainted, {"short": [True]})
     with pytest.raises(ValueError, match="differ in shape"):
         evaluation.error_maps(originals, inpainted[:1], {"first": [True, False]})
+
+
+def test_error_inside_and_outside_splits_the_error_by_the_mask():
+    originals = np.full((1, 28, 28), -1.0, np.float32)
+    inpainted = originals.copy()
+    masks = np.zeros((1, 28, 28), bool)
+    masks[0, :2, :2] = True
+    inpainted[0, 0, 0] = 1.0  # inside: error 1.0 on one of 4 pixels
+    inpainted[0, 27, 27] = 0.0  # outside: error 0.5 on one of 780 pixels
+    split = evaluation.error_inside_and_outside(originals, inpainted, masks)
+    assert split["inside"] == pytest.approx(0.25)
+    assert split["outside"] == pytest.approx(0.5 / 780)
+    assert split["share outside"] == pytest.approx(0.5 / 1.5)
+
+
+def test_top_confusions_lists_the_most_frequent_mistakes():
+    labels = np.array([9, 9, 9, 4, 4, 1, 3])
+    predictions = np.array([7, 7, 7, 9, 9, 1, 8])
+    assert evaluation.top_confusions(labels, predictions, count=2) == [(9, 7, 3), (4, 9, 2)]
+    assert evaluation.top_confusions(labels, predictions, count=10) == [(9, 7, 3), (4, 9, 2), (3, 8, 1)]
