@@ -87,6 +87,16 @@ class GANConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    @classmethod
+    def from_dict(cls, values: dict) -> "GANConfig":
+        """The inverse of `to_dict` (JSON lists become tuples). Fields a record lacks take their
+        defaults: records written before a field existed were made with its default value."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown configuration fields {sorted(unknown)}")
+        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in values.items()})
+
 
 @dataclass(frozen=True)
 class ClassifierConfig:

@@ -284,7 +284,7 @@ def train_gan(images, folder, config: GANConfig = PAPER, seed=0, snapshot_inputs
     folder.mkdir(parents=True, exist_ok=True)
     if (folder / RUN_RECORD).is_file():
         record = artifacts.load_json(folder / RUN_RECORD)
-        if record.get("seed") != seed or record.get("config") != json.loads(json.dumps(config.to_dict())):
+        if record.get("seed") != seed or GANConfig.from_dict(record.get("config", {})) != config:
             raise ValueError(f"{folder} holds a finished run with another seed or configuration")
         return load_run(folder, config)
 
@@ -296,7 +296,7 @@ def train_gan(images, folder, config: GANConfig = PAPER, seed=0, snapshot_inputs
     snapshots = []
     if (folder / CHECKPOINT).is_file():
         state, snapshots = restore_checkpoint(folder / CHECKPOINT, gan)
-        if state["seed"] != seed or state["config"] != json.loads(json.dumps(config.to_dict())):
+        if state["seed"] != seed or GANConfig.from_dict(state["config"]) != config:
             raise ValueError(f"checkpoint in {folder} was made with another seed or configuration")
 
     started = time.perf_counter() - state["seconds"]

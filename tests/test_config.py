@@ -1,4 +1,5 @@
 import dataclasses
+import json
 
 import pytest
 
@@ -131,3 +132,12 @@ def test_budget_follows_the_run_mode(monkeypatch):
 def test_budget_rejects_unknown_modes():
     with pytest.raises(ValueError, match="mode must be one of"):
         budget("slow")
+
+
+def test_from_dict_inverts_to_dict_and_fills_fields_a_record_lacks():
+    variant = PAPER.variant("v", composite=True, generator_filters=(8, 16, 32))
+    assert GANConfig.from_dict(json.loads(json.dumps(variant.to_dict()))) == variant
+    old_record = {key: value for key, value in PAPER.to_dict().items() if key not in ("composite", "mask_channel")}
+    assert GANConfig.from_dict(old_record) == PAPER
+    with pytest.raises(ValueError, match="unknown"):
+        GANConfig.from_dict({"colour": "blue"})
