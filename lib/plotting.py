@@ -281,3 +281,22 @@ def accuracy_against_hole_size(curves, title=None):
         axis.set_title(title)
     figure.tight_layout()
     return figure
+
+
+def render_digit(character, size=28, font_size=58, thickness=3.0):
+    """Render a character with matplotlib's default font into a uint8 (size, size) image, white
+    on black and centred like an MNIST digit: a digit from outside MNIST to try a model on."""
+    if not isinstance(character, str) or len(character) != 1:
+        raise ValueError(f"character must be a single character, got {character!r}")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib import patheffects
+
+    figure = Figure(figsize=(1, 1), dpi=size)
+    canvas = FigureCanvasAgg(figure)
+    figure.patch.set_facecolor("black")
+    text = figure.text(0.5, 0.5, character, color="white", fontsize=font_size, ha="center", va="center")
+    text.set_path_effects([patheffects.withStroke(linewidth=thickness, foreground="white")])
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba())[..., 0]
+    return np.ascontiguousarray(pixels[:size, :size]).astype(np.uint8)

@@ -291,3 +291,12 @@ def test_accuracy_against_hole_size_one_line_per_method():
     np.testing.assert_allclose(np.asarray(line.get_ydata(), float), [95.0, 90.0])
     with pytest.raises(ValueError):
         plotting.accuracy_against_hole_size({})
+
+
+def test_render_digit_gives_an_mnist_like_image():
+    image = plotting.render_digit("7")
+    assert image.shape == (28, 28) and image.dtype == np.uint8
+    assert image.max() > 200 and image[0].max() < 50  # a bright stroke, dark border
+    assert 0.05 < (image > 128).mean() < 0.4
+    with pytest.raises(ValueError, match="single character"):
+        plotting.render_digit("77")
