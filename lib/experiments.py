@@ -115,82 +115,36 @@ ARCHITECTURE_CANDIDATES = ("+ random holes", "+ skip connections")
 
 
 def choose_recommended(epochs=ABLATION_EPOCHS, hole_size=14, digits=2000):
-    """Keep the architectural change only if it measurably helps: compare the two last ablation
-    runs on ``digits`` *training* digits with centred ``hole_size`` holes (the hard case; the
-    paper's hole is too easy to separate them). The test set is never used to choose: the
-    chapters report on it afterwards. Writes the decision to artifacts."""
+    """Keep the architectural change only if it measurably helps.
+
+    The two last ablation runs (without and with the change) inpaint ``digits`` *training*
+    digits with centred ``hole_size`` holes (the hard case; the paper's hole is too easy to
+    separate them; the test set is never used to choose). The change is kept if its accuracy is
+    higher by more than two standard errors of the paired difference (McNemar: the standard
+    error is sqrt(b + c) / n for b and c digits that only one of the two gets right)."""
     (x_train, y_train), _ = data.load_mnist()
     originals = data.to_model_input(x_train[-digits:])
+    labels = y_train[-digits:]
     masks = data.centre_masks(digits, hole_size)
     classifier = evaluation.load_classifier(0)
-    scores = {}
+    correct = {}
     for name in ARCHITECTURE_CANDIDATES:
         generator = training.load_generator(variant_folder(name, epochs, root=output_root()), VARIANTS[name])
         filled = evaluation.generator_method(generator, VARIANTS[name])(data.apply_mask(originals, masks), masks)
-        scores[name] = float((evaluation.classify(classifier, filled) == y_train[-digits:]).mean())
-    chosen = max(scores, key=scores.get)
-    decision = {"chosen": chosen, "criterion": f"accuracy on the last {digits} training digits, {hole_size}px centre holes",
-                "scores": scores, "ablation_epochs": epochs}
+        correct[name] = evaluation.classify(classifier, filled) == labels
+    baseline, change = ARCHITECTURE_CANDIDATES
+    only_change = int((correct[change] & ~correct[baseline]).sum())
+    only_baseline = int((correct[baseline] & ~correct[change]).sum())
+    gain = (only_change - only_baseline) / digits
+    standard_error = (only_change + only_baseline) ** 0.5 / digits
+    chosen = change if gain > 2 * standard_error else baseline
+    decision = {"chosen": chosen, "criterion": f"accuracy on the last {digits} training digits, {hole_size}px centre "
+                "holes; the change is kept if it gains more than 2 standard errors (paired)",
+                "scores": {name: float(values.mean()) for name, values in correct.items()},
+                "gain": gain, "standard_error": standard_error, "ablation_epochs": epochs}
     artifacts.save_json(artifacts.run_dir(*output_root(), "variants") / RECOMMENDED_RECORD, decision)
     print("recommended:", decision, flush=True)
     return chosen
-
-
-def load_paper_runs(seeds=(0, 1, 2)):
-    """The committed full runs of the paper's GAN, by seed (checksums verified)."""
-    return {seed: training.load_run(paper_run_folder(seed)) for seed in seeds}
-
-
-def demonstration_run(folder, seed=0, verbose=2):
-    """Chapter 4's live run in the current mode: in full mode the paper's complete budget (which
-    loads instantly when ``folder`` holds a finished run), in quick mode two short epochs."""
-    (x_train, _), (x_test, y_test) = data.load_mnist()
-    plan = budget()
-    snapshots, _ = snapshot_inputs(x_test, y_test)
-    config = PAPER.variant(PAPER.name, epochs=plan.gan_epochs)
-    return training.train_gan(data.to_model_input(x_train[: plan.train_images]), folder, config, seed=seed,
-                              snapshot_inputs=snapshots, verbose=verbose)
-
-
-def load_variant_generator(name, epochs, seed=0):
-    """A committed variant's generator and configuration ('paper' is the 6-epoch paper run)."""
-    if name == "paper":
-        return training.load_generator(paper_run_folder(seed)), PAPER
-    return training.load_generator(variant_folder(name, epochs, seed), VARIANTS[name]), VARIANTS[name]
-
-
-def ablation_results(originals, labels, masks, classifiers, epochs=ABLATION_EPOCHS):
-    """Every ablation step scored with the evaluation protocol, plus its training record."""
-    rows = []
-    for name in VARIANTS:
-        generator, config = load_variant_generator(name, epochs)
-        result = evaluation.evaluate({name: evaluation.generator_method(generator, config)}, originals, labels, masks,
-                                     classifiers)[name]
-        record = artifacts.load_json((paper_run_folder(0) if name == "paper" else variant_folder(name, epochs))
-                                     / training.RUN_RECORD)
-        rows.append({
-            "variant": name, "epochs": record["config"]["epochs"],
-            "accuracy %": f"{100 * result['accuracy_mean']:.2f} ± {100 * result['accuracy_sd']:.2f}",
-            "hole L1": round(result["hole_l1"], 4), "hole PSNR dB": round(result["hole_psnr"], 2),
-            "SSIM": round(result["ssim"], 4), "training minutes": round(record["wall_seconds"] / 60, 1),
-        })
-    return rows
-
-
-HOLE_SIZES = (8, 10, 12, 14, 16)
-
-
-def hole_size_study(methods, originals, labels, classifiers, sizes=HOLE_SIZES):
-    """Accuracy (mean, sd over classifiers) of every method for centred holes of each size and
-    for the paper's jittered 8x8 hole; returns ``(curves, results)`` where ``curves`` maps a
-    method to ``{size: (mean, sd)}`` and ``results`` maps a hole label to `evaluate`'s output."""
-    holes = {f"{size}x{size} centre": data.centre_masks(len(originals), size) for size in sizes}
-    holes["paper (8x8 jittered)"] = evaluation.evaluation_masks(len(originals))
-    results = {label: evaluation.evaluate(methods, originals, labels, masks, classifiers) for label, masks in holes.items()}
-    curves = {name: {size: (results[f"{size}x{size} centre"][name]["accuracy_mean"],
-                            results[f"{size}x{size} centre"][name]["accuracy_sd"]) for size in sizes}
-              for name in methods}
-    return curves, results
 
 
 def main(argv=None):

@@ -207,3 +207,24 @@ def test_choose_recommended_keeps_the_candidate_that_scores_higher(monkeypatch, 
     assert sum(record["scores"].values()) == 1.0
     assert record["ablation_epochs"] == 2
     assert experiments.recommended_name() == white
+
+
+def test_choose_recommended_keeps_the_simpler_model_when_the_gain_is_within_noise(monkeypatch, private_artifacts):
+    digits = 20
+    x = np.zeros((digits, SIZE, SIZE), np.uint8)
+    y = np.zeros(digits, np.uint8)
+    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x, y)))
+    monkeypatch.setattr(evaluation, "load_classifier", lambda seed=0: None)
+    monkeypatch.setattr(training, "load_generator", lambda folder, config: ConstantGenerator(-1.0))
+    right_counts = iter([10, 11])  # the change gets one more digit right: 5 points, one standard error
+
+    def fake_classify(classifier, images):
+        predictions = np.ones(digits, np.uint8)
+        predictions[: next(right_counts)] = 0
+        return predictions
+
+    monkeypatch.setattr(evaluation, "classify", fake_classify)
+    baseline, change = experiments.ARCHITECTURE_CANDIDATES
+    assert experiments.choose_recommended(epochs=2, hole_size=14, digits=digits) == baseline
+    record = artifacts.load_json(private_artifacts / "variants" / experiments.RECOMMENDED_RECORD)
+    assert record["gain"] == pytest.approx(0.05) and record["standard_error"] == pytest.approx(0.05)
