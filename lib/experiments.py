@@ -147,6 +147,63 @@ def choose_recommended(epochs=ABLATION_EPOCHS, hole_size=14, digits=2000):
     return chosen
 
 
+def load_paper_runs(seeds=(0, 1, 2)):
+    """The committed full runs of the paper's GAN, by seed (checksums verified)."""
+    return {seed: training.load_run(paper_run_folder(seed)) for seed in seeds}
+
+
+def demonstration_run(folder, seed=0, verbose=2):
+    """Chapter 4's live run in the current mode: in full mode the paper's complete budget (which
+    loads instantly when ``folder`` holds a finished run), in quick mode two short epochs."""
+    (x_train, _), (x_test, y_test) = data.load_mnist()
+    plan = budget()
+    snapshots, _ = snapshot_inputs(x_test, y_test)
+    config = PAPER.variant(PAPER.name, epochs=plan.gan_epochs)
+    return training.train_gan(data.to_model_input(x_train[: plan.train_images]), folder, config, seed=seed,
+                              snapshot_inputs=snapshots, verbose=verbose)
+
+
+def load_variant_generator(name, epochs, seed=0):
+    """A committed variant's generator and configuration ('paper' is the 6-epoch paper run)."""
+    if name == "paper":
+        return training.load_generator(paper_run_folder(seed)), PAPER
+    return training.load_generator(variant_folder(name, epochs, seed), VARIANTS[name]), VARIANTS[name]
+
+
+def ablation_results(originals, labels, masks, classifiers, epochs=ABLATION_EPOCHS):
+    """Every ablation step scored with the evaluation protocol, plus its training record."""
+    rows = []
+    for name in VARIANTS:
+        generator, config = load_variant_generator(name, epochs)
+        result = evaluation.evaluate({name: evaluation.generator_method(generator, config)}, originals, labels, masks,
+                                     classifiers)[name]
+        record = artifacts.load_json((paper_run_folder(0) if name == "paper" else variant_folder(name, epochs))
+                                     / training.RUN_RECORD)
+        rows.append({
+            "variant": name, "epochs": record["config"]["epochs"],
+            "accuracy %": f"{100 * result['accuracy_mean']:.2f} ± {100 * result['accuracy_sd']:.2f}",
+            "hole L1": round(result["hole_l1"], 4), "hole PSNR dB": round(result["hole_psnr"], 2),
+            "SSIM": round(result["ssim"], 4), "training minutes": round(record["wall_seconds"] / 60, 1),
+        })
+    return rows
+
+
+HOLE_SIZES = (8, 10, 12, 14, 16)
+
+
+def hole_size_study(methods, originals, labels, classifiers, sizes=HOLE_SIZES):
+    """Accuracy (mean, sd over classifiers) of every method for centred holes of each size and
+    for the paper's jittered 8x8 hole; returns ``(curves, results)`` where ``curves`` maps a
+    method to ``{size: (mean, sd)}`` and ``results`` maps a hole label to `evaluate`'s output."""
+    holes = {f"{size}x{size} centre": data.centre_masks(len(originals), size) for size in sizes}
+    holes["paper (8x8 jittered)"] = evaluation.evaluation_masks(len(originals))
+    results = {label: evaluation.evaluate(methods, originals, labels, masks, classifiers) for label, masks in holes.items()}
+    curves = {name: {size: (results[f"{size}x{size} centre"][name]["accuracy_mean"],
+                            results[f"{size}x{size} centre"][name]["accuracy_sd"]) for size in sizes}
+              for name in methods}
+    return curves, results
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", choices=["classifier", "paper-gan", "ablation", "variant", "recommended"])
