@@ -187,6 +187,7 @@ class CentreClassifier:
 
 @pytest.mark.parametrize("white", experiments.ARCHITECTURE_CANDIDATES)
 def test_choose_recommended_keeps_the_candidate_that_scores_higher(monkeypatch, private_artifacts, white):
+    monkeypatch.setenv("GAN_BOOK_MODE", "full")  # quick mode would read artifacts/quick/
     x_test = np.zeros((30, SIZE, SIZE), np.uint8)
     y_test = np.ones(30, np.uint8)  # "bright centre": only a white fill classifies right
     monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x_test, y_test), (x_test, y_test)))
@@ -210,6 +211,7 @@ def test_choose_recommended_keeps_the_candidate_that_scores_higher(monkeypatch, 
 
 
 def test_choose_recommended_keeps_the_simpler_model_when_the_gain_is_within_noise(monkeypatch, private_artifacts):
+    monkeypatch.setenv("GAN_BOOK_MODE", "full")  # quick mode would read artifacts/quick/
     digits = 20
     x = np.zeros((digits, SIZE, SIZE), np.uint8)
     y = np.zeros(digits, np.uint8)
