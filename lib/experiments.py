@@ -14,7 +14,7 @@ import argparse
 import time
 
 from lib import artifacts, data, evaluation, training
-from lib.inpainting import RECOMMENDED_RECORD, paper_run_folder, recommended_name, variant_folder
+from lib.inpainting import RECOMMENDED_RECORD, paper_run_folder, variant_folder
 from lib.config import ABLATION_EPOCHS, CLASSIFIER, PAPER, PROBE_SIZE, SNAPSHOT_MASK_SEED, VARIANTS, budget
 
 SNAPSHOT_DIGITS = 20

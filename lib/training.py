@@ -7,10 +7,10 @@ per-iteration history, the epoch snapshots and a run record into one folder.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -289,7 +289,7 @@ def train_gan(images, folder, config: GANConfig = PAPER, seed=0, snapshot_inputs
         return load_run(folder, config)
 
     keras.utils.set_random_seed(seed)
-    scope = strategy.scope() if strategy is not None else _no_scope()
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
         gan = build_gan(config, jit_compile=jit_compile)
     state = {"epoch": 0, "seconds": 0.0, "history": [], "probe": [], "seed": seed, "config": config.to_dict()}
@@ -325,14 +325,6 @@ def train_gan(images, folder, config: GANConfig = PAPER, seed=0, snapshot_inputs
     if run.complete:
         run.record = _finish(run, state, config, seed, len(images))
     return run
-
-
-class _no_scope:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _finish(run, state, config, seed, train_images):

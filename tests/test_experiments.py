@@ -66,7 +66,7 @@ def test_paper_run_folder(private_artifacts):
 def test_recommended_name_reads_the_record(private_artifacts):
     artifacts.save_json(private_artifacts / "variants" / experiments.RECOMMENDED_RECORD,
                         {"chosen": "+ skip connections"})
-    assert experiments.recommended_name() == "+ skip connections"
+    assert inpainting.recommended_name() == "+ skip connections"
 
 
 # ---------------------------------------------------------------- inputs
@@ -207,7 +207,7 @@ def test_choose_recommended_keeps_the_candidate_that_scores_higher(monkeypatch, 
     assert record["scores"][white] == 1.0
     assert sum(record["scores"].values()) == 1.0
     assert record["ablation_epochs"] == 2
-    assert experiments.recommended_name() == white
+    assert inpainting.recommended_name() == white
 
 
 def test_choose_recommended_keeps_the_simpler_model_when_the_gain_is_within_noise(monkeypatch, private_artifacts):

@@ -1,5 +1,4 @@
 """Tests of lib.training: the GAN step, the paper's loop, history, checkpoints and exact resume."""
-import os
 import signal
 import subprocess
 import sys
