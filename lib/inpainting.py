@@ -47,11 +47,19 @@ def variant_folder(name, epochs, seed=0, root=()):
     return artifacts.run_dir(*root, "variants", f"{variant_slug(name)}-{int(epochs)}ep", f"seed{int(seed)}")
 
 
+def recommended_run():
+    """The variant chapter 8 recommends and the epochs it was trained for, as recorded when it was
+    chosen (records from before the budget was recorded mean the paper's 6 epochs)."""
+    from lib import artifacts
+    from lib.config import PAPER
+
+    record = artifacts.load_json(artifacts.run_dir("variants") / RECOMMENDED_RECORD)
+    return record["chosen"], int(record.get("epochs", PAPER.epochs))
+
+
 def recommended_name():
     """The variant chapter 8 recommends, as recorded when it was chosen."""
-    from lib import artifacts
-
-    return artifacts.load_json(artifacts.run_dir("variants") / RECOMMENDED_RECORD)["chosen"]
+    return recommended_run()[0]
 
 
 def load_inpainter(name="recommended"):
@@ -63,8 +71,8 @@ def load_inpainter(name="recommended"):
     if name == "paper":
         return load_generator(paper_run_folder(0), PAPER), PAPER
     if name == "recommended":
-        chosen = recommended_name()
-        return load_generator(variant_folder(chosen, PAPER.epochs), VARIANTS[chosen]), VARIANTS[chosen]
+        chosen, epochs = recommended_run()
+        return load_generator(variant_folder(chosen, epochs), VARIANTS[chosen]), VARIANTS[chosen]
     raise ValueError(f"name must be one of {SHIPPED}, got {name!r}")
 
 

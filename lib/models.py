@@ -17,13 +17,40 @@ def _check_config(config, kind):
         raise ValueError(f"config must be a {kind.__name__}, got {type(config).__name__}")
 
 
+class ChannelwiseDense(layers.Layer):
+    """Context Encoders' channel-wise fully connected layer (Pathak et al. 2016): every channel's
+    H x W map goes through a dense layer of its own to a new H x W map. Each position then sees
+    the whole image, which 3x3 convolutions reach only after many layers, for (HW)^2 C weights
+    instead of the (HWC)^2 of a full dense layer. Input and output: (N, H, W, C)."""
+
+    def build(self, input_shape):
+        _, height, width, channels = input_shape
+        if None in (height, width, channels):
+            raise ValueError(f"ChannelwiseDense needs a fixed spatial shape and channel count, got {input_shape}")
+        cells = height * width
+        # Glorot uniform for each channel's cells x cells matrix.
+        limit = float(np.sqrt(6.0 / (2 * cells)))
+        self.kernel = self.add_weight(
+            shape=(cells, cells, channels), name="kernel",
+            initializer=keras.initializers.RandomUniform(-limit, limit),
+        )
+        self.bias = self.add_weight(shape=(cells, channels), name="bias", initializer="zeros")
+
+    def call(self, inputs):
+        _, height, width, channels = inputs.shape
+        cells = keras.ops.reshape(inputs, (-1, height * width, channels))
+        mixed = keras.ops.einsum("nsc,stc->ntc", cells, self.kernel) + self.bias
+        return keras.ops.reshape(mixed, (-1, height, width, channels))
+
+
 def build_generator(config: GANConfig = PAPER, name="generator"):
     """The paper's autoencoder: three Conv-BN-ReLU encoder blocks (2x2 average pooling after the
     first two), then Conv128-ReLU, upsample, Conv64-ReLU, upsample, Conv1-tanh.
 
     Variants (chapter 8): ``mask_channel`` adds the mask as a second input channel;
     ``skip_connections`` concatenates each encoder block's maps to the decoder block of the same
-    resolution, as in U-Net."""
+    resolution, as in U-Net; ``global_context`` adds Context Encoders' channel-wise fully connected
+    layer (then a 1x1 convolution) to the 7x7 bottleneck as a residual branch."""
     _check_config(config, GANConfig)
     size = config.image_size
     inputs = keras.Input((size, size, 2 if config.mask_channel else 1), name="corrupted")
@@ -36,6 +63,11 @@ def build_generator(config: GANConfig = PAPER, name="generator"):
         if block < len(config.generator_filters):
             skips.append(x)
             x = layers.AveragePooling2D(2, name=f"encoder{block}_pool")(x)
+    if config.global_context:
+        context = ChannelwiseDense(name="context_dense")(x)
+        context = layers.ReLU(name="context_relu")(context)
+        context = layers.Conv2D(config.generator_filters[2], 1, activation="relu", name="context_mix")(context)
+        x = layers.Add(name="context_add")([x, context])
     x = layers.Conv2D(config.generator_filters[2], 3, padding="same", activation="relu", name="decoder1_conv")(x)
     x = layers.UpSampling2D(2, name="decoder1_upsample")(x)
     if config.skip_connections:
@@ -122,6 +154,9 @@ def layer_flops(layer):
         return 2 * out_h * out_w * kernel_h * kernel_w * input_channels * out_channels
     if isinstance(layer, layers.Dense):
         return 2 * layer.input.shape[-1] * layer.units
+    if isinstance(layer, ChannelwiseDense):
+        _, height, width, channels = layer.input.shape
+        return 2 * (height * width) ** 2 * channels
     return 0
 
 

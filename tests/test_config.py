@@ -141,3 +141,28 @@ def test_from_dict_inverts_to_dict_and_fills_fields_a_record_lacks():
     assert GANConfig.from_dict(old_record) == PAPER
     with pytest.raises(ValueError, match="unknown"):
         GANConfig.from_dict({"colour": "blue"})
+
+
+def changed_fields(base, variant):
+    return {f.name for f in dataclasses.fields(GANConfig) if getattr(base, f.name) != getattr(variant, f.name)} - {"name"}
+
+
+def test_training_changes_are_cumulative_one_change_at_a_time():
+    training_steps = list(config.VARIANTS)[: list(config.VARIANTS).index(config.ARCHITECTURE_BASELINE) + 1]
+    assert training_steps[0] == "paper"
+    expected = [{"reconstruction_loss", "reconstruction_weight", "adversarial_weight"}, {"composite"},
+                {"mask_channel"}, {"random_holes"}]
+    for (before, after), fields in zip(zip(training_steps, training_steps[1:]), expected, strict=True):
+        assert changed_fields(config.VARIANTS[before], config.VARIANTS[after]) == fields
+
+
+def test_each_architecture_candidate_is_one_change_on_the_baseline():
+    baseline = config.VARIANTS[config.ARCHITECTURE_BASELINE]
+    for name, change in config.ARCHITECTURE_CHANGES.items():
+        assert config.VARIANTS[name].name == name
+        assert changed_fields(baseline, config.VARIANTS[name]) == set(change)
+    assert list(config.VARIANTS)[-len(config.ARCHITECTURE_CHANGES):] == list(config.ARCHITECTURE_CHANGES)
+
+
+def test_recommended_budget_is_longer_than_the_ablation():
+    assert config.RECOMMENDED_EPOCHS > config.ABLATION_EPOCHS

@@ -67,6 +67,11 @@ def test_recommended_name_reads_the_record(private_artifacts):
     artifacts.save_json(private_artifacts / "variants" / experiments.RECOMMENDED_RECORD,
                         {"chosen": "+ skip connections"})
     assert inpainting.recommended_name() == "+ skip connections"
+    # Records written before the budget was recorded were trained for the paper's 6 epochs.
+    assert inpainting.recommended_run() == ("+ skip connections", PAPER.epochs)
+    artifacts.save_json(private_artifacts / "variants" / experiments.RECOMMENDED_RECORD,
+                        {"chosen": "+ global context", "epochs": 12})
+    assert inpainting.recommended_run() == ("+ global context", 12)
 
 
 # ---------------------------------------------------------------- inputs
@@ -185,7 +190,10 @@ class CentreClassifier:
         return np.eye(10, dtype=np.float32)[(np.asarray(images)[:, 14, 14, 0] > 0).astype(int)]
 
 
-@pytest.mark.parametrize("white", experiments.ARCHITECTURE_CANDIDATES)
+CANDIDATES = (experiments.ARCHITECTURE_BASELINE, *experiments.ARCHITECTURE_CHANGES)
+
+
+@pytest.mark.parametrize("white", CANDIDATES)
 def test_choose_recommended_keeps_the_candidate_that_scores_higher(monkeypatch, private_artifacts, white):
     monkeypatch.setenv("GAN_BOOK_MODE", "full")  # quick mode would read artifacts/quick/
     x_test = np.zeros((30, SIZE, SIZE), np.uint8)
@@ -201,24 +209,25 @@ def test_choose_recommended_keeps_the_candidate_that_scores_higher(monkeypatch, 
     monkeypatch.setattr(training, "load_generator", fake_load_generator)
     chosen = experiments.choose_recommended(epochs=2, hole_size=14, digits=20)
     assert chosen == white
-    assert folders == [experiments.variant_folder(name, 2) for name in experiments.ARCHITECTURE_CANDIDATES]
+    assert folders == [experiments.variant_folder(name, 2) for name in CANDIDATES]
     record = artifacts.load_json(private_artifacts / "variants" / experiments.RECOMMENDED_RECORD)
     assert record["chosen"] == white
     assert record["scores"][white] == 1.0
     assert sum(record["scores"].values()) == 1.0
     assert record["ablation_epochs"] == 2
-    assert inpainting.recommended_name() == white
+    assert inpainting.recommended_run() == (white, experiments.RECOMMENDED_EPOCHS)
 
 
-def test_choose_recommended_keeps_the_simpler_model_when_the_gain_is_within_noise(monkeypatch, private_artifacts):
+def choose_with_right_counts(monkeypatch, counts, digits=20):
+    """Run `choose_recommended` where the baseline and each candidate (in that order) get the
+    first ``counts[i]`` of ``digits`` digits right."""
     monkeypatch.setenv("GAN_BOOK_MODE", "full")  # quick mode would read artifacts/quick/
-    digits = 20
     x = np.zeros((digits, SIZE, SIZE), np.uint8)
     y = np.zeros(digits, np.uint8)
     monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x, y)))
     monkeypatch.setattr(evaluation, "load_classifier", lambda seed=0: None)
     monkeypatch.setattr(training, "load_generator", lambda folder, config: ConstantGenerator(-1.0))
-    right_counts = iter([10, 11])  # the change gets one more digit right: 5 points, one standard error
+    right_counts = iter(counts)
 
     def fake_classify(classifier, images):
         predictions = np.ones(digits, np.uint8)
@@ -226,7 +235,36 @@ def test_choose_recommended_keeps_the_simpler_model_when_the_gain_is_within_nois
         return predictions
 
     monkeypatch.setattr(evaluation, "classify", fake_classify)
-    baseline, change = experiments.ARCHITECTURE_CANDIDATES
-    assert experiments.choose_recommended(epochs=2, hole_size=14, digits=digits) == baseline
+    return experiments.choose_recommended(epochs=2, hole_size=14, digits=digits)
+
+
+def test_choose_recommended_keeps_the_simpler_model_when_the_gain_is_within_noise(monkeypatch, private_artifacts):
+    # Each change gets one more digit right: 5 points, one standard error.
+    assert choose_with_right_counts(monkeypatch, [10, 11, 11]) == experiments.ARCHITECTURE_BASELINE
     record = artifacts.load_json(private_artifacts / "variants" / experiments.RECOMMENDED_RECORD)
-    assert record["gain"] == pytest.approx(0.05) and record["standard_error"] == pytest.approx(0.05)
+    for comparison in record["comparisons"].values():
+        assert comparison["gain"] == pytest.approx(0.05) and comparison["standard_error"] == pytest.approx(0.05)
+        assert not comparison["kept"]
+
+
+def test_choose_recommended_takes_the_largest_significant_gain(monkeypatch, private_artifacts):
+    skip, context = experiments.ARCHITECTURE_CHANGES
+    assert choose_with_right_counts(monkeypatch, [0, 15, 20]) == context
+    record = artifacts.load_json(private_artifacts / "variants" / experiments.RECOMMENDED_RECORD)
+    assert record["comparisons"][skip]["kept"] and record["comparisons"][context]["kept"]
+    assert record["comparisons"][context]["gain"] == pytest.approx(1.0)
+
+
+def test_paired_gain_counts_only_the_digits_the_two_disagree_on():
+    change = np.array([1, 1, 1, 0, 0, 1], bool)
+    baseline = np.array([1, 0, 0, 1, 0, 1], bool)
+    gain, standard_error = experiments.paired_gain(change, baseline)
+    assert gain == pytest.approx((2 - 1) / 6)
+    assert standard_error == pytest.approx(3 ** 0.5 / 6)
+    assert experiments.paired_gain(change, change) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize("change, baseline", [([1, 0], [1]), ([], []), ([[1]], [[1]])])
+def test_paired_gain_rejects_unpaired_inputs(change, baseline):
+    with pytest.raises(ValueError, match="same length"):
+        experiments.paired_gain(np.array(change), np.array(baseline))

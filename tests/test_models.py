@@ -301,3 +301,43 @@ def test_models_are_functional_keras_models(generator, discriminator, classifier
     for model in (generator, discriminator, classifier):
         assert isinstance(model, keras.Model)
         assert tuple(model.input.shape[1:]) == (28, 28, 1)
+
+
+# ---------------------------------------------------------------- variants
+
+CONTEXT = PAPER.variant("context", global_context=True)
+
+
+def test_global_context_adds_a_channelwise_dense_bottleneck():
+    plain, context = models.build_generator(), models.build_generator(CONTEXT)
+    cells, channels = 7 * 7, PAPER.generator_filters[2]
+    extra = (cells * cells * channels + cells * channels) + (channels * channels + channels)
+    assert context.count_params() - plain.count_params() == extra
+    assert models.forward_flops(context) - models.forward_flops(plain) == 2 * cells * cells * channels + 2 * cells * channels * channels
+
+
+def test_channelwise_dense_mixes_positions_within_a_channel_only():
+    layer = models.ChannelwiseDense()
+    inputs = np.zeros((1, 4, 4, 3), np.float32)
+    layer.build(inputs.shape)
+    base = keras.ops.convert_to_numpy(layer(inputs))
+    poked = inputs.copy()
+    poked[0, 0, 0, 1] = 1.0  # one corner pixel of channel 1
+    change = keras.ops.convert_to_numpy(layer(poked)) - base
+    assert np.all(change[..., 1] != 0)  # every position of channel 1 sees it, the far corner too
+    assert np.all(change[..., [0, 2]] == 0)  # the other channels do not
+
+
+def test_channelwise_dense_needs_a_fixed_shape():
+    with pytest.raises(ValueError, match="fixed spatial shape"):
+        models.ChannelwiseDense().build((None, None, None, 8))
+
+
+def test_variant_generators_take_the_mask_channel_and_keep_the_output_shape(images):
+    for change in (dict(mask_channel=True), dict(skip_connections=True), dict(global_context=True, mask_channel=True)):
+        config = PAPER.variant("v", **change)
+        generator = models.build_generator(config)
+        channels = 2 if config.mask_channel else 1
+        assert generator.input.shape[-1] == channels
+        output = generator(np.repeat(images, channels, axis=-1))
+        assert output.shape == images.shape
