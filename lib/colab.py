@@ -3,13 +3,25 @@
 The cell cannot import `lib` (in Colab, `lib` is what it installs), so every chapter carries a
 copy of the text built here; `tests/test_colab.py` checks that the copies match this template
 and that the cell does the right thing in Colab and nothing anywhere else.
+
+The version Colab fetches is stated once, as ``lib.__version__``: the release tag is
+``v<version>``. A release bumps it, runs ``python -m lib.colab`` (which rewrites the setup cell
+of every chapter and the branch the book's Colab links open) and tags the commit.
 """
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
+from lib import __version__
+from lib.artifacts import atomic_path
+
 REPOSITORY = "https://github.com/gan-inpainting-book/gan-inpainting-book"
-# The branch, tag or commit that Colab fetches: the code and weights that go with the notebooks.
-VERSION = "main"
+# The tag Colab fetches: the code and weights that go with the notebooks of this release.
+VERSION = f"v{__version__}"
 CHECKOUT = "/content/gan-inpainting-book"
+ROOT = Path(__file__).resolve().parent.parent
 
 SETUP_CELL = '''# Colab only: fetch this book's code ({version}) and install `lib`; elsewhere this cell does nothing.
 import sys
@@ -22,6 +34,9 @@ if "google.colab" in sys.modules:
     sys.path.insert(0, "{checkout}")
     os.chdir("{checkout}/book")'''
 
+# `repository: branch:` in _config.yml: the ref the book's launch buttons open notebooks at.
+BRANCH_LINE = re.compile(r"^(  branch: ).*$", re.MULTILINE)
+
 
 def setup_cell(version: str = VERSION, repository: str = REPOSITORY, checkout: str = CHECKOUT) -> str:
     """The source of the setup cell for ``version`` of the book."""
@@ -29,3 +44,52 @@ def setup_cell(version: str = VERSION, repository: str = REPOSITORY, checkout: s
         if not isinstance(value, str) or not value or any(c in value for c in "\"'\n "):
             raise ValueError(f"{name} must be a non-empty string without quotes, spaces or newlines, got {value!r}")
     return SETUP_CELL.format(version=version, repository=repository, checkout=checkout)
+
+
+def colab_link(notebook: str, version: str = VERSION, repository: str = REPOSITORY) -> str:
+    """The Colab address of a chapter notebook (e.g. ``"01_data.ipynb"``) at ``version``."""
+    if not isinstance(notebook, str) or not notebook.endswith(".ipynb") or "/" in notebook:
+        raise ValueError(f"notebook must be a file name ending in .ipynb, got {notebook!r}")
+    github = repository.replace("https://github.com/", "https://colab.research.google.com/github/")
+    return f"{github}/blob/{version}/book/{notebook}"
+
+
+def write_setup_cells(book: Path = ROOT / "book", version: str = VERSION) -> list[Path]:
+    """Make the first code cell of every chapter the setup cell for ``version``; returns the
+    notebooks that changed. Each is rewritten atomically; outputs and counts are untouched (the
+    cell has no output outside Colab)."""
+    source = setup_cell(version)
+    changed = []
+    for path in sorted(Path(book).glob("*.ipynb")):
+        notebook = json.loads(path.read_text())
+        code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+        if not code:
+            raise ValueError(f"{path} has no code cell to hold the Colab setup")
+        if "".join(code[0]["source"]) == source:
+            continue
+        code[0]["source"] = source.splitlines(keepends=True)
+        with atomic_path(path) as temporary:
+            temporary.write_text(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+        changed.append(path)
+    return changed
+
+
+def write_book_branch(config: Path = ROOT / "_config.yml", version: str = VERSION) -> bool:
+    """Point the book's Colab links at ``version``; returns whether ``_config.yml`` changed."""
+    setup_cell(version)  # validates it
+    text = Path(config).read_text()
+    if len(BRANCH_LINE.findall(text)) != 1:
+        raise ValueError(f"{config} must have exactly one 'repository: branch:' line")
+    updated = BRANCH_LINE.sub(lambda match: match.group(1) + version, text)
+    if updated != text:
+        with atomic_path(config) as temporary:
+            temporary.write_text(updated)
+    return updated != text
+
+
+if __name__ == "__main__":
+    for changed in write_setup_cells():
+        print("setup cell updated:", changed.name)
+    if write_book_branch():
+        print("_config.yml: Colab links now open", VERSION)
+    print("Colab fetches", VERSION, "- tag the release commit with it")

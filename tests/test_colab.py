@@ -51,13 +51,112 @@ def test_setup_cell_reuses_an_existing_checkout(monkeypatch):
     assert [command[0] for command, _ in calls] == [sys.executable, "chdir"]
 
 
-def test_book_configuration_points_colab_at_the_same_repository():
+def test_book_configuration_points_colab_at_the_same_repository_and_version():
     config = (ROOT / "_config.yml").read_text()
     assert f"url: {colab.REPOSITORY}" in config
-    assert "branch: main" in config and 'colab_url: "https://colab.research.google.com"' in config
+    assert f"  branch: {colab.VERSION}\n" in config and 'colab_url: "https://colab.research.google.com"' in config
+
+
+def test_version_is_stated_once_as_the_package_version():
+    import lib
+
+    assert colab.VERSION == f"v{lib.__version__}"
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'dynamic = ["version"]' in pyproject and 'version = {attr = "lib.__version__"}' in pyproject
+    assert "main" not in colab.VERSION  # a tag, not a moving branch
+
+
+def test_colab_link_names_the_notebook_at_the_version():
+    link = colab.colab_link("04_training.ipynb", "v9.9.9")
+    assert link == ("https://colab.research.google.com/github/gan-inpainting-book/gan-inpainting-book"
+                    "/blob/v9.9.9/book/04_training.ipynb")
+
+
+@pytest.mark.parametrize("bad", ["book/04_training.ipynb", "04_training.md", None])
+def test_colab_link_rejects_what_is_not_a_notebook_name(bad):
+    with pytest.raises(ValueError, match="notebook"):
+        colab.colab_link(bad)
+
+
+def copy_book(tmp_path, count=2):
+    book = tmp_path / "book"
+    book.mkdir()
+    for path in NOTEBOOKS[:count]:
+        (book / path.name).write_text(path.read_text())
+    return book
+
+
+def test_write_setup_cells_changes_only_the_first_code_cell(tmp_path):
+    book = copy_book(tmp_path)
+    before = {path.name: json.loads(path.read_text()) for path in book.glob("*.ipynb")}
+    changed = colab.write_setup_cells(book, "v9.9.9")
+    assert sorted(path.name for path in changed) == sorted(before)
+    for path in book.glob("*.ipynb"):
+        after, original = json.loads(path.read_text()), before[path.name]
+        code = [i for i, cell in enumerate(after["cells"]) if cell["cell_type"] == "code"]
+        assert "".join(after["cells"][code[0]]["source"]) == colab.setup_cell("v9.9.9")
+        after["cells"][code[0]]["source"] = original["cells"][code[0]]["source"]
+        assert after == original
+    assert colab.write_setup_cells(book, "v9.9.9") == []  # already up to date: nothing rewritten
+
+
+def test_write_setup_cells_keeps_the_committed_format(tmp_path):
+    book = copy_book(tmp_path, count=1)
+    colab.write_setup_cells(book, colab.VERSION)
+    assert [p.read_text() for p in book.glob("*.ipynb")] == [NOTEBOOKS[0].read_text()]
+
+
+def test_write_setup_cells_rejects_a_notebook_without_code(tmp_path):
+    (tmp_path / "empty.ipynb").write_text(json.dumps({"cells": [{"cell_type": "markdown", "source": []}]}))
+    with pytest.raises(ValueError, match="no code cell"):
+        colab.write_setup_cells(tmp_path, "v1")
+
+
+def test_write_book_branch_updates_the_repository_branch(tmp_path):
+    config = tmp_path / "_config.yml"
+    config.write_text((ROOT / "_config.yml").read_text())
+    assert colab.write_book_branch(config, "v9.9.9")
+    assert "  branch: v9.9.9\n" in config.read_text()
+    assert not colab.write_book_branch(config, "v9.9.9")
+
+
+@pytest.mark.parametrize("text", ["title: x\n", "repository:\n  branch: a\nother:\n  branch: b\n"])
+def test_write_book_branch_needs_exactly_one_branch_line(tmp_path, text):
+    config = tmp_path / "_config.yml"
+    config.write_text(text)
+    with pytest.raises(ValueError, match="exactly one"):
+        colab.write_book_branch(config, "v1")
+    assert config.read_text() == text
 
 
 @pytest.mark.parametrize("bad", ["", "main branch", 'x"y', None])
 def test_setup_cell_rejects_unsafe_versions(bad):
     with pytest.raises(ValueError, match="version"):
         colab.setup_cell(bad)
+
+
+def test_setup_cell_clone_fetches_the_tagged_release(tmp_path, monkeypatch):
+    """The cell's git command, run for real against a local repository with a release tag."""
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(origin)]
+    (origin / "marker.txt").write_text("release\n")
+    for command in (["init", "-q"], ["add", "marker.txt"], ["commit", "-qm", "r"], ["tag", "v9.9.9"]):
+        subprocess.run(git + command, check=True)
+    (origin / "marker.txt").write_text("after the release\n")
+    subprocess.run(git + ["commit", "-qam", "later"], check=True)
+    checkout = tmp_path / "content" / "book"
+    real_run, installs = subprocess.run, []
+
+    def run_git_only(command, **kwargs):
+        if command[0] == "git":
+            return real_run(command, **kwargs)
+        installs.append(command)
+
+    monkeypatch.setattr(subprocess, "run", run_git_only)
+    monkeypatch.setattr("os.chdir", lambda path: None)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    exec(compile(colab.setup_cell("v9.9.9", origin.as_uri(), str(checkout)), "<setup cell>", "exec"), {})
+    assert (checkout / "marker.txt").read_text() == "release\n"  # the tag, not the newer commit
+    assert len(installs) == 1 and installs[0][-1] == str(checkout)
