@@ -39,3 +39,34 @@ def test_chapter_was_saved_in_full_mode(path, monkeypatch):
     printed = ["".join(output.get("text", "")) for cell in code_cells(path) for output in cell["outputs"]
                if output.get("name") == "stdout"]
     assert any(expected in text for text in printed), f"{path.name} does not record '{expected}'"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_has_a_caption(path):
+    for index, cell in enumerate(code_cells(path)):
+        images = [output for output in cell["outputs"] if "image/png" in output.get("data", {})]
+        if images:
+            caption = cell["metadata"].get("mystnb", {}).get("figure", {}).get("caption", "")
+            assert len(caption) > 20, f"{path.name}, code cell {index}: a figure without a caption"
+            if len(images) > 1:  # one label would name several figures
+                assert "name" not in cell["metadata"]["mystnb"]["figure"], f"{path.name}, code cell {index}"
+
+
+def markdown_text(path):
+    return "".join("".join(cell["source"]) for cell in json.loads(path.read_text())["cells"]
+                   if cell["cell_type"] == "markdown")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_mentions_of_other_chapters_are_links(path):
+    import re
+
+    own = int(path.name[:2])
+    text = re.sub(r"```.*?```", "", markdown_text(path), flags=re.S)
+    for line in text.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        for number in re.findall(r"(?<![\[\w`])[Cc]hapter ([1-8])\b(?!\])", line):
+            assert int(number) == own, f"{path.name}: 'chapter {number}' is not a link: {line.strip()[:100]}"
+        for target in re.findall(r"\]\(([^)#]+\.ipynb)", line):
+            assert (BOOK / target).is_file(), f"{path.name}: link to a missing chapter {target}"
