@@ -145,6 +145,16 @@ def _ablation_variants():
 
 # Context Encoders (Pathak et al. 2016) weights an L2 reconstruction 0.999 and the adversarial loss 0.001.
 VARIANTS = _ablation_variants()
+
+
+def variant_base(name: str) -> str | None:
+    """The variant that ``name`` adds its one change to (None for the paper itself)."""
+    if name not in VARIANTS:
+        raise ValueError(f"unknown variant {name!r}; choose from {list(VARIANTS)}")
+    if name in ARCHITECTURE_CHANGES:
+        return ARCHITECTURE_BASELINE
+    names = list(VARIANTS)
+    return names[names.index(name) - 1] if name != "paper" else None
 ABLATION_EPOCHS = 2  # each ablation step's budget
 RECOMMENDED_EPOCHS = 12  # the recommended model's budget: twice the paper's, its probe still rose at 6
 

@@ -11,6 +11,7 @@ interrupted; a finished run is left as it is.
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 
 import numpy as np
@@ -19,7 +20,7 @@ from lib import artifacts, data, evaluation, training
 from lib.inpainting import RECOMMENDED_RECORD, paper_run_folder, variant_folder
 from lib.config import (
     ABLATION_EPOCHS, ARCHITECTURE_BASELINE, ARCHITECTURE_CHANGES, CLASSIFIER, PAPER, PROBE_SIZE, RECOMMENDED_EPOCHS,
-    SNAPSHOT_MASK_SEED, VARIANTS, budget,
+    SNAPSHOT_MASK_SEED, VARIANTS, budget, variant_base,
 )
 
 SNAPSHOT_DIGITS = 20
@@ -66,20 +67,25 @@ def run_classifiers(seeds, verbose=2):
         print(f"classifier seed {seed}: clean test accuracy {accuracy:.4f} in {seconds:.0f} s", flush=True)
 
 
-def run_paper_gan(seeds, verbose=2, probe_every_steps=100):
+def train_paper_gan(folder, seed=0, plan=None, verbose=2, probe_every_steps=100):
+    """The paper's GAN trained (or resumed, or loaded if finished) in ``folder`` with the budget
+    ``plan`` (default: the current mode's), watched by the classifier probe."""
+    plan = budget() if plan is None else plan
     (x_train, _), (x_test, y_test) = data.load_mnist()
-    plan = budget()
-    images = data.to_model_input(x_train[: plan.train_images])
-    classifier = evaluation.load_classifier(0)
     snapshots, _ = snapshot_inputs(x_test, y_test)
     probe, probe_labels = probe_inputs(x_test, y_test)
     config = PAPER.variant(PAPER.name, epochs=plan.gan_epochs)
+    return training.train_gan(
+        data.to_model_input(x_train[: plan.train_images]), folder, config, seed=seed, snapshot_inputs=snapshots,
+        classifier=evaluation.load_classifier(0), probe_inputs=probe, probe_labels=probe_labels,
+        probe_every_steps=probe_every_steps, verbose=verbose,
+    )
+
+
+def run_paper_gan(seeds, verbose=2, probe_every_steps=100):
     for seed in seeds:
-        run = training.train_gan(
-            images, paper_run_folder(seed, output_root()), config, seed=seed,
-            snapshot_inputs=snapshots, classifier=classifier, probe_inputs=probe, probe_labels=probe_labels,
-            probe_every_steps=probe_every_steps, verbose=verbose,
-        )
+        run = train_paper_gan(paper_run_folder(seed, output_root()), seed, verbose=verbose,
+                              probe_every_steps=probe_every_steps)
         final = run.probe[-1] if run.probe else {}
         print(f"paper GAN seed {seed}: {len(run.history)} iterations, probe {final}", flush=True)
 
@@ -170,15 +176,23 @@ def load_paper_runs(seeds=(0, 1, 2)):
     return {seed: training.load_run(paper_run_folder(seed)) for seed in seeds}
 
 
-def demonstration_run(folder, seed=0, verbose=2):
-    """Chapter 4's live run in the current mode: in full mode the paper's complete budget (which
-    loads instantly when ``folder`` holds a finished run), in quick mode two short epochs."""
-    (x_train, _), (x_test, y_test) = data.load_mnist()
+RETRAINED_FOLDER = "retrained"  # under artifacts/, ignored by git: a reader's own full runs
+
+
+def demonstration_run(seed=0, train_full=False, verbose=2):
+    """Chapter 4's live run. By default it follows the run mode: in full mode it loads the
+    committed run of ``seed`` (instantly), in quick mode it trains two short epochs in a
+    temporary folder. ``train_full=True`` trains the paper's complete budget from scratch
+    whatever the mode (minutes on a GPU, about 20 on two CPU cores), into
+    ``artifacts/retrained/paper_gan/seed<seed>``, where an interrupted run resumes."""
+    if not isinstance(train_full, bool):
+        raise ValueError(f"train_full must be True or False, got {train_full!r}")
+    if train_full:
+        folder = artifacts.run_dir(RETRAINED_FOLDER, "paper_gan", f"seed{int(seed)}")
+        return train_paper_gan(folder, seed, budget("full"), verbose)
     plan = budget()
-    snapshots, _ = snapshot_inputs(x_test, y_test)
-    config = PAPER.variant(PAPER.name, epochs=plan.gan_epochs)
-    return training.train_gan(data.to_model_input(x_train[: plan.train_images]), folder, config, seed=seed,
-                              snapshot_inputs=snapshots, verbose=verbose)
+    folder = paper_run_folder(seed) if plan.mode == "full" else tempfile.mkdtemp(prefix="gan-book-")
+    return train_paper_gan(folder, seed, plan, verbose)
 
 
 def load_variant_generator(name, epochs, seed=0):
@@ -188,17 +202,23 @@ def load_variant_generator(name, epochs, seed=0):
     return training.load_generator(variant_folder(name, epochs, seed), VARIANTS[name]), VARIANTS[name]
 
 
-def ablation_results(originals, labels, masks, classifiers, epochs=ABLATION_EPOCHS):
-    """Every ablation step scored with the evaluation protocol, plus its training record."""
+def ablation_results(originals, labels, masks, classifiers, epochs=ABLATION_EPOCHS, recommended=None):
+    """Every ablation step scored with the evaluation protocol, plus its training record; with
+    ``recommended=(name, epochs)`` a last row for the recommended model at its full budget."""
+    runs = [(name, name, epochs) for name in VARIANTS]
+    if recommended is not None:
+        name, final_epochs = recommended
+        runs.append((f"recommended ({name}, {final_epochs} epochs)", name, final_epochs))
     rows = []
-    for name in VARIANTS:
-        generator, config = load_variant_generator(name, epochs)
+    for label, name, run_epochs in runs:
+        generator, config = load_variant_generator(name, run_epochs)
         result = evaluation.evaluate({name: evaluation.generator_method(generator, config)}, originals, labels, masks,
                                      classifiers)[name]
-        record = artifacts.load_json((paper_run_folder(0) if name == "paper" else variant_folder(name, epochs))
+        record = artifacts.load_json((paper_run_folder(0) if name == "paper" else variant_folder(name, run_epochs))
                                      / training.RUN_RECORD)
         rows.append({
-            "variant": name, "epochs": record["config"]["epochs"],
+            "variant": label, "built on": (variant_base(name) or "") if label == name else name,
+            "epochs": record["config"]["epochs"],
             "accuracy %": f"{100 * result['accuracy_mean']:.2f} ± {100 * result['accuracy_sd']:.2f}",
             "hole L1": round(result["hole_l1"], 4), "hole PSNR dB": round(result["hole_psnr"], 2),
             "SSIM": round(result["ssim"], 4), "training minutes": round(record["wall_seconds"] / 60, 1),

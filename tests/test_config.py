@@ -166,3 +166,16 @@ def test_each_architecture_candidate_is_one_change_on_the_baseline():
 
 def test_recommended_budget_is_longer_than_the_ablation():
     assert config.RECOMMENDED_EPOCHS > config.ABLATION_EPOCHS
+
+
+def test_variant_base_names_what_each_change_is_added_to():
+    assert config.variant_base("paper") is None
+    assert config.variant_base("+ L2 hole loss") == "paper"
+    assert config.variant_base("+ composite") == "+ L2 hole loss"
+    for name in config.ARCHITECTURE_CHANGES:
+        assert config.variant_base(name) == config.ARCHITECTURE_BASELINE
+
+
+def test_variant_base_rejects_an_unknown_name():
+    with pytest.raises(ValueError, match="unknown variant"):
+        config.variant_base("+ magic")

@@ -268,3 +268,80 @@ def test_paired_gain_counts_only_the_digits_the_two_disagree_on():
 def test_paired_gain_rejects_unpaired_inputs(change, baseline):
     with pytest.raises(ValueError, match="same length"):
         experiments.paired_gain(np.array(change), np.array(baseline))
+
+
+def test_ablation_results_one_row_per_variant_and_the_recommended_run(monkeypatch, private_artifacts):
+    digits = 8
+    originals = np.full((digits, SIZE, SIZE, 1), -1.0, np.float32)
+    labels = np.ones(digits, np.uint8)
+    masks = data.centre_masks(digits, 8)
+    loaded = []
+
+    def fake_load(name, epochs, seed=0):
+        loaded.append((name, epochs))
+        white = name == "+ composite" or epochs == 12  # these fill the centre: CentreClassifier says 1
+        return ConstantGenerator(1.0 if white else -1.0), VARIANTS[name]
+
+    monkeypatch.setattr(experiments, "load_variant_generator", fake_load)
+    for name in VARIANTS:
+        folder = experiments.paper_run_folder(0) if name == "paper" else experiments.variant_folder(name, 2)
+        artifacts.save_json(folder / training.RUN_RECORD, {"config": {"epochs": 6 if name == "paper" else 2},
+                                                            "wall_seconds": 120})
+    artifacts.save_json(experiments.variant_folder("+ global context", 12) / training.RUN_RECORD,
+                        {"config": {"epochs": 12}, "wall_seconds": 600})
+    rows = experiments.ablation_results(originals, labels, masks, {0: CentreClassifier(), 1: CentreClassifier()},
+                                        recommended=("+ global context", 12))
+    assert [row["variant"] for row in rows] == [*VARIANTS, "recommended (+ global context, 12 epochs)"]
+    assert loaded == [(name, 2) for name in VARIANTS] + [("+ global context", 12)]
+    by_name = {row["variant"]: row for row in rows}
+    assert by_name["paper"]["built on"] == "" and by_name["+ composite"]["built on"] == "+ L2 hole loss"
+    assert by_name["+ global context"]["built on"] == experiments.ARCHITECTURE_BASELINE
+    assert by_name["recommended (+ global context, 12 epochs)"]["built on"] == "+ global context"
+    assert by_name["+ composite"]["accuracy %"] == "100.00 ± 0.00"
+    assert by_name["+ mask channel"]["accuracy %"] == "0.00 ± 0.00"
+    assert rows[-1]["accuracy %"] == "100.00 ± 0.00" and rows[-1]["epochs"] == 12
+    assert rows[-1]["training minutes"] == 10.0 and by_name["paper"]["epochs"] == 6
+
+
+@pytest.fixture
+def captured_training(monkeypatch):
+    """`train_gan` replaced by a recorder; MNIST by a synthetic set of 3,000 digits."""
+    calls = []
+    x, y = synthetic_test_set(per_class=300)
+    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x, y)))
+    monkeypatch.setattr(evaluation, "load_classifier", lambda seed=0: "classifier")
+
+    def record(images, folder, config, **kwargs):
+        calls.append({"images": len(images), "folder": str(folder), "config": config, **kwargs})
+        return "run"
+
+    monkeypatch.setattr(training, "train_gan", record)
+    return calls
+
+
+@pytest.mark.parametrize("mode", ["full", "quick"])
+def test_demonstration_run_can_train_the_full_budget_from_scratch_in_any_mode(monkeypatch, private_artifacts,
+                                                                             captured_training, mode):
+    monkeypatch.setenv("GAN_BOOK_MODE", mode)
+    assert experiments.demonstration_run(seed=1, train_full=True) == "run"
+    (call,) = captured_training
+    assert call["folder"] == str(private_artifacts / experiments.RETRAINED_FOLDER / "paper_gan" / "seed1")
+    assert call["config"] == PAPER and call["images"] == 3000 and call["seed"] == 1
+    assert call["classifier"] == "classifier" and call["probe_every_steps"] == 100
+
+
+def test_demonstration_run_follows_the_mode_by_default(monkeypatch, private_artifacts, captured_training):
+    monkeypatch.setenv("GAN_BOOK_MODE", "full")
+    experiments.demonstration_run()
+    monkeypatch.setenv("GAN_BOOK_MODE", "quick")
+    experiments.demonstration_run()
+    full, quick = captured_training
+    assert full["folder"] == str(experiments.paper_run_folder(0)) and full["config"] == PAPER
+    assert not quick["folder"].startswith(str(private_artifacts))  # a throw-away folder, never the committed run
+    assert quick["config"].epochs == 2 and quick["images"] == 2048
+
+
+def test_demonstration_run_rejects_a_non_boolean_switch(captured_training):
+    with pytest.raises(ValueError, match="train_full"):
+        experiments.demonstration_run(train_full="yes")
+    assert captured_training == []
