@@ -29,7 +29,10 @@ def classifier_path(seed, root=()):
 
 def train_classifier(x_train, y_train, seed=0, config: ClassifierConfig = CLASSIFIER, epochs=None, verbose="auto"):
     """Train the paper's classifier on clean digits (uint8 images, integer labels)."""
-    images = data.to_model_input(x_train)
+    return _fit_classifier(data.to_model_input(x_train), y_train, seed, config, epochs, verbose)
+
+
+def _fit_classifier(images, y_train, seed, config, epochs, verbose):
     labels = np.asarray(y_train)
     if labels.shape != (len(images),):
         raise ValueError(f"y_train must have shape ({len(images)},), got {labels.shape}")
@@ -38,6 +41,23 @@ def train_classifier(x_train, y_train, seed=0, config: ClassifierConfig = CLASSI
     model.fit(images, labels, batch_size=config.batch_size, epochs=epochs or config.epochs,
               shuffle=True, verbose=verbose)
     return model
+
+
+def corrupted_digit_accuracy(x_train, y_train, train_masks, x_test, y_test, test_masks, seed=0,
+                             config: ClassifierConfig = CLASSIFIER, epochs=None, verbose=0):
+    """How much of a digit's identity survives the hole: the accuracy of the paper's classifier
+    trained on corrupted training digits and tested on corrupted test digits, no inpainting.
+
+    Inpainting and then classifying is itself a way of classifying the corrupted digit, so this
+    estimates the accuracy an inpainter can hope to reach with these holes: an estimate, not a
+    bound, since neither classifier is perfect. ``x_*``: uint8 digits; masks: boolean, True = missing."""
+    train = data.apply_mask(data.to_model_input(x_train), train_masks)
+    test = data.apply_mask(data.to_model_input(x_test), test_masks)
+    labels = np.asarray(y_test)
+    if labels.shape != (len(test),):
+        raise ValueError(f"y_test must have shape ({len(test)},), got {labels.shape}")
+    model = _fit_classifier(train, y_train, seed, config, epochs, verbose)
+    return float((classify(model, test) == labels).mean())
 
 
 def load_classifier(seed=SHIPPED_CLASSIFIER_SEED, config: ClassifierConfig = CLASSIFIER):

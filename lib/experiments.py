@@ -4,6 +4,7 @@
     python -m lib.experiments paper-gan --seeds 0 1 2
     python -m lib.experiments ablation                      # every variant, 2 epochs each
     python -m lib.experiments recommended                   # choose from the ablation, train 12 epochs
+    python -m lib.experiments ceiling                       # classifiers trained on corrupted digits
 
 Each run writes into ``artifacts/`` atomically and resumes from its last checkpoint if it was
 interrupted; a finished run is left as it is.
@@ -242,9 +243,42 @@ def hole_size_study(methods, originals, labels, classifiers, sizes=HOLE_SIZES):
     return curves, results
 
 
+CEILING_RECORD = "corrupted_digit_accuracy.json"
+CEILING_MASK_SEED = 7  # the jittered paper holes of the training digits (the test digits use the evaluation holes)
+
+
+def hole_masks(n, hole, train):
+    """The masks of one hole of the hole-size study: ``hole`` is a centre size in pixels or
+    ``"paper"`` (the jittered 8x8 hole; evaluation holes for test digits, others for training)."""
+    if hole == "paper":
+        return data.paper_masks(n, CEILING_MASK_SEED) if train else evaluation.evaluation_masks(n)
+    return data.centre_masks(n, hole)
+
+
+def run_ceiling(holes=("paper", *HOLE_SIZES), seed=0):
+    """`evaluation.corrupted_digit_accuracy` for every hole of the hole-size study, written to
+    ``artifacts/ceiling/corrupted_digit_accuracy.json``."""
+    (x_train, y_train), (x_test, y_test) = data.load_mnist()
+    plan = budget()
+    x_train, y_train = x_train[: plan.train_images], y_train[: plan.train_images]
+    results = {}
+    for hole in holes:
+        started = time.perf_counter()
+        accuracy = evaluation.corrupted_digit_accuracy(
+            x_train, y_train, hole_masks(len(x_train), hole, train=True),
+            x_test, y_test, hole_masks(len(x_test), hole, train=False), seed=seed, epochs=plan.classifier_epochs)
+        results[str(hole)] = {"accuracy": accuracy, "wall_seconds": round(time.perf_counter() - started, 1)}
+        print(f"classifier trained on corrupted digits, hole {hole}: {accuracy:.4f}", flush=True)
+    artifacts.save_json(artifacts.run_dir(*output_root(), "ceiling") / CEILING_RECORD, {
+        "results": results, "seed": seed, "epochs": plan.classifier_epochs, "config": CLASSIFIER.to_dict(),
+        "machine": training.machine_description(),
+    })
+    return results
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("run", choices=["classifier", "paper-gan", "ablation", "variant", "recommended"])
+    parser.add_argument("run", choices=["classifier", "paper-gan", "ablation", "variant", "recommended", "ceiling"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--name", help="variant name (with 'variant'), e.g. '+ skip connections'")
     parser.add_argument("--epochs", type=int, default=ABLATION_EPOCHS)
@@ -256,6 +290,8 @@ def main(argv=None):
     elif args.run == "ablation":
         for seed in args.seeds:
             run_ablation(args.epochs, seed)
+    elif args.run == "ceiling":
+        run_ceiling(seed=args.seeds[0])
     elif args.run == "variant":
         for seed in args.seeds:
             run_variant(args.name, args.epochs, seed)

@@ -561,3 +561,34 @@ def test_top_confusions_lists_the_most_frequent_mistakes():
     predictions = np.array([7, 7, 7, 9, 9, 1, 8])
     assert evaluation.top_confusions(labels, predictions, count=2) == [(9, 7, 3), (4, 9, 2)]
     assert evaluation.top_confusions(labels, predictions, count=10) == [(9, 7, 3), (4, 9, 2), (3, 8, 1)]
+
+
+def centre_or_nothing_digits(n=512, seed=0):
+    """Class 1 digits are a bright centre square, class 0 digits are blank: only the centre tells."""
+    labels = np.random.default_rng(seed).integers(0, 2, n).astype(np.uint8)
+    images = np.zeros((n, 28, 28), np.uint8)
+    images[labels == 1, 10:18, 10:18] = 255
+    return images, labels
+
+
+def test_corrupted_digit_accuracy_is_chance_when_the_hole_hides_what_tells_digits_apart():
+    images, labels = centre_or_nothing_digits()
+    hidden = data.centre_masks(len(images), 14)
+    accuracy = evaluation.corrupted_digit_accuracy(images, labels, hidden, images, labels, hidden, epochs=2)
+    assert abs(accuracy - 0.5) < 0.06  # chance: the two classes are equally frequent
+
+
+def test_corrupted_digit_accuracy_is_perfect_when_the_hole_hides_nothing_useful():
+    images, labels = centre_or_nothing_digits()
+    corner = np.zeros((len(images), 28, 28), bool)
+    corner[:, :4, :4] = True
+    assert evaluation.corrupted_digit_accuracy(images, labels, corner, images, labels, corner, epochs=2) == 1.0
+
+
+def test_corrupted_digit_accuracy_checks_its_inputs():
+    images, labels = centre_or_nothing_digits(n=8)
+    masks = data.centre_masks(8, 8)
+    with pytest.raises(ValueError, match="y_test"):
+        evaluation.corrupted_digit_accuracy(images, labels, masks, images, labels[:3], masks, epochs=1)
+    with pytest.raises(ValueError, match="mask"):
+        evaluation.corrupted_digit_accuracy(images, labels, masks[:3], images, labels, masks, epochs=1)

@@ -345,3 +345,30 @@ def test_demonstration_run_rejects_a_non_boolean_switch(captured_training):
     with pytest.raises(ValueError, match="train_full"):
         experiments.demonstration_run(train_full="yes")
     assert captured_training == []
+
+
+def test_run_ceiling_scores_every_hole_and_records_them(monkeypatch, private_artifacts):
+    monkeypatch.setenv("GAN_BOOK_MODE", "quick")
+    x, y = synthetic_test_set(per_class=300)
+    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x[:40], y[:40])))
+    seen = []
+
+    def fake_accuracy(x_train, y_train, train_masks, x_test, y_test, test_masks, seed, epochs):
+        seen.append((len(x_train), train_masks, test_masks, epochs))
+        return train_masks.mean()
+
+    monkeypatch.setattr(evaluation, "corrupted_digit_accuracy", fake_accuracy)
+    results = experiments.run_ceiling(holes=("paper", 12))
+    (paper_train, paper_masks, paper_test, epochs), (_, centre_train, centre_test, _) = seen
+    assert paper_train == 2048 and epochs == 1  # the quick budget
+    assert np.array_equal(paper_masks, data.paper_masks(2048, experiments.CEILING_MASK_SEED))
+    assert np.array_equal(paper_test, evaluation.evaluation_masks(40))
+    assert np.array_equal(centre_train, data.centre_masks(2048, 12)) and np.array_equal(centre_test, data.centre_masks(40, 12))
+    record = artifacts.load_json(private_artifacts / "quick" / "ceiling" / experiments.CEILING_RECORD)
+    assert set(record["results"]) == {"paper", "12"} == set(results)
+    assert record["results"]["12"]["accuracy"] == pytest.approx(144 / 784)
+
+
+def test_hole_masks_rejects_an_unknown_hole():
+    with pytest.raises(ValueError, match="hole_size"):
+        experiments.hole_masks(3, "huge", train=True)
