@@ -203,9 +203,14 @@ def load_variant_generator(name, epochs, seed=0):
     return training.load_generator(variant_folder(name, epochs, seed), VARIANTS[name]), VARIANTS[name]
 
 
-def ablation_results(originals, labels, masks, classifiers, epochs=ABLATION_EPOCHS, recommended=None):
+def _accuracy_cell(result):
+    return f"{100 * result['accuracy_mean']:.2f} ± {100 * result['accuracy_sd']:.2f}"
+
+
+def ablation_results(originals, labels, masks, classifiers, epochs=ABLATION_EPOCHS, recommended=None, extra_holes=None):
     """Every ablation step scored with the evaluation protocol, plus its training record; with
-    ``recommended=(name, epochs)`` a last row for the recommended model at its full budget."""
+    ``recommended=(name, epochs)`` a last row for the recommended model at its full budget, and
+    with ``extra_holes={label: masks}`` one more accuracy column per hole."""
     runs = [(name, name, epochs) for name in VARIANTS]
     if recommended is not None:
         name, final_epochs = recommended
@@ -213,17 +218,20 @@ def ablation_results(originals, labels, masks, classifiers, epochs=ABLATION_EPOC
     rows = []
     for label, name, run_epochs in runs:
         generator, config = load_variant_generator(name, run_epochs)
-        result = evaluation.evaluate({name: evaluation.generator_method(generator, config)}, originals, labels, masks,
-                                     classifiers)[name]
+        method = {name: evaluation.generator_method(generator, config)}
+        result = evaluation.evaluate(method, originals, labels, masks, classifiers)[name]
         record = artifacts.load_json((paper_run_folder(0) if name == "paper" else variant_folder(name, run_epochs))
                                      / training.RUN_RECORD)
-        rows.append({
+        row = {
             "variant": label, "built on": (variant_base(name) or "") if label == name else name,
-            "epochs": record["config"]["epochs"],
-            "accuracy %": f"{100 * result['accuracy_mean']:.2f} ± {100 * result['accuracy_sd']:.2f}",
+            "epochs": record["config"]["epochs"], "accuracy %": _accuracy_cell(result),
             "hole L1": round(result["hole_l1"], 4), "hole PSNR dB": round(result["hole_psnr"], 2),
             "SSIM": round(result["ssim"], 4), "training minutes": round(record["wall_seconds"] / 60, 1),
-        })
+        }
+        for hole, hole_masks_ in (extra_holes or {}).items():
+            row[f"accuracy % ({hole})"] = _accuracy_cell(
+                evaluation.evaluate(method, originals, labels, hole_masks_, classifiers)[name])
+        rows.append(row)
     return rows
 
 

@@ -289,8 +289,10 @@ def test_ablation_results_one_row_per_variant_and_the_recommended_run(monkeypatc
                                                             "wall_seconds": 120})
     artifacts.save_json(experiments.variant_folder("+ global context", 12) / training.RUN_RECORD,
                         {"config": {"epochs": 12}, "wall_seconds": 600})
+    corner = np.zeros((digits, SIZE, SIZE), bool)
+    corner[:, :2, :2] = True  # leaves the dark centre visible: every fill classifies as 0
     rows = experiments.ablation_results(originals, labels, masks, {0: CentreClassifier(), 1: CentreClassifier()},
-                                        recommended=("+ global context", 12))
+                                        recommended=("+ global context", 12), extra_holes={"corner": corner})
     assert [row["variant"] for row in rows] == [*VARIANTS, "recommended (+ global context, 12 epochs)"]
     assert loaded == [(name, 2) for name in VARIANTS] + [("+ global context", 12)]
     by_name = {row["variant"]: row for row in rows}
@@ -301,6 +303,7 @@ def test_ablation_results_one_row_per_variant_and_the_recommended_run(monkeypatc
     assert by_name["+ mask channel"]["accuracy %"] == "0.00 ± 0.00"
     assert rows[-1]["accuracy %"] == "100.00 ± 0.00" and rows[-1]["epochs"] == 12
     assert rows[-1]["training minutes"] == 10.0 and by_name["paper"]["epochs"] == 6
+    assert {row["accuracy % (corner)"] for row in rows} == {"0.00 ± 0.00"}
 
 
 @pytest.fixture
