@@ -46,6 +46,8 @@ class GANConfig:
     random_hole_max: int = 18
     skip_connections: bool = False  # U-Net style: decoder blocks also see the encoder's maps
     global_context: bool = False  # Context Encoders' channel-wise fully connected bottleneck
+    # Speed (chapter 4): compute in bfloat16, keep float32 weights and losses (Keras "mixed_bfloat16").
+    mixed_precision: bool = False
 
     def __post_init__(self):
         if self.image_size < 8 or self.image_size % 4:

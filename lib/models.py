@@ -5,6 +5,8 @@ Builders take the paper's sizes as defaults (SPEC section 2) and return function
 """
 from __future__ import annotations
 
+import contextlib
+
 import keras
 import numpy as np
 from keras import layers
@@ -43,7 +45,27 @@ class ChannelwiseDense(layers.Layer):
         return keras.ops.reshape(mixed, (-1, height, width, channels))
 
 
+@contextlib.contextmanager
+def dtype_policy(config: GANConfig):
+    """Layers built inside compute in bfloat16 with float32 weights if ``config.mixed_precision``,
+    else in float32. Keras reads its global policy when a layer is created, so the policy is set
+    for the duration of the build and restored afterwards."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16" if config.mixed_precision else "float32")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
 def build_generator(config: GANConfig = PAPER, name="generator"):
+    """The paper's generator (see `_generator_layers`), in the precision the config asks for."""
+    _check_config(config, GANConfig)
+    with dtype_policy(config):
+        return _generator_layers(config, name)
+
+
+def _generator_layers(config, name):
     """The paper's autoencoder: three Conv-BN-ReLU encoder blocks (2x2 average pooling after the
     first two), then Conv128-ReLU, upsample, Conv64-ReLU, upsample, Conv1-tanh.
 
@@ -76,7 +98,7 @@ def build_generator(config: GANConfig = PAPER, name="generator"):
     x = layers.UpSampling2D(2, name="decoder2_upsample")(x)
     if config.skip_connections:
         x = layers.Concatenate(name="decoder2_skip")([x, skips[0]])
-    outputs = layers.Conv2D(1, 3, padding="same", activation="tanh", name="decoder3_conv")(x)
+    outputs = layers.Conv2D(1, 3, padding="same", activation="tanh", dtype="float32", name="decoder3_conv")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -97,9 +119,16 @@ def complete(config: GANConfig, generated, corrupted, masks):
 
 
 def build_discriminator(config: GANConfig = PAPER, name="discriminator"):
-    """The paper's critic: Conv 64/128/256 (strides 2, 2, 1), each LeakyReLU(0.2) + Dropout(0.2),
-    then Flatten and a sigmoid unit: the probability that the image is a real digit."""
+    """The paper's discriminator (see `_discriminator_layers`), in the precision the config asks for."""
     _check_config(config, GANConfig)
+    with dtype_policy(config):
+        return _discriminator_layers(config, name)
+
+
+def _discriminator_layers(config, name):
+    """The paper's critic: Conv 64/128/256 (strides 2, 2, 1), each LeakyReLU(0.2) + Dropout(0.2),
+    then Flatten and a sigmoid unit: the probability that the image is a real digit (computed in
+    float32 whatever the precision, for the cross-entropy)."""
     size = config.image_size
     inputs = keras.Input((size, size, 1), name="image")
     x = inputs
@@ -108,7 +137,7 @@ def build_discriminator(config: GANConfig = PAPER, name="discriminator"):
         x = layers.LeakyReLU(config.leaky_relu_slope, name=f"block{block}_leaky_relu")(x)
         x = layers.Dropout(config.dropout_rate, name=f"block{block}_dropout")(x)
     x = layers.Flatten(name="flatten")(x)
-    outputs = layers.Dense(1, activation="sigmoid", name="real_probability")(x)
+    outputs = layers.Dense(1, activation="sigmoid", dtype="float32", name="real_probability")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
