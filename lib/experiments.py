@@ -5,6 +5,7 @@
     python -m lib.experiments ablation                      # every variant, 2 epochs each
     python -m lib.experiments recommended                   # choose from the ablation, train 12 epochs
     python -m lib.experiments ceiling                       # classifiers trained on corrupted digits
+    python -m lib.experiments precision                     # float32 against mixed bfloat16, 2 seeds
 
 Each run writes into ``artifacts/`` atomically and resumes from its last checkpoint if it was
 interrupted; a finished run is left as it is.
@@ -18,7 +19,7 @@ import time
 import numpy as np
 
 from lib import artifacts, data, evaluation, training
-from lib.inpainting import RECOMMENDED_RECORD, paper_run_folder, variant_folder
+from lib.inpainting import RECOMMENDED_RECORD, paper_run_folder, recommended_name, variant_folder, variant_slug
 from lib.config import (
     ABLATION_EPOCHS, ARCHITECTURE_BASELINE, ARCHITECTURE_CHANGES, CLASSIFIER, PAPER, PROBE_SIZE, RECOMMENDED_EPOCHS,
     SNAPSHOT_MASK_SEED, VARIANTS, budget, variant_base,
@@ -96,19 +97,20 @@ def output_root():
     return ("quick",) if budget().mode == "quick" else ()
 
 
-def run_variant(name, epochs, seed=0, verbose=2, probe_every_steps=100):
-    """Train one named variant (`lib.config.VARIANTS`) for ``epochs`` epochs, with the probe."""
+def run_variant(name, epochs, seed=0, verbose=2, probe_every_steps=100, config=None, folder=None):
+    """Train one named variant (`lib.config.VARIANTS`, or ``config`` if given) for ``epochs``
+    epochs, with the probe, in its standard folder (or ``folder``)."""
     if name not in VARIANTS:
         raise ValueError(f"unknown variant {name!r}; choose from {list(VARIANTS)}")
     (x_train, _), (x_test, y_test) = data.load_mnist()
     plan = budget()
     epochs = epochs if plan.mode == "full" else min(epochs, plan.gan_epochs)
-    config = VARIANTS[name].variant(name, epochs=epochs)
+    config = (config or VARIANTS[name]).variant(name, epochs=epochs)
+    folder = folder or variant_folder(name, epochs, seed, output_root())
     snapshots, _ = snapshot_inputs(x_test, y_test)
     probe, probe_labels = probe_inputs(x_test, y_test)
     run = training.train_gan(
-        data.to_model_input(x_train[: plan.train_images]), variant_folder(name, epochs, seed, output_root()), config,
-        seed=seed,
+        data.to_model_input(x_train[: plan.train_images]), folder, config, seed=seed,
         snapshot_inputs=snapshots, classifier=evaluation.load_classifier(0), probe_inputs=probe,
         probe_labels=probe_labels, probe_every_steps=probe_every_steps, verbose=verbose,
     )
@@ -284,9 +286,48 @@ def run_ceiling(holes=("paper", *HOLE_SIZES), seed=0):
     return results
 
 
+PRECISION_RECORD = "precision_study.json"
+
+
+def precision_folder(name, epochs, seed, mixed_precision, root=()):
+    """float32 runs are the ablation's own runs; bfloat16 runs sit beside them."""
+    if not mixed_precision:
+        return variant_folder(name, epochs, seed, root)
+    return artifacts.run_dir(*root, "variants", f"{variant_slug(name)}-{int(epochs)}ep-bfloat16", f"seed{int(seed)}")
+
+
+def run_precision_study(seeds=(0, 1), epochs=ABLATION_EPOCHS, name=None):
+    """Does computing in bfloat16 change what training produces? The recommended variant is
+    trained for ``epochs`` epochs with each seed in float32 and in mixed bfloat16, and every run
+    is scored on all test digits (shipped classifier) with the paper's hole and 14x14 centre
+    holes; the per-iteration training time comes from the runs' records."""
+    name = name or recommended_name()
+    (_, _), (x_test, y_test) = data.load_mnist()
+    originals = data.to_model_input(x_test)
+    holes = {"paper hole": evaluation.evaluation_masks(len(x_test)), "14x14 centre": data.centre_masks(len(x_test), 14)}
+    classifier = {0: evaluation.load_classifier(0)}
+    rows = []
+    for mixed in (False, True):
+        for seed in seeds:
+            config = VARIANTS[name].variant(name, mixed_precision=mixed)
+            folder = precision_folder(name, epochs, seed, mixed, output_root())
+            run = run_variant(name, epochs, seed, config=config, folder=folder)
+            method = {name: evaluation.generator_method(run.gan.generator, config)}
+            row = {"precision": "mixed bfloat16" if mixed else "float32", "seed": seed,
+                   "seconds per iteration": run.record["wall_seconds"] / run.record["iterations"]}
+            for label, masks in holes.items():
+                row[label] = evaluation.evaluate(method, originals, y_test, masks, classifier)[name]["accuracy"]
+            rows.append(row)
+            print(row, flush=True)
+    artifacts.save_json(artifacts.run_dir(*output_root(), "variants") / PRECISION_RECORD,
+                        {"variant": name, "epochs": epochs, "rows": rows})
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("run", choices=["classifier", "paper-gan", "ablation", "variant", "recommended", "ceiling"])
+    parser.add_argument("run", choices=["classifier", "paper-gan", "ablation", "variant", "recommended", "ceiling",
+                                        "precision"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--name", help="variant name (with 'variant'), e.g. '+ skip connections'")
     parser.add_argument("--epochs", type=int, default=ABLATION_EPOCHS)
@@ -298,6 +339,8 @@ def main(argv=None):
     elif args.run == "ablation":
         for seed in args.seeds:
             run_ablation(args.epochs, seed)
+    elif args.run == "precision":
+        run_precision_study(seeds=args.seeds if len(args.seeds) > 1 else (0, 1))
     elif args.run == "ceiling":
         run_ceiling(seed=args.seeds[0])
     elif args.run == "variant":
