@@ -48,6 +48,8 @@ class GANConfig:
     global_context: bool = False  # Context Encoders' channel-wise fully connected bottleneck
     # Speed (chapter 4): compute in bfloat16, keep float32 weights and losses (Keras "mixed_bfloat16").
     mixed_precision: bool = False
+    # Speed (chapter 4): one training-mode generator pass for both updates instead of the paper's two.
+    share_generator_pass: bool = False
 
     def __post_init__(self):
         if self.image_size < 8 or self.image_size % 4:

@@ -5,7 +5,7 @@
     python -m lib.experiments ablation                      # every variant, 2 epochs each
     python -m lib.experiments recommended                   # choose from the ablation, train 12 epochs
     python -m lib.experiments ceiling                       # classifiers trained on corrupted digits
-    python -m lib.experiments precision                     # float32 against mixed bfloat16, 2 seeds
+    python -m lib.experiments speed-study                   # chapter 4's speed options against float32, 2 seeds
 
 Each run writes into ``artifacts/`` atomically and resumes from its last checkpoint if it was
 interrupted; a finished run is left as it is.
@@ -286,40 +286,47 @@ def run_ceiling(holes=("paper", *HOLE_SIZES), seed=0):
     return results
 
 
-PRECISION_RECORD = "precision_study.json"
+SPEED_STUDY_RECORD = "speed_settings_study.json"
+# The speed options of chapter 4, as changes of a configuration, and the folder suffix of their runs.
+SPEED_SETTINGS = {
+    "float32": ({}, ""),
+    "mixed bfloat16": (dict(mixed_precision=True), "-bfloat16"),
+    "bfloat16, shared pass": (dict(mixed_precision=True, share_generator_pass=True), "-bfloat16-shared"),
+}
 
 
-def precision_folder(name, epochs, seed, mixed_precision, root=()):
-    """float32 runs are the ablation's own runs; bfloat16 runs sit beside them."""
-    if not mixed_precision:
-        return variant_folder(name, epochs, seed, root)
-    return artifacts.run_dir(*root, "variants", f"{variant_slug(name)}-{int(epochs)}ep-bfloat16", f"seed{int(seed)}")
+def speed_setting_folder(name, epochs, seed, setting, root=()):
+    """float32 runs are the ablation's own runs; the others sit beside them."""
+    if setting not in SPEED_SETTINGS:
+        raise ValueError(f"unknown speed setting {setting!r}; choose from {list(SPEED_SETTINGS)}")
+    suffix = SPEED_SETTINGS[setting][1]
+    return artifacts.run_dir(*root, "variants", f"{variant_slug(name)}-{int(epochs)}ep{suffix}", f"seed{int(seed)}")
 
 
-def run_precision_study(seeds=(0, 1), epochs=ABLATION_EPOCHS, name=None):
-    """Does computing in bfloat16 change what training produces? The recommended variant is
-    trained for ``epochs`` epochs with each seed in float32 and in mixed bfloat16, and every run
-    is scored on all test digits (shipped classifier) with the paper's hole and 14x14 centre
-    holes; the per-iteration training time comes from the runs' records."""
+def run_speed_study(seeds=(0, 1), epochs=ABLATION_EPOCHS, name=None):
+    """Do the speed options change what training produces? The recommended variant is trained
+    for ``epochs`` epochs with each seed in every setting of `SPEED_SETTINGS`, and every run is
+    scored on all test digits (shipped classifier) with the paper's hole and 14x14 centre holes;
+    the training wall time per iteration (probes included) comes from the runs' records."""
     name = name or recommended_name()
     (_, _), (x_test, y_test) = data.load_mnist()
     originals = data.to_model_input(x_test)
     holes = {"paper hole": evaluation.evaluation_masks(len(x_test)), "14x14 centre": data.centre_masks(len(x_test), 14)}
     classifier = {0: evaluation.load_classifier(0)}
     rows = []
-    for mixed in (False, True):
+    for setting, (changes, _) in SPEED_SETTINGS.items():
         for seed in seeds:
-            config = VARIANTS[name].variant(name, mixed_precision=mixed)
-            folder = precision_folder(name, epochs, seed, mixed, output_root())
+            config = VARIANTS[name].variant(name, **changes)
+            folder = speed_setting_folder(name, epochs, seed, setting, output_root())
             run = run_variant(name, epochs, seed, config=config, folder=folder)
             method = {name: evaluation.generator_method(run.gan.generator, config)}
-            row = {"precision": "mixed bfloat16" if mixed else "float32", "seed": seed,
+            row = {"setting": setting, "seed": seed,
                    "seconds per iteration": run.record["wall_seconds"] / run.record["iterations"]}
             for label, masks in holes.items():
                 row[label] = evaluation.evaluate(method, originals, y_test, masks, classifier)[name]["accuracy"]
             rows.append(row)
             print(row, flush=True)
-    artifacts.save_json(artifacts.run_dir(*output_root(), "variants") / PRECISION_RECORD,
+    artifacts.save_json(artifacts.run_dir(*output_root(), "variants") / SPEED_STUDY_RECORD,
                         {"variant": name, "epochs": epochs, "rows": rows})
     return rows
 
@@ -327,7 +334,7 @@ def run_precision_study(seeds=(0, 1), epochs=ABLATION_EPOCHS, name=None):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", choices=["classifier", "paper-gan", "ablation", "variant", "recommended", "ceiling",
-                                        "precision"])
+                                        "speed-study"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--name", help="variant name (with 'variant'), e.g. '+ skip connections'")
     parser.add_argument("--epochs", type=int, default=ABLATION_EPOCHS)
@@ -339,8 +346,8 @@ def main(argv=None):
     elif args.run == "ablation":
         for seed in args.seeds:
             run_ablation(args.epochs, seed)
-    elif args.run == "precision":
-        run_precision_study(seeds=args.seeds if len(args.seeds) > 1 else (0, 1))
+    elif args.run == "speed-study":
+        run_speed_study(seeds=args.seeds if len(args.seeds) > 1 else (0, 1))
     elif args.run == "ceiling":
         run_ceiling(seed=args.seeds[0])
     elif args.run == "variant":

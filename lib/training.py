@@ -82,7 +82,14 @@ class InpaintingGAN(keras.Model):
         column = (size, 1)
         inputs = generator_inputs(cfg, corrupted, masks)
 
-        generated = complete(cfg, self.generator(inputs, training=False), corrupted, masks)
+        generator_tape = tf.GradientTape()
+        if cfg.share_generator_pass:
+            # One training-mode pass feeds both updates: faster, but not the paper's procedure.
+            with generator_tape:
+                output = self.generator(inputs, training=True)
+            generated = tf.stop_gradient(complete(cfg, output, corrupted, masks))
+        else:  # the paper: the discriminator's fakes come from an inference-mode pass
+            generated = complete(cfg, self.generator(inputs, training=False), corrupted, masks)
         images = tf.concat([original, generated], axis=0)
         labels = tf.concat([tf.fill(column, cfg.real_label), tf.fill(column, cfg.fake_label)], axis=0)
         with tf.GradientTape() as tape:
@@ -94,8 +101,9 @@ class InpaintingGAN(keras.Model):
         gradients = tape.gradient(replica_loss, variables)
         self.discriminator_optimizer.apply(gradients, variables)
 
-        with tf.GradientTape() as tape:
-            output = self.generator(inputs, training=True)
+        with generator_tape as tape:  # re-entered: it already holds the shared pass, if any
+            if not cfg.share_generator_pass:
+                output = self.generator(inputs, training=True)
             fooled = self.discriminator(complete(cfg, output, corrupted, masks), training=True)
             g_loss = self.binary_crossentropy(tf.ones(column), fooled)
             if cfg.reconstruction_weight:

@@ -18,7 +18,8 @@ def test_train_speed_times_every_contender_against_the_paper_loop(capsys):
     module.main(["--rounds", "1", "--block", "2", "--no-save"])
     printed = capsys.readouterr().out
     assert "matmul peak" in printed and "GFLOP (batch 128)" in printed
-    for name in ("paper train_on_batch loop", "compiled train_step (float32)", "compiled train_step (mixed bfloat16)"):
+    for name in ("paper train_on_batch loop", "compiled train_step (float32)", "compiled train_step (mixed bfloat16)",
+                 "compiled train_step (bfloat16, shared pass)"):
         line = next(line for line in printed.splitlines() if line.startswith(name))
         assert "s/iteration" in line and "vs paper loop" in line
     assert "x1.00 vs paper loop" in next(l for l in printed.splitlines() if l.startswith("paper train_on_batch loop"))

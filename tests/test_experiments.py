@@ -377,26 +377,33 @@ def test_hole_masks_rejects_an_unknown_hole():
         experiments.hole_masks(3, "huge", train=True)
 
 
-def test_precision_study_trains_each_seed_in_both_precisions(monkeypatch, private_artifacts):
+def test_speed_study_trains_each_seed_in_every_setting(monkeypatch, private_artifacts):
     x, y = synthetic_test_set(per_class=4)
     monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x, y)))
     monkeypatch.setattr(evaluation, "load_classifier", lambda seed=0: CentreClassifier())
     calls = []
 
     def fake_run_variant(name, epochs, seed, config, folder):
-        calls.append((name, epochs, seed, config.mixed_precision, folder))
+        calls.append((seed, config.mixed_precision, config.share_generator_pass, folder))
         white = 1.0 if config.mixed_precision else -1.0
         return types.SimpleNamespace(gan=types.SimpleNamespace(generator=ConstantGenerator(white)),
                                      record={"wall_seconds": 30.0 if config.mixed_precision else 40.0, "iterations": 10})
 
     monkeypatch.setattr(experiments, "run_variant", fake_run_variant)
-    rows = experiments.run_precision_study(seeds=(0, 1), epochs=2, name="+ composite")
-    assert [(c[2], c[3]) for c in calls] == [(0, False), (1, False), (0, True), (1, True)]
-    assert calls[0][4] == experiments.variant_folder("+ composite", 2, 0)  # float32: the ablation's own run
-    assert calls[2][4] == private_artifacts / "variants" / "composite-2ep-bfloat16" / "seed0"
-    assert [row["seconds per iteration"] for row in rows] == [4.0, 4.0, 3.0, 3.0]
+    rows = experiments.run_speed_study(seeds=(0, 1), epochs=2, name="+ composite")
+    assert [c[:3] for c in calls] == [(0, False, False), (1, False, False), (0, True, False), (1, True, False),
+                                      (0, True, True), (1, True, True)]
+    assert calls[0][3] == experiments.variant_folder("+ composite", 2, 0)  # float32: the ablation's own run
+    assert calls[2][3] == private_artifacts / "variants" / "composite-2ep-bfloat16" / "seed0"
+    assert calls[5][3] == private_artifacts / "variants" / "composite-2ep-bfloat16-shared" / "seed1"
+    assert [row["seconds per iteration"] for row in rows] == [4.0, 4.0, 3.0, 3.0, 3.0, 3.0]
     # CentreClassifier calls a black centre 0 and a white one 1.
     assert rows[0]["14x14 centre"] == pytest.approx((y == 0).mean())
     assert rows[2]["14x14 centre"] == pytest.approx((y == 1).mean())
-    record = artifacts.load_json(private_artifacts / "variants" / experiments.PRECISION_RECORD)
-    assert record["variant"] == "+ composite" and len(record["rows"]) == 4
+    record = artifacts.load_json(private_artifacts / "variants" / experiments.SPEED_STUDY_RECORD)
+    assert record["variant"] == "+ composite" and len(record["rows"]) == 6
+
+
+def test_speed_setting_folder_rejects_an_unknown_setting():
+    with pytest.raises(ValueError, match="speed setting"):
+        experiments.speed_setting_folder("+ composite", 2, 0, "float16")

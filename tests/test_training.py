@@ -257,3 +257,31 @@ def test_mixed_precision_computes_in_bfloat16_and_keeps_float32_weights_and_loss
     # Same initial weights, same batch: bfloat16's 8-bit mantissa moves the first losses by ~1 %.
     for key in ("d_loss_real", "d_loss_fake", "g_loss"):
         assert logs[mixed.name][key] == pytest.approx(logs[TINY.name][key], rel=0.03), key
+
+
+class CountingGenerator:
+    """Records the ``training`` flag of every call to the wrapped generator."""
+
+    def __init__(self, model):
+        self.model, self.calls = model, []
+
+    def __call__(self, inputs, training=False):
+        self.calls.append(training)
+        return self.model(inputs, training=training)
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+
+@pytest.mark.parametrize("shared, passes", [(False, [False, True]), (True, [True])])
+def test_generator_passes_per_iteration(shared, passes):
+    keras.utils.set_random_seed(0)
+    gan = training.build_gan(TINY.variant("passes", share_generator_pass=shared))
+    counting = CountingGenerator(gan.generator)
+    gan.generator = counting
+    images = tf.constant(tiny_images(32))
+    before = [w.copy() for w in counting.model.get_weights()]
+    logs = gan.train_step((images, images, tf.zeros((32, 28, 28, 1))))
+    assert counting.calls == passes  # the paper: inference-mode fakes, then a training-mode pass
+    assert all(np.isfinite(float(value)) for value in logs.values())
+    assert any(not np.array_equal(a, b) for a, b in zip(before, counting.model.get_weights()))
