@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from pathlib import Path
 
 from lib import __version__
@@ -20,7 +21,17 @@ from lib.artifacts import atomic_path
 REPOSITORY = "https://github.com/gan-inpainting-book/gan-inpainting-book"
 # The tag Colab fetches: the code and weights that go with the notebooks of this release.
 VERSION = f"v{__version__}"
-CHECKOUT = "/content/gan-inpainting-book"
+CONTENT = "/content"  # Colab's working folder
+
+
+def checkout_folder(version: str = VERSION) -> str:
+    """Where Colab keeps the book's code: one folder per version, so a runtime that fetched
+    another release never reuses it."""
+    return f"{CONTENT}/gan-inpainting-book-{version}"
+
+
+CHECKOUT = checkout_folder()
+SETUP_MARKER = "# Colab only:"
 ROOT = Path(__file__).resolve().parent.parent
 
 SETUP_CELL = '''# Colab only: fetch this book's code ({version}) and install `lib`; elsewhere this cell does nothing.
@@ -38,8 +49,10 @@ if "google.colab" in sys.modules:
 BRANCH_LINE = re.compile(r"^(  branch: ).*$", re.MULTILINE)
 
 
-def setup_cell(version: str = VERSION, repository: str = REPOSITORY, checkout: str = CHECKOUT) -> str:
-    """The source of the setup cell for ``version`` of the book."""
+def setup_cell(version: str = VERSION, repository: str = REPOSITORY, checkout: str | None = None) -> str:
+    """The source of the setup cell for ``version`` of the book (checked out in
+    `checkout_folder(version)` unless ``checkout`` says otherwise)."""
+    checkout = checkout_folder(version) if checkout is None and isinstance(version, str) else checkout
     for name, value in (("version", version), ("repository", repository), ("checkout", checkout)):
         if not isinstance(value, str) or not value or any(c in value for c in "\"'\n "):
             raise ValueError(f"{name} must be a non-empty string without quotes, spaces or newlines, got {value!r}")
@@ -50,14 +63,16 @@ def colab_link(notebook: str, version: str = VERSION, repository: str = REPOSITO
     """The Colab address of a chapter notebook (e.g. ``"01_data.ipynb"``) at ``version``."""
     if not isinstance(notebook, str) or not notebook.endswith(".ipynb") or "/" in notebook:
         raise ValueError(f"notebook must be a file name ending in .ipynb, got {notebook!r}")
+    setup_cell(version, repository)  # validates both
     github = repository.replace("https://github.com/", "https://colab.research.google.com/github/")
     return f"{github}/blob/{version}/book/{notebook}"
 
 
 def write_setup_cells(book: Path = ROOT / "book", version: str = VERSION) -> list[Path]:
     """Make the first code cell of every chapter the setup cell for ``version``; returns the
-    notebooks that changed. Each is rewritten atomically; outputs and counts are untouched (the
-    cell has no output outside Colab)."""
+    notebooks that changed. A first code cell that is not a setup cell is kept, and a new setup
+    cell goes before it (re-execute that chapter then). Each notebook is rewritten atomically;
+    outputs and counts are untouched (the cell has no output outside Colab)."""
     source = setup_cell(version)
     changed = []
     for path in sorted(Path(book).glob("*.ipynb")):
@@ -67,7 +82,12 @@ def write_setup_cells(book: Path = ROOT / "book", version: str = VERSION) -> lis
             raise ValueError(f"{path} has no code cell to hold the Colab setup")
         if "".join(code[0]["source"]) == source:
             continue
-        code[0]["source"] = source.splitlines(keepends=True)
+        if "".join(code[0]["source"]).startswith(SETUP_MARKER):
+            code[0]["source"] = source.splitlines(keepends=True)
+        else:
+            cell = {"cell_type": "code", "execution_count": None, "id": uuid.uuid4().hex[:8], "metadata": {},
+                    "outputs": [], "source": source.splitlines(keepends=True)}
+            notebook["cells"].insert(notebook["cells"].index(code[0]), cell)
         with atomic_path(path) as temporary:
             temporary.write_text(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
         changed.append(path)

@@ -159,6 +159,8 @@ def variant_base(name: str) -> str | None:
         return ARCHITECTURE_BASELINE
     names = list(VARIANTS)
     return names[names.index(name) - 1] if name != "paper" else None
+
+
 ABLATION_EPOCHS = 2  # each ablation step's budget
 RECOMMENDED_EPOCHS = 12  # the recommended model's budget: twice the paper's, its probe still rose at 6
 

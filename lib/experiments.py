@@ -13,13 +13,13 @@ interrupted; a finished run is left as it is.
 from __future__ import annotations
 
 import argparse
-import tempfile
+import shutil
 import time
 
 import numpy as np
 
 from lib import artifacts, data, evaluation, training
-from lib.inpainting import RECOMMENDED_RECORD, paper_run_folder, recommended_name, variant_folder, variant_slug
+from lib.inpainting import RECOMMENDED_RECORD, paper_run_folder, recommended_name, recommended_run, variant_folder
 from lib.config import (
     ABLATION_EPOCHS, ARCHITECTURE_BASELINE, ARCHITECTURE_CHANGES, CLASSIFIER, PAPER, PROBE_SIZE, RECOMMENDED_EPOCHS,
     SNAPSHOT_MASK_SEED, VARIANTS, budget, variant_base,
@@ -129,7 +129,9 @@ def paired_gain(correct_change, correct_baseline):
     """Accuracy gain of a change over a baseline scored on the same digits, and the standard
     error of that paired difference (McNemar: sqrt(b + c) / n, where b and c count the digits
     that only one of the two gets right)."""
-    correct_change, correct_baseline = np.asarray(correct_change, bool), np.asarray(correct_baseline, bool)
+    correct_change, correct_baseline = np.asarray(correct_change), np.asarray(correct_baseline)
+    if correct_change.dtype != bool or correct_baseline.dtype != bool:
+        raise ValueError("paired_gain needs boolean arrays: which digits each model classified correctly")
     if correct_change.shape != correct_baseline.shape or correct_change.ndim != 1 or not len(correct_change):
         raise ValueError("paired_gain needs two non-empty 1-D arrays of the same length")
     only_change = int((correct_change & ~correct_baseline).sum())
@@ -187,14 +189,18 @@ def demonstration_run(seed=0, train_full=False, verbose=2):
     committed run of ``seed`` (instantly), in quick mode it trains two short epochs in a
     temporary folder. ``train_full=True`` trains the paper's complete budget from scratch
     whatever the mode (minutes on a GPU, about 20 on two CPU cores), into
-    ``artifacts/retrained/paper_gan/seed<seed>``, where an interrupted run resumes."""
+    ``artifacts/retrained/paper_gan/seed<seed>``, where an interrupted run resumes. (In full mode
+    a seed without a committed run is trained into its committed-run folder.)"""
     if not isinstance(train_full, bool):
         raise ValueError(f"train_full must be True or False, got {train_full!r}")
     if train_full:
         folder = artifacts.run_dir(RETRAINED_FOLDER, "paper_gan", f"seed{int(seed)}")
         return train_paper_gan(folder, seed, budget("full"), verbose)
     plan = budget()
-    folder = paper_run_folder(seed) if plan.mode == "full" else tempfile.mkdtemp(prefix="gan-book-")
+    if plan.mode == "full":
+        return train_paper_gan(paper_run_folder(seed), seed, plan, verbose)
+    folder = artifacts.run_dir("quick", "demonstration", f"seed{int(seed)}")
+    shutil.rmtree(folder, ignore_errors=True)  # a fresh run every time, in one reused folder
     return train_paper_gan(folder, seed, plan, verbose)
 
 
@@ -230,9 +236,9 @@ def ablation_results(originals, labels, masks, classifiers, epochs=ABLATION_EPOC
             "hole L1": round(result["hole_l1"], 4), "hole PSNR dB": round(result["hole_psnr"], 2),
             "SSIM": round(result["ssim"], 4), "training minutes": round(record["wall_seconds"] / 60, 1),
         }
-        for hole, hole_masks_ in (extra_holes or {}).items():
+        for hole, extra_masks in (extra_holes or {}).items():
             row[f"accuracy % ({hole})"] = _accuracy_cell(
-                evaluation.evaluate(method, originals, labels, hole_masks_, classifiers)[name])
+                evaluation.evaluate(method, originals, labels, extra_masks, classifiers)[name])
         rows.append(row)
     return rows
 
@@ -267,7 +273,7 @@ def hole_masks(n, hole, train):
 
 def run_ceiling(holes=("paper", *HOLE_SIZES), seed=0):
     """`evaluation.corrupted_digit_accuracy` for every hole of the hole-size study, written to
-    ``artifacts/ceiling/corrupted_digit_accuracy.json``."""
+    ``artifacts/ceiling/corrupted_digit_accuracy.json`` (``artifacts/quick/ceiling/...`` in quick mode)."""
     (x_train, y_train), (x_test, y_test) = data.load_mnist()
     plan = budget()
     x_train, y_train = x_train[: plan.train_images], y_train[: plan.train_images]
@@ -299,16 +305,20 @@ def speed_setting_folder(name, epochs, seed, setting, root=()):
     """float32 runs are the ablation's own runs; the others sit beside them."""
     if setting not in SPEED_SETTINGS:
         raise ValueError(f"unknown speed setting {setting!r}; choose from {list(SPEED_SETTINGS)}")
-    suffix = SPEED_SETTINGS[setting][1]
-    return artifacts.run_dir(*root, "variants", f"{variant_slug(name)}-{int(epochs)}ep{suffix}", f"seed{int(seed)}")
+    return variant_folder(name, epochs, seed, root, suffix=SPEED_SETTINGS[setting][1])
 
 
 def run_speed_study(seeds=(0, 1), epochs=ABLATION_EPOCHS, name=None):
     """Do the speed options change what training produces? The recommended variant is trained
     for ``epochs`` epochs with each seed in every setting of `SPEED_SETTINGS`, and every run is
     scored on all test digits (shipped classifier) with the paper's hole and 14x14 centre holes;
-    the training wall time per iteration (probes included) comes from the runs' records."""
+    the training wall time per iteration (probes and checkpoints included, and measured whenever
+    each run happened, so indicative only: `benchmarks/train_speed.py` measures speed) comes from
+    the runs' records."""
     name = name or recommended_name()
+    if name not in VARIANTS:
+        raise ValueError(f"unknown variant {name!r}; choose from {list(VARIANTS)}")
+    epochs = epochs if budget().mode == "full" else min(epochs, budget().gan_epochs)
     (_, _), (x_test, y_test) = data.load_mnist()
     originals = data.to_model_input(x_test)
     holes = {"paper hole": evaluation.evaluation_masks(len(x_test)), "14x14 centre": data.centre_masks(len(x_test), 14)}
@@ -335,28 +345,33 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", choices=["classifier", "paper-gan", "ablation", "variant", "recommended", "ceiling",
                                         "speed-study"])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--seeds", type=int, nargs="+", help="default: 0 (0 and 1 for speed-study)")
     parser.add_argument("--name", help="variant name (with 'variant'), e.g. '+ skip connections'")
-    parser.add_argument("--epochs", type=int, default=ABLATION_EPOCHS)
+    parser.add_argument("--epochs", type=int, default=ABLATION_EPOCHS, help="with ablation, variant and speed-study")
     args = parser.parse_args(argv)
+    if args.epochs < 1:
+        parser.error("--epochs must be >= 1")
+    seeds = args.seeds or ([0, 1] if args.run == "speed-study" else [0])
     if args.run == "classifier":
-        run_classifiers(args.seeds)
+        run_classifiers(seeds)
     elif args.run == "paper-gan":
-        run_paper_gan(args.seeds)
+        run_paper_gan(seeds)
     elif args.run == "ablation":
-        for seed in args.seeds:
+        for seed in seeds:
             run_ablation(args.epochs, seed)
     elif args.run == "speed-study":
-        run_speed_study(seeds=args.seeds if len(args.seeds) > 1 else (0, 1))
+        run_speed_study(seeds=seeds, epochs=args.epochs, name=args.name)
     elif args.run == "ceiling":
-        run_ceiling(seed=args.seeds[0])
+        if len(seeds) > 1:
+            parser.error("ceiling writes one record: give one seed")
+        run_ceiling(seed=seeds[0])
     elif args.run == "variant":
-        for seed in args.seeds:
+        for seed in seeds:
             run_variant(args.name, args.epochs, seed)
     else:  # the recommended model: chosen from the ablation, then trained for its own budget
         name = choose_recommended()
-        for seed in args.seeds:
-            run_variant(name, RECOMMENDED_EPOCHS, seed)
+        for seed in seeds:
+            run_variant(name, recommended_run()[1], seed)
 
 
 if __name__ == "__main__":

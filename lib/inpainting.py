@@ -40,11 +40,12 @@ def paper_run_folder(seed, root=()):
     return artifacts.run_dir(*root, "paper_gan", f"seed{int(seed)}")
 
 
-def variant_folder(name, epochs, seed=0, root=()):
-    """Where a named variant trained for ``epochs`` epochs with ``seed`` lives."""
+def variant_folder(name, epochs, seed=0, root=(), suffix=""):
+    """Where a named variant trained for ``epochs`` epochs with ``seed`` lives (``suffix`` tells
+    runs of the same variant with other speed settings apart, e.g. ``"-bfloat16"``)."""
     from lib import artifacts
 
-    return artifacts.run_dir(*root, "variants", f"{variant_slug(name)}-{int(epochs)}ep", f"seed{int(seed)}")
+    return artifacts.run_dir(*root, "variants", f"{variant_slug(name)}-{int(epochs)}ep{suffix}", f"seed{int(seed)}")
 
 
 def recommended_run():

@@ -19,6 +19,7 @@ def _check_config(config, kind):
         raise ValueError(f"config must be a {kind.__name__}, got {type(config).__name__}")
 
 
+@keras.saving.register_keras_serializable(package="lib")
 class ChannelwiseDense(layers.Layer):
     """Context Encoders' channel-wise fully connected layer (Pathak et al. 2016): every channel's
     H x W map goes through a dense layer of its own to a new H x W map. Each position then sees
@@ -196,7 +197,7 @@ def forward_flops(model):
     return sum(layer_flops(layer) for layer in model.layers)
 
 
-def paper_iteration_flops(generator, discriminator, batch_size=PAPER.batch_size):
+def paper_iteration_flops(generator, discriminator, batch_size=PAPER.batch_size, shared_generator_pass=False):
     """FLOPs of one iteration of the paper's loop.
 
     A backward pass that computes gradients for the weights *and* for the layer inputs costs about
@@ -204,11 +205,13 @@ def paper_iteration_flops(generator, discriminator, batch_size=PAPER.batch_size)
     generator's update) about once. One iteration: the generator fills ``batch_size`` digits
     (forward); the discriminator trains on them plus as many real digits (forward + full backward
     on 2 * batch_size); the generator trains through the frozen discriminator (generator forward +
-    full backward, discriminator forward + input-gradient backward, on batch_size)."""
+    full backward, discriminator forward + input-gradient backward, on batch_size). With
+    ``shared_generator_pass`` the first generator forward pass is not made."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     g, d = forward_flops(generator), forward_flops(discriminator)
-    return batch_size * g + 3 * (2 * batch_size) * d + batch_size * (3 * g + 2 * d)
+    first_pass = 0 if shared_generator_pass else batch_size * g
+    return first_pass + 3 * (2 * batch_size) * d + batch_size * (3 * g + 2 * d)
 
 
 # ---------------------------------------------------------------- inspection

@@ -40,9 +40,11 @@ def test_setup_cell_does_nothing_outside_colab(monkeypatch):
 def test_setup_cell_clones_the_pinned_version_and_installs_without_dependencies(monkeypatch):
     calls = run_cell(colab.setup_cell("v1.2.3"), in_colab=True, monkeypatch=monkeypatch)
     clone, install, chdir = (command for command, _ in calls)
-    assert clone == ["git", "clone", "-q", "--depth", "1", "--branch", "v1.2.3", colab.REPOSITORY, colab.CHECKOUT]
-    assert install[1:] == ["-m", "pip", "install", "-q", "--no-deps", "-e", colab.CHECKOUT]
-    assert chdir == ["chdir", f"{colab.CHECKOUT}/book"]
+    checkout = colab.checkout_folder("v1.2.3")
+    assert checkout == "/content/gan-inpainting-book-v1.2.3"  # another release never reuses this folder
+    assert clone == ["git", "clone", "-q", "--depth", "1", "--branch", "v1.2.3", colab.REPOSITORY, checkout]
+    assert install[1:] == ["-m", "pip", "install", "-q", "--no-deps", "-e", checkout]
+    assert chdir == ["chdir", f"{checkout}/book"]
     assert all(kwargs.get("check") for command, kwargs in calls if command[0] != "chdir")
 
 
@@ -104,6 +106,21 @@ def test_write_setup_cells_keeps_the_committed_format(tmp_path):
     book = copy_book(tmp_path, count=1)
     colab.write_setup_cells(book, colab.VERSION)
     assert [p.read_text() for p in book.glob("*.ipynb")] == [NOTEBOOKS[0].read_text()]
+
+
+def test_write_setup_cells_inserts_a_setup_cell_before_other_code(tmp_path):
+    first = {"cell_type": "code", "execution_count": 1, "id": "a1", "metadata": {}, "outputs": [], "source": ["x = 1"]}
+    (tmp_path / "new.ipynb").write_text(json.dumps({"cells": [first]}))
+    colab.write_setup_cells(tmp_path, "v1")
+    cells = json.loads((tmp_path / "new.ipynb").read_text())["cells"]
+    assert "".join(cells[0]["source"]) == colab.setup_cell("v1") and cells[0]["id"] != "a1"
+    assert cells[1] == first  # the chapter's own first cell is kept
+
+
+@pytest.mark.parametrize("version, repository", [("", colab.REPOSITORY), ("v1", ""), ("v 1", colab.REPOSITORY)])
+def test_colab_link_rejects_an_unusable_version_or_repository(version, repository):
+    with pytest.raises(ValueError, match="version|repository"):
+        colab.colab_link("01_data.ipynb", version, repository)
 
 
 def test_write_setup_cells_rejects_a_notebook_without_code(tmp_path):

@@ -267,7 +267,18 @@ def test_paired_gain_counts_only_the_digits_the_two_disagree_on():
 @pytest.mark.parametrize("change, baseline", [([1, 0], [1]), ([], []), ([[1]], [[1]])])
 def test_paired_gain_rejects_unpaired_inputs(change, baseline):
     with pytest.raises(ValueError, match="same length"):
-        experiments.paired_gain(np.array(change), np.array(baseline))
+        experiments.paired_gain(np.array(change, bool), np.array(baseline, bool))
+
+
+def test_paired_gain_rejects_predictions_instead_of_correctness():
+    with pytest.raises(ValueError, match="boolean"):
+        experiments.paired_gain(np.array([3, 7]), np.array([True, False]))
+
+
+def test_speed_study_checks_the_variant_before_any_work(monkeypatch):
+    forbid_work(monkeypatch)
+    with pytest.raises(ValueError, match="unknown variant"):
+        experiments.run_speed_study(name="+ magic")
 
 
 def test_ablation_results_one_row_per_variant_and_the_recommended_run(monkeypatch, private_artifacts):
@@ -340,7 +351,7 @@ def test_demonstration_run_follows_the_mode_by_default(monkeypatch, private_arti
     experiments.demonstration_run()
     full, quick = captured_training
     assert full["folder"] == str(experiments.paper_run_folder(0)) and full["config"] == PAPER
-    assert not quick["folder"].startswith(str(private_artifacts))  # a throw-away folder, never the committed run
+    assert quick["folder"] == str(private_artifacts / "quick" / "demonstration" / "seed0")  # never the committed run
     assert quick["config"].epochs == 2 and quick["images"] == 2048
 
 
@@ -378,7 +389,10 @@ def test_hole_masks_rejects_an_unknown_hole():
 
 
 def test_speed_study_trains_each_seed_in_every_setting(monkeypatch, private_artifacts):
-    x, y = synthetic_test_set(per_class=4)
+    monkeypatch.setenv("GAN_BOOK_MODE", "full")  # quick mode would write under artifacts/quick/
+    x, _ = synthetic_test_set(per_class=4)
+    y = np.zeros(len(x), np.uint8)
+    y[:10] = 1  # a quarter are 1s: a black fill scores 0.75, a white one 0.25
     monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x, y)))
     monkeypatch.setattr(evaluation, "load_classifier", lambda seed=0: CentreClassifier())
     calls = []
@@ -398,8 +412,7 @@ def test_speed_study_trains_each_seed_in_every_setting(monkeypatch, private_arti
     assert calls[5][3] == private_artifacts / "variants" / "composite-2ep-bfloat16-shared" / "seed1"
     assert [row["seconds per iteration"] for row in rows] == [4.0, 4.0, 3.0, 3.0, 3.0, 3.0]
     # CentreClassifier calls a black centre 0 and a white one 1.
-    assert rows[0]["14x14 centre"] == pytest.approx((y == 0).mean())
-    assert rows[2]["14x14 centre"] == pytest.approx((y == 1).mean())
+    assert rows[0]["14x14 centre"] == pytest.approx(0.75) and rows[2]["14x14 centre"] == pytest.approx(0.25)
     record = artifacts.load_json(private_artifacts / "variants" / experiments.SPEED_STUDY_RECORD)
     assert record["variant"] == "+ composite" and len(record["rows"]) == 6
 

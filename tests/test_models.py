@@ -341,3 +341,15 @@ def test_variant_generators_take_the_mask_channel_and_keep_the_output_shape(imag
         assert generator.input.shape[-1] == channels
         output = generator(np.repeat(images, channels, axis=-1))
         assert output.shape == images.shape
+
+
+def test_a_generator_with_global_context_can_be_rebuilt_from_its_config():
+    generator = models.build_generator(CONTEXT)
+    rebuilt = keras.Model.from_config(generator.get_config())
+    assert [layer.name for layer in rebuilt.layers] == [layer.name for layer in generator.layers]
+
+
+def test_shared_generator_pass_saves_one_generator_forward(generator, discriminator):
+    full = models.paper_iteration_flops(generator, discriminator, 8)
+    shared = models.paper_iteration_flops(generator, discriminator, 8, shared_generator_pass=True)
+    assert full - shared == 8 * models.forward_flops(generator)
