@@ -44,6 +44,9 @@ class GANConfig:
     random_holes: bool = False  # train on random squares of random size instead of the paper's mask
     random_hole_min: int = 6
     random_hole_max: int = 18
+    # Of the random holes, the share centred on the image (within CENTRE_JITTER pixels) rather
+    # than placed anywhere: the centre is where a digit's identity is, and what chapter 8 measures.
+    centred_hole_share: float = 0.0
     skip_connections: bool = False  # U-Net style: decoder blocks also see the encoder's maps
     global_context: bool = False  # Context Encoders' channel-wise fully connected bottleneck
     # Speed (chapter 4): compute in bfloat16, keep float32 weights and losses (Keras "mixed_bfloat16").
@@ -77,6 +80,10 @@ class GANConfig:
             raise ValueError(
                 f"random holes need 1 <= min <= max <= image_size, got {self.random_hole_min}..{self.random_hole_max}"
             )
+        if not 0 <= self.centred_hole_share <= 1:
+            raise ValueError(f"centred_hole_share must be in [0, 1], got {self.centred_hole_share}")
+        if self.centred_hole_share and not self.random_holes:
+            raise ValueError("centred_hole_share applies to random holes: set random_holes too")
         if not 0 <= self.fake_label < self.real_label <= 1:
             raise ValueError(
                 f"labels must satisfy 0 <= fake < real <= 1, got fake={self.fake_label}, real={self.real_label}"
@@ -120,12 +127,15 @@ class ClassifierConfig:
 PAPER = GANConfig()
 
 
-# The architectural changes of chapter 8 are tried one at a time on top of the last training change;
-# each is kept only if it measurably helps (`lib.experiments.choose_recommended`).
-ARCHITECTURE_BASELINE = "+ random holes"
-ARCHITECTURE_CHANGES = {
+CENTRE_JITTER = 3  # pixels either way, for the centred random holes
+
+# The candidate changes of chapter 8 are tried one at a time on top of the last cumulative change;
+# those that measurably help are kept, together (`lib.experiments.choose_recommended`).
+CANDIDATE_BASELINE = "+ random holes"
+CANDIDATE_CHANGES = {
     "+ skip connections": dict(skip_connections=True),
     "+ global context": dict(global_context=True),
+    "+ centred holes": dict(centred_hole_share=0.5),
 }
 
 
@@ -136,14 +146,14 @@ def _ablation_variants():
         ("+ L2 hole loss", dict(reconstruction_loss="l2", reconstruction_weight=0.999, adversarial_weight=0.001)),
         ("+ composite", dict(composite=True)),
         ("+ mask channel", dict(mask_channel=True)),
-        (ARCHITECTURE_BASELINE, dict(random_holes=True)),
+        (CANDIDATE_BASELINE, dict(random_holes=True)),
     ]
     variants, changes = {"paper": PAPER}, {}
     for name, change in steps:
         changes.update(change)
         variants[name] = PAPER.variant(name, **changes)
-    for name, change in ARCHITECTURE_CHANGES.items():
-        variants[name] = variants[ARCHITECTURE_BASELINE].variant(name, **change)
+    for name, change in CANDIDATE_CHANGES.items():
+        variants[name] = variants[CANDIDATE_BASELINE].variant(name, **change)
     return variants
 
 
@@ -151,12 +161,37 @@ def _ablation_variants():
 VARIANTS = _ablation_variants()
 
 
+def variant_named(name: str) -> GANConfig:
+    """A variant by name: one of `VARIANTS`, or candidate changes combined on the baseline,
+    named by joining theirs, e.g. ``"+ global context + centred holes"``."""
+    if name in VARIANTS:
+        return VARIANTS[name]
+    parts = ["+ " + part for part in name.removeprefix("+ ").split(" + ")] if isinstance(name, str) else []
+    if len(parts) < 2 or any(part not in CANDIDATE_CHANGES for part in parts) or len(set(parts)) != len(parts):
+        raise ValueError(f"unknown variant {name!r}; choose from {list(VARIANTS)} or join candidates "
+                         f"{list(CANDIDATE_CHANGES)}")
+    changes = {}
+    for part in parts:
+        changes.update(CANDIDATE_CHANGES[part])
+    return VARIANTS[CANDIDATE_BASELINE].variant(name, **changes)
+
+
+def combined_name(candidates) -> str:
+    """The name of candidate changes combined on the baseline (the baseline's name if none)."""
+    candidates = list(candidates)
+    unknown = [name for name in candidates if name not in CANDIDATE_CHANGES]
+    if unknown:
+        raise ValueError(f"unknown candidate changes {unknown}; choose from {list(CANDIDATE_CHANGES)}")
+    ordered = [name for name in CANDIDATE_CHANGES if name in candidates]
+    return " ".join(ordered) if ordered else CANDIDATE_BASELINE
+
+
 def variant_base(name: str) -> str | None:
     """The variant that ``name`` adds its one change to (None for the paper itself)."""
     if name not in VARIANTS:
         raise ValueError(f"unknown variant {name!r}; choose from {list(VARIANTS)}")
-    if name in ARCHITECTURE_CHANGES:
-        return ARCHITECTURE_BASELINE
+    if name in CANDIDATE_CHANGES:
+        return CANDIDATE_BASELINE
     names = list(VARIANTS)
     return names[names.index(name) - 1] if name != "paper" else None
 

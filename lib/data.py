@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from lib.config import PAPER, GANConfig
+from lib.config import CENTRE_JITTER, PAPER, GANConfig
 
 NPZ_VARIABLE = "MNIST_NPZ"
 MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -238,15 +238,26 @@ def centre_masks(n, hole_size, image_size=PAPER.image_size):
     return square_masks(np.full((n, 2), top), hole_size, image_size)
 
 
-def random_square_masks(n, seed, min_size, max_size, image_size=PAPER.image_size):
-    """Squares of a size uniform in ``min_size..max_size`` at a position uniform over the image."""
+def random_square_masks(n, seed, min_size, max_size, image_size=PAPER.image_size, centred_share=0.0,
+                        centre_jitter=3):
+    """Squares of a size uniform in ``min_size..max_size`` at a position uniform over the image;
+    a share ``centred_share`` of them is centred instead, shifted by up to ``centre_jitter``
+    pixels each way (then kept inside the image)."""
     n = _check_count(n)
     if not (isinstance(min_size, (int, np.integer)) and isinstance(max_size, (int, np.integer))) \
             or not 1 <= min_size <= max_size <= image_size:
         raise ValueError(f"sizes must satisfy 1 <= min_size <= max_size <= {image_size}, got {min_size}, {max_size}")
+    if not 0 <= centred_share <= 1 or isinstance(centre_jitter, bool) or not isinstance(centre_jitter, (int, np.integer)) \
+            or centre_jitter < 0:
+        raise ValueError(f"centred_share must be in [0, 1] and centre_jitter >= 0, got {centred_share}, {centre_jitter}")
     rng = np.random.default_rng(_check_seed_like(seed))
     sizes = rng.integers(min_size, max_size + 1, size=n)
     corners = (rng.random((n, 2)) * (image_size - sizes[:, None] + 1)).astype(int)
+    if centred_share:  # drawn after the others, so runs without centred holes keep their masks
+        centred = rng.random(n) < centred_share
+        shifts = rng.integers(-centre_jitter, centre_jitter + 1, size=(n, 2))
+        centre_corners = np.clip((image_size - sizes[:, None]) // 2 + shifts, 0, image_size - sizes[:, None])
+        corners = np.where(centred[:, None], centre_corners, corners)
     return square_masks(corners, sizes, image_size)
 
 
@@ -275,7 +286,8 @@ def epoch_masks(n, seed, epoch, config=PAPER):
     config = _check_config(config)
     if config.random_holes:
         return random_square_masks(n, [seed, epoch, 2], config.random_hole_min, config.random_hole_max,
-                                   config.image_size)
+                                   config.image_size, centred_share=config.centred_hole_share,
+                                   centre_jitter=CENTRE_JITTER)
     return paper_masks(n, seed=[seed, epoch, 1], config=config)
 
 

@@ -21,8 +21,8 @@ import numpy as np
 from lib import artifacts, data, evaluation, training
 from lib.inpainting import RECOMMENDED_RECORD, paper_run_folder, recommended_name, recommended_run, variant_folder
 from lib.config import (
-    ABLATION_EPOCHS, ARCHITECTURE_BASELINE, ARCHITECTURE_CHANGES, CLASSIFIER, PAPER, PROBE_SIZE, RECOMMENDED_EPOCHS,
-    SNAPSHOT_MASK_SEED, VARIANTS, budget, variant_base,
+    ABLATION_EPOCHS, CANDIDATE_BASELINE, CANDIDATE_CHANGES, CLASSIFIER, PAPER, PROBE_SIZE, RECOMMENDED_EPOCHS,
+    SNAPSHOT_MASK_SEED, VARIANTS, budget, combined_name, variant_base, variant_named,
 )
 
 SNAPSHOT_DIGITS = 20
@@ -100,12 +100,11 @@ def output_root():
 def run_variant(name, epochs, seed=0, verbose=2, probe_every_steps=100, config=None, folder=None):
     """Train one named variant (`lib.config.VARIANTS`, or ``config`` if given) for ``epochs``
     epochs, with the probe, in its standard folder (or ``folder``)."""
-    if name not in VARIANTS:
-        raise ValueError(f"unknown variant {name!r}; choose from {list(VARIANTS)}")
+    base_config = variant_named(name)  # checks the name before any work
     (x_train, _), (x_test, y_test) = data.load_mnist()
     plan = budget()
     epochs = epochs if plan.mode == "full" else min(epochs, plan.gan_epochs)
-    config = (config or VARIANTS[name]).variant(name, epochs=epochs)
+    config = (config or base_config).variant(name, epochs=epochs)
     folder = folder or variant_folder(name, epochs, seed, output_root())
     snapshots, _ = snapshot_inputs(x_test, y_test)
     probe, probe_labels = probe_inputs(x_test, y_test)
@@ -141,32 +140,31 @@ def paired_gain(correct_change, correct_baseline):
 
 
 def choose_recommended(epochs=ABLATION_EPOCHS, hole_size=14, digits=2000, final_epochs=RECOMMENDED_EPOCHS):
-    """Keep an architectural change only if it measurably helps.
+    """Keep the candidate changes that measurably help, and combine them.
 
-    The baseline run (the last training change) and each architectural candidate, all trained
-    for ``epochs`` epochs, inpaint ``digits`` *training* digits with centred ``hole_size`` holes
-    (the hard case: the paper's hole is too easy to separate them; the test set is never used to
-    choose). A candidate qualifies if its accuracy is higher than the baseline's by more than two
-    standard errors of the paired difference; the qualifying candidate with the largest gain is
-    chosen, else the baseline. The decision, with the budget the chosen model is then trained
-    for, goes to ``variants/recommended.json``."""
+    The baseline run (the last cumulative change) and each candidate change on top of it, all
+    trained for ``epochs`` epochs, inpaint ``digits`` *training* digits with centred
+    ``hole_size`` holes (the hard case: the paper's hole is too easy to separate them; the test
+    set is never used to choose). A candidate is kept if its accuracy is higher than the
+    baseline's by more than two standard errors of the paired difference; the recommended model
+    is the baseline with every kept change (`lib.config.variant_named`). The decision, with the
+    budget the chosen model is then trained for, goes to ``variants/recommended.json``."""
     (x_train, y_train), _ = data.load_mnist()
     originals = data.to_model_input(x_train[-digits:])
     labels = y_train[-digits:]
     masks = data.centre_masks(digits, hole_size)
     classifier = evaluation.load_classifier(0)
     correct = {}
-    for name in (ARCHITECTURE_BASELINE, *ARCHITECTURE_CHANGES):
+    for name in (CANDIDATE_BASELINE, *CANDIDATE_CHANGES):
         generator = training.load_generator(variant_folder(name, epochs, root=output_root()), VARIANTS[name])
         filled = evaluation.generator_method(generator, VARIANTS[name])(data.apply_mask(originals, masks), masks)
         correct[name] = evaluation.classify(classifier, filled) == labels
     comparisons = {}
-    for name in ARCHITECTURE_CHANGES:
-        gain, standard_error = paired_gain(correct[name], correct[ARCHITECTURE_BASELINE])
+    for name in CANDIDATE_CHANGES:
+        gain, standard_error = paired_gain(correct[name], correct[CANDIDATE_BASELINE])
         comparisons[name] = {"gain": gain, "standard_error": standard_error, "kept": gain > 2 * standard_error}
-    kept = [name for name in ARCHITECTURE_CHANGES if comparisons[name]["kept"]]
-    chosen = max(kept, key=lambda name: comparisons[name]["gain"]) if kept else ARCHITECTURE_BASELINE
-    decision = {"chosen": chosen, "epochs": final_epochs, "baseline": ARCHITECTURE_BASELINE,
+    chosen = combined_name(name for name in CANDIDATE_CHANGES if comparisons[name]["kept"])
+    decision = {"chosen": chosen, "epochs": final_epochs, "baseline": CANDIDATE_BASELINE,
                 "criterion": f"accuracy on the last {digits} training digits, {hole_size}px centre holes; a change "
                 "is kept if it gains more than 2 standard errors (paired) over the baseline",
                 "scores": {name: float(values.mean()) for name, values in correct.items()},
@@ -208,7 +206,8 @@ def load_variant_generator(name, epochs, seed=0):
     """A committed variant's generator and configuration ('paper' is the 6-epoch paper run)."""
     if name == "paper":
         return training.load_generator(paper_run_folder(seed)), PAPER
-    return training.load_generator(variant_folder(name, epochs, seed), VARIANTS[name]), VARIANTS[name]
+    config = variant_named(name)
+    return training.load_generator(variant_folder(name, epochs, seed), config), config
 
 
 def _accuracy_cell(result):
@@ -316,8 +315,7 @@ def run_speed_study(seeds=(0, 1), epochs=ABLATION_EPOCHS, name=None):
     each run happened, so indicative only: `benchmarks/train_speed.py` measures speed) comes from
     the runs' records."""
     name = name or recommended_name()
-    if name not in VARIANTS:
-        raise ValueError(f"unknown variant {name!r}; choose from {list(VARIANTS)}")
+    variant_named(name)  # checks the name before any work
     epochs = epochs if budget().mode == "full" else min(epochs, budget().gan_epochs)
     (_, _), (x_test, y_test) = data.load_mnist()
     originals = data.to_model_input(x_test)
@@ -326,7 +324,7 @@ def run_speed_study(seeds=(0, 1), epochs=ABLATION_EPOCHS, name=None):
     rows = []
     for setting, (changes, _) in SPEED_SETTINGS.items():
         for seed in seeds:
-            config = VARIANTS[name].variant(name, **changes)
+            config = variant_named(name).variant(name, **changes)
             folder = speed_setting_folder(name, epochs, seed, setting, output_root())
             run = run_variant(name, epochs, seed, config=config, folder=folder)
             method = {name: evaluation.generator_method(run.gan.generator, config)}

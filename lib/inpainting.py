@@ -66,14 +66,15 @@ def recommended_name():
 def load_inpainter(name="recommended"):
     """A shipped generator and its configuration, by name: ``"paper"`` (the faithful
     reproduction, seed 0) or ``"recommended"`` (chapter 8's model, trained for 6 epochs)."""
-    from lib.config import PAPER, VARIANTS
+    from lib.config import PAPER, variant_named
     from lib.training import load_generator  # training imports this module: import here
 
     if name == "paper":
         return load_generator(paper_run_folder(0), PAPER), PAPER
     if name == "recommended":
         chosen, epochs = recommended_run()
-        return load_generator(variant_folder(chosen, epochs), VARIANTS[chosen]), VARIANTS[chosen]
+        config = variant_named(chosen)
+        return load_generator(variant_folder(chosen, epochs), config), config
     raise ValueError(f"name must be one of {SHIPPED}, got {name!r}")
 
 

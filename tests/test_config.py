@@ -148,7 +148,7 @@ def changed_fields(base, variant):
 
 
 def test_training_changes_are_cumulative_one_change_at_a_time():
-    training_steps = list(config.VARIANTS)[: list(config.VARIANTS).index(config.ARCHITECTURE_BASELINE) + 1]
+    training_steps = list(config.VARIANTS)[: list(config.VARIANTS).index(config.CANDIDATE_BASELINE) + 1]
     assert training_steps[0] == "paper"
     expected = [{"reconstruction_loss", "reconstruction_weight", "adversarial_weight"}, {"composite"},
                 {"mask_channel"}, {"random_holes"}]
@@ -157,11 +157,11 @@ def test_training_changes_are_cumulative_one_change_at_a_time():
 
 
 def test_each_architecture_candidate_is_one_change_on_the_baseline():
-    baseline = config.VARIANTS[config.ARCHITECTURE_BASELINE]
-    for name, change in config.ARCHITECTURE_CHANGES.items():
+    baseline = config.VARIANTS[config.CANDIDATE_BASELINE]
+    for name, change in config.CANDIDATE_CHANGES.items():
         assert config.VARIANTS[name].name == name
         assert changed_fields(baseline, config.VARIANTS[name]) == set(change)
-    assert list(config.VARIANTS)[-len(config.ARCHITECTURE_CHANGES):] == list(config.ARCHITECTURE_CHANGES)
+    assert list(config.VARIANTS)[-len(config.CANDIDATE_CHANGES):] == list(config.CANDIDATE_CHANGES)
 
 
 def test_recommended_budget_is_longer_than_the_ablation():
@@ -172,10 +172,39 @@ def test_variant_base_names_what_each_change_is_added_to():
     assert config.variant_base("paper") is None
     assert config.variant_base("+ L2 hole loss") == "paper"
     assert config.variant_base("+ composite") == "+ L2 hole loss"
-    for name in config.ARCHITECTURE_CHANGES:
-        assert config.variant_base(name) == config.ARCHITECTURE_BASELINE
+    for name in config.CANDIDATE_CHANGES:
+        assert config.variant_base(name) == config.CANDIDATE_BASELINE
 
 
 def test_variant_base_rejects_an_unknown_name():
     with pytest.raises(ValueError, match="unknown variant"):
         config.variant_base("+ magic")
+
+
+def test_variant_named_combines_candidate_changes_on_the_baseline():
+    combined = config.variant_named("+ global context + centred holes")
+    baseline = config.VARIANTS[config.CANDIDATE_BASELINE]
+    assert combined.name == "+ global context + centred holes"
+    assert changed_fields(baseline, combined) == {"global_context", "centred_hole_share"}
+    assert config.variant_named("+ composite") == config.VARIANTS["+ composite"]
+
+
+@pytest.mark.parametrize("name", ["+ magic", "+ global context + magic", "+ global context + global context",
+                                  "+ composite + global context", None])
+def test_variant_named_rejects_unknown_combinations(name):
+    with pytest.raises(ValueError, match="unknown variant"):
+        config.variant_named(name)
+
+
+def test_combined_name_orders_candidates_and_falls_back_to_the_baseline():
+    assert config.combined_name(["+ centred holes", "+ global context"]) == "+ global context + centred holes"
+    assert config.combined_name([]) == config.CANDIDATE_BASELINE
+    with pytest.raises(ValueError, match="unknown candidate"):
+        config.combined_name(["+ composite"])
+
+
+def test_centred_holes_need_random_holes_and_a_share_in_range():
+    with pytest.raises(ValueError, match="random holes"):
+        PAPER.variant("x", centred_hole_share=0.5)
+    with pytest.raises(ValueError, match="centred_hole_share"):
+        PAPER.variant("x", random_holes=True, centred_hole_share=1.5)

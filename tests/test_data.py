@@ -507,3 +507,23 @@ def test_training_epoch_differs_between_epochs():
     epoch1 = np.concatenate([c for c, _ in batches_of(data.training_epoch(images, 3, 1, config=SMALL_BATCHES))])
     epoch2 = np.concatenate([c for c, _ in batches_of(data.training_epoch(images, 3, 2, config=SMALL_BATCHES))])
     assert not np.array_equal(epoch1, epoch2)
+
+
+def test_centred_random_holes_sit_around_the_centre_and_leave_the_others_alone():
+    plain = data.random_square_masks(400, 5, 6, 18)
+    mixed = data.random_square_masks(400, 5, 6, 18, centred_share=0.5, centre_jitter=3)
+    changed = [i for i in range(400) if not np.array_equal(plain[i], mixed[i])]
+    assert 120 < len(changed) < 280  # about half are moved to the centre (some were there already)
+    for mask in mixed[changed]:
+        rows, cols = np.nonzero(mask)
+        size = rows.max() - rows.min() + 1
+        assert abs(rows.min() - (28 - size) // 2) <= 3 and abs(cols.min() - (28 - size) // 2) <= 3
+    same_sizes = [np.sqrt(m.sum()) for m in plain] == [np.sqrt(m.sum()) for m in mixed]
+    assert same_sizes  # only positions change
+    assert np.array_equal(data.random_square_masks(400, 5, 6, 18, centred_share=0.0), plain)
+
+
+@pytest.mark.parametrize("share, jitter", [(-0.1, 3), (1.5, 3), (0.5, -1), (0.5, 1.5)])
+def test_centred_random_holes_reject_bad_settings(share, jitter):
+    with pytest.raises(ValueError, match="centred_share"):
+        data.random_square_masks(4, 0, 6, 18, centred_share=share, centre_jitter=jitter)

@@ -190,7 +190,7 @@ class CentreClassifier:
         return np.eye(10, dtype=np.float32)[(np.asarray(images)[:, 14, 14, 0] > 0).astype(int)]
 
 
-CANDIDATES = (experiments.ARCHITECTURE_BASELINE, *experiments.ARCHITECTURE_CHANGES)
+CANDIDATES = (experiments.CANDIDATE_BASELINE, *experiments.CANDIDATE_CHANGES)
 
 
 @pytest.mark.parametrize("white", CANDIDATES)
@@ -240,19 +240,22 @@ def choose_with_right_counts(monkeypatch, counts, digits=20):
 
 def test_choose_recommended_keeps_the_simpler_model_when_the_gain_is_within_noise(monkeypatch, private_artifacts):
     # Each change gets one more digit right: 5 points, one standard error.
-    assert choose_with_right_counts(monkeypatch, [10, 11, 11]) == experiments.ARCHITECTURE_BASELINE
+    counts = [10] + [11] * len(experiments.CANDIDATE_CHANGES)
+    assert choose_with_right_counts(monkeypatch, counts) == experiments.CANDIDATE_BASELINE
     record = artifacts.load_json(private_artifacts / "variants" / experiments.RECOMMENDED_RECORD)
     for comparison in record["comparisons"].values():
         assert comparison["gain"] == pytest.approx(0.05) and comparison["standard_error"] == pytest.approx(0.05)
         assert not comparison["kept"]
 
 
-def test_choose_recommended_takes_the_largest_significant_gain(monkeypatch, private_artifacts):
-    skip, context = experiments.ARCHITECTURE_CHANGES
-    assert choose_with_right_counts(monkeypatch, [0, 15, 20]) == context
+def test_choose_recommended_combines_every_significant_change(monkeypatch, private_artifacts):
+    skip, context, centred = experiments.CANDIDATE_CHANGES
+    # gains over the baseline: 75, 100 and 10 points; the last is within two standard errors (14).
+    chosen = choose_with_right_counts(monkeypatch, [0, 15, 20, 2])
+    assert chosen == f"{skip} {context}"
     record = artifacts.load_json(private_artifacts / "variants" / experiments.RECOMMENDED_RECORD)
-    assert record["comparisons"][skip]["kept"] and record["comparisons"][context]["kept"]
-    assert record["comparisons"][context]["gain"] == pytest.approx(1.0)
+    assert {name for name, c in record["comparisons"].items() if c["kept"]} == {skip, context}
+    assert inpainting.recommended_name() == chosen
 
 
 def test_paired_gain_counts_only_the_digits_the_two_disagree_on():
@@ -308,7 +311,7 @@ def test_ablation_results_one_row_per_variant_and_the_recommended_run(monkeypatc
     assert loaded == [(name, 2) for name in VARIANTS] + [("+ global context", 12)]
     by_name = {row["variant"]: row for row in rows}
     assert by_name["paper"]["built on"] == "" and by_name["+ composite"]["built on"] == "+ L2 hole loss"
-    assert by_name["+ global context"]["built on"] == experiments.ARCHITECTURE_BASELINE
+    assert by_name["+ global context"]["built on"] == experiments.CANDIDATE_BASELINE
     assert by_name["recommended (+ global context, 12 epochs)"]["built on"] == "+ global context"
     assert by_name["+ composite"]["accuracy %"] == "100.00 ± 0.00"
     assert by_name["+ mask channel"]["accuracy %"] == "0.00 ± 0.00"
