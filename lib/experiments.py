@@ -221,7 +221,7 @@ def ablation_results(originals, labels, masks, classifiers, epochs=ABLATION_EPOC
     runs = [(name, name, epochs) for name in VARIANTS]
     if recommended is not None:
         name, final_epochs = recommended
-        runs.append((f"recommended ({name}, {final_epochs} epochs)", name, final_epochs))
+        runs.append((f"recommended, {final_epochs} epochs", name, final_epochs))
     rows = []
     for label, name, run_epochs in runs:
         generator, config = load_variant_generator(name, run_epochs)

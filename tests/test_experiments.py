@@ -307,12 +307,12 @@ def test_ablation_results_one_row_per_variant_and_the_recommended_run(monkeypatc
     corner[:, :2, :2] = True  # leaves the dark centre visible: every fill classifies as 0
     rows = experiments.ablation_results(originals, labels, masks, {0: CentreClassifier(), 1: CentreClassifier()},
                                         recommended=("+ global context", 12), extra_holes={"corner": corner})
-    assert [row["variant"] for row in rows] == [*VARIANTS, "recommended (+ global context, 12 epochs)"]
+    assert [row["variant"] for row in rows] == [*VARIANTS, "recommended, 12 epochs"]
     assert loaded == [(name, 2) for name in VARIANTS] + [("+ global context", 12)]
     by_name = {row["variant"]: row for row in rows}
     assert by_name["paper"]["built on"] == "" and by_name["+ composite"]["built on"] == "+ L2 hole loss"
     assert by_name["+ global context"]["built on"] == experiments.CANDIDATE_BASELINE
-    assert by_name["recommended (+ global context, 12 epochs)"]["built on"] == "+ global context"
+    assert by_name["recommended, 12 epochs"]["built on"] == "+ global context"
     assert by_name["+ composite"]["accuracy %"] == "100.00 ± 0.00"
     assert by_name["+ mask channel"]["accuracy %"] == "0.00 ± 0.00"
     assert rows[-1]["accuracy %"] == "100.00 ± 0.00" and rows[-1]["epochs"] == 12
