@@ -239,7 +239,7 @@ def centre_masks(n, hole_size, image_size=PAPER.image_size):
 
 
 def random_square_masks(n, seed, min_size, max_size, image_size=PAPER.image_size, centred_share=0.0,
-                        centre_jitter=3):
+                        centre_jitter=CENTRE_JITTER):
     """Squares of a size uniform in ``min_size..max_size`` at a position uniform over the image;
     a share ``centred_share`` of them is centred instead, shifted by up to ``centre_jitter``
     pixels each way (then kept inside the image)."""
@@ -286,8 +286,7 @@ def epoch_masks(n, seed, epoch, config=PAPER):
     config = _check_config(config)
     if config.random_holes:
         return random_square_masks(n, [seed, epoch, 2], config.random_hole_min, config.random_hole_max,
-                                   config.image_size, centred_share=config.centred_hole_share,
-                                   centre_jitter=CENTRE_JITTER)
+                                   config.image_size, centred_share=config.centred_hole_share)
     return paper_masks(n, seed=[seed, epoch, 1], config=config)
 
 

@@ -184,8 +184,8 @@ RETRAINED_FOLDER = "retrained"  # under artifacts/, ignored by git: a reader's o
 
 def demonstration_run(seed=0, train_full=False, verbose=2):
     """Chapter 4's live run. By default it follows the run mode: in full mode it loads the
-    committed run of ``seed`` (instantly), in quick mode it trains two short epochs in a
-    temporary folder. ``train_full=True`` trains the paper's complete budget from scratch
+    committed run of ``seed`` (instantly), in quick mode it trains two short epochs afresh in
+    ``artifacts/quick/demonstration``. ``train_full=True`` trains the paper's complete budget from scratch
     whatever the mode (minutes on a GPU, about 20 on two CPU cores), into
     ``artifacts/retrained/paper_gan/seed<seed>``, where an interrupted run resumes. (In full mode
     a seed without a committed run is trained into its committed-run folder.)"""
@@ -202,12 +202,15 @@ def demonstration_run(seed=0, train_full=False, verbose=2):
     return train_paper_gan(folder, seed, plan, verbose)
 
 
+def variant_run_folder(name, epochs, seed=0):
+    """A committed variant's folder ('paper' is the 6-epoch paper run, whatever ``epochs``)."""
+    return paper_run_folder(seed) if name == "paper" else variant_folder(name, epochs, seed)
+
+
 def load_variant_generator(name, epochs, seed=0):
     """A committed variant's generator and configuration ('paper' is the 6-epoch paper run)."""
-    if name == "paper":
-        return training.load_generator(paper_run_folder(seed)), PAPER
-    config = variant_named(name)
-    return training.load_generator(variant_folder(name, epochs, seed), config), config
+    config = PAPER if name == "paper" else variant_named(name)
+    return training.load_generator(variant_run_folder(name, epochs, seed), config), config
 
 
 def _accuracy_cell(result):
@@ -227,8 +230,7 @@ def ablation_results(originals, labels, masks, classifiers, epochs=ABLATION_EPOC
         generator, config = load_variant_generator(name, run_epochs)
         method = {name: evaluation.generator_method(generator, config)}
         result = evaluation.evaluate(method, originals, labels, masks, classifiers)[name]
-        record = artifacts.load_json((paper_run_folder(0) if name == "paper" else variant_folder(name, run_epochs))
-                                     / training.RUN_RECORD)
+        record = artifacts.load_json(variant_run_folder(name, run_epochs) / training.RUN_RECORD)
         row = {
             "variant": label, "built on": (variant_base(name) or "") if label == name else name,
             "epochs": record["config"]["epochs"], "accuracy %": _accuracy_cell(result),
@@ -249,11 +251,10 @@ def hole_size_study(methods, originals, labels, classifiers, sizes=HOLE_SIZES):
     """Accuracy (mean, sd over classifiers) of every method for centred holes of each size and
     for the paper's jittered 8x8 hole; returns ``(curves, results)`` where ``curves`` maps a
     method to ``{size: (mean, sd)}`` and ``results`` maps a hole label to `evaluate`'s output."""
-    holes = {f"{size}x{size} centre": data.centre_masks(len(originals), size) for size in sizes}
-    holes["paper (8x8 jittered)"] = evaluation.evaluation_masks(len(originals))
-    results = {label: evaluation.evaluate(methods, originals, labels, masks, classifiers) for label, masks in holes.items()}
-    curves = {name: {size: (results[f"{size}x{size} centre"][name]["accuracy_mean"],
-                            results[f"{size}x{size} centre"][name]["accuracy_sd"]) for size in sizes}
+    results = {hole_label(hole): evaluation.evaluate(methods, originals, labels, hole_masks(len(originals), hole),
+                                                      classifiers) for hole in (*sizes, "paper")}
+    curves = {name: {size: (results[hole_label(size)][name]["accuracy_mean"],
+                            results[hole_label(size)][name]["accuracy_sd"]) for size in sizes}
               for name in methods}
     return curves, results
 
@@ -262,7 +263,12 @@ CEILING_RECORD = "corrupted_digit_accuracy.json"
 CEILING_MASK_SEED = 7  # the jittered paper holes of the training digits (the test digits use the evaluation holes)
 
 
-def hole_masks(n, hole, train):
+def hole_label(hole):
+    """How the tables name a hole: ``"14x14 centre"`` for a centre size, or the paper's hole."""
+    return "paper (8x8 jittered)" if hole == "paper" else f"{hole}x{hole} centre"
+
+
+def hole_masks(n, hole, train=False):
     """The masks of one hole of the hole-size study: ``hole`` is a centre size in pixels or
     ``"paper"`` (the jittered 8x8 hole; evaluation holes for test digits, others for training)."""
     if hole == "paper":
@@ -319,7 +325,7 @@ def run_speed_study(seeds=(0, 1), epochs=ABLATION_EPOCHS, name=None):
     epochs = epochs if budget().mode == "full" else min(epochs, budget().gan_epochs)
     (_, _), (x_test, y_test) = data.load_mnist()
     originals = data.to_model_input(x_test)
-    holes = {"paper hole": evaluation.evaluation_masks(len(x_test)), "14x14 centre": data.centre_masks(len(x_test), 14)}
+    holes = {"paper hole": hole_masks(len(x_test), "paper"), "14x14 centre": hole_masks(len(x_test), 14)}
     classifier = {0: evaluation.load_classifier(0)}
     rows = []
     for setting, (changes, _) in SPEED_SETTINGS.items():

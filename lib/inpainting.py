@@ -65,7 +65,7 @@ def recommended_name():
 
 def load_inpainter(name="recommended"):
     """A shipped generator and its configuration, by name: ``"paper"`` (the faithful
-    reproduction, seed 0) or ``"recommended"`` (chapter 8's model, trained for 6 epochs)."""
+    reproduction, seed 0) or ``"recommended"`` (chapter 8's model, as `recommended_run` records it)."""
     from lib.config import PAPER, variant_named
     from lib.training import load_generator  # training imports this module: import here
 

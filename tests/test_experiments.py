@@ -423,3 +423,8 @@ def test_speed_study_trains_each_seed_in_every_setting(monkeypatch, private_arti
 def test_speed_setting_folder_rejects_an_unknown_setting():
     with pytest.raises(ValueError, match="speed setting"):
         experiments.speed_setting_folder("+ composite", 2, 0, "float16")
+
+
+def test_hole_label_names_centre_and_paper_holes():
+    assert experiments.hole_label(14) == "14x14 centre"
+    assert experiments.hole_label("paper") == "paper (8x8 jittered)"
