@@ -5,6 +5,7 @@
     python -m lib.experiments ablation                      # every variant, 2 epochs each
     python -m lib.experiments recommended                   # choose from the ablation, train 12 epochs
     python -m lib.experiments ceiling                       # classifiers trained on corrupted digits
+    python -m lib.experiments ceiling --epochs 10 --holes none paper 12   # longer-trained ones, some holes
     python -m lib.experiments speed-study                   # chapter 4's speed options against float32, 2 seeds
 
 Each run writes into ``artifacts/`` atomically and resumes from its last checkpoint if it was
@@ -217,11 +218,14 @@ def _accuracy_cell(result):
     return f"{100 * result['accuracy_mean']:.2f} ± {100 * result['accuracy_sd']:.2f}"
 
 
-def ablation_results(originals, labels, masks, classifiers, epochs=ABLATION_EPOCHS, recommended=None, extra_holes=None):
+def ablation_results(originals, labels, masks, classifiers, epochs=ABLATION_EPOCHS, recommended=None, extra_holes=None,
+                     longer=()):
     """Every ablation step scored with the evaluation protocol, plus its training record; with
-    ``recommended=(name, epochs)`` a last row for the recommended model at its full budget, and
-    with ``extra_holes={label: masks}`` one more accuracy column per hole."""
+    ``longer=((name, epochs), ...)`` rows for other committed longer runs (an earlier
+    recommendation, say), ``recommended=(name, epochs)`` a last row for the recommended model at
+    its full budget, and with ``extra_holes={label: masks}`` one more accuracy column per hole."""
     runs = [(name, name, epochs) for name in VARIANTS]
+    runs += [(f"{name}, {run_epochs} epochs", name, run_epochs) for name, run_epochs in longer]
     if recommended is not None:
         name, final_epochs = recommended
         runs.append((f"recommended, {final_epochs} epochs", name, final_epochs))
@@ -261,37 +265,57 @@ def hole_size_study(methods, originals, labels, classifiers, sizes=HOLE_SIZES):
 
 CEILING_RECORD = "corrupted_digit_accuracy.json"
 CEILING_MASK_SEED = 7  # the jittered paper holes of the training digits (the test digits use the evaluation holes)
+NO_HOLE = "none"  # clean digits: the accuracy a classifier recipe reaches when nothing is missing
+
+
+def ceiling_record(epochs=CLASSIFIER.epochs):
+    """The ceiling record's file name: the evaluation classifiers' budget has the plain name,
+    longer-trained classifiers one that says their epochs."""
+    if int(epochs) < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    return CEILING_RECORD if int(epochs) == CLASSIFIER.epochs else CEILING_RECORD.replace(".json", f"-{int(epochs)}ep.json")
 
 
 def hole_label(hole):
     """How the tables name a hole: ``"14x14 centre"`` for a centre size, or the paper's hole."""
+    if hole == NO_HOLE:
+        return "no hole"
     return "paper (8x8 jittered)" if hole == "paper" else f"{hole}x{hole} centre"
 
 
 def hole_masks(n, hole, train=False):
-    """The masks of one hole of the hole-size study: ``hole`` is a centre size in pixels or
-    ``"paper"`` (the jittered 8x8 hole; evaluation holes for test digits, others for training)."""
+    """The masks of one hole of the hole-size study: ``hole`` is a centre size in pixels,
+    ``"paper"`` (the jittered 8x8 hole; evaluation holes for test digits, others for training)
+    or ``"none"`` (nothing missing)."""
+    if hole == NO_HOLE:
+        return np.zeros((n, PAPER.image_size, PAPER.image_size), bool)
     if hole == "paper":
         return data.paper_masks(n, CEILING_MASK_SEED) if train else evaluation.evaluation_masks(n)
     return data.centre_masks(n, hole)
 
 
-def run_ceiling(holes=("paper", *HOLE_SIZES), seed=0):
+def run_ceiling(holes=("paper", *HOLE_SIZES), seed=0, epochs=None):
     """`evaluation.corrupted_digit_accuracy` for every hole of the hole-size study, written to
-    ``artifacts/ceiling/corrupted_digit_accuracy.json`` (``artifacts/quick/ceiling/...`` in quick mode)."""
+    ``artifacts/ceiling/`` under `ceiling_record` (``artifacts/quick/ceiling/...`` in quick
+    mode). ``epochs``: the classifiers' budget, by default the evaluation classifiers' (quick
+    mode caps it); a longer-trained classifier gives a tighter estimate."""
     (x_train, y_train), (x_test, y_test) = data.load_mnist()
     plan = budget()
+    record_name = ceiling_record(CLASSIFIER.epochs if epochs is None else epochs)  # named by the budget asked for
+    epochs = plan.classifier_epochs if epochs is None else int(epochs)
+    epochs = epochs if plan.mode == "full" else min(epochs, plan.classifier_epochs)
     x_train, y_train = x_train[: plan.train_images], y_train[: plan.train_images]
     results = {}
     for hole in holes:
         started = time.perf_counter()
         accuracy = evaluation.corrupted_digit_accuracy(
             x_train, y_train, hole_masks(len(x_train), hole, train=True),
-            x_test, y_test, hole_masks(len(x_test), hole, train=False), seed=seed, epochs=plan.classifier_epochs)
+            x_test, y_test, hole_masks(len(x_test), hole, train=False), seed=seed, epochs=epochs)
         results[str(hole)] = {"accuracy": accuracy, "wall_seconds": round(time.perf_counter() - started, 1)}
-        print(f"classifier trained on corrupted digits, hole {hole}: {accuracy:.4f}", flush=True)
-    artifacts.save_json(artifacts.run_dir(*output_root(), "ceiling") / CEILING_RECORD, {
-        "results": results, "seed": seed, "epochs": plan.classifier_epochs, "config": CLASSIFIER.to_dict(),
+        print(f"classifier trained for {epochs} epochs on corrupted digits, {hole_label(hole)}: {accuracy:.4f}",
+              flush=True)
+    artifacts.save_json(artifacts.run_dir(*output_root(), "ceiling") / record_name, {
+        "results": results, "seed": seed, "epochs": epochs, "config": CLASSIFIER.to_dict(),
         "machine": training.machine_description(),
     })
     return results
@@ -351,10 +375,16 @@ def main(argv=None):
                                         "speed-study"])
     parser.add_argument("--seeds", type=int, nargs="+", help="default: 0 (0 and 1 for speed-study)")
     parser.add_argument("--name", help="variant name (with 'variant'), e.g. '+ skip connections'")
-    parser.add_argument("--epochs", type=int, default=ABLATION_EPOCHS, help="with ablation, variant and speed-study")
+    parser.add_argument("--epochs", type=int, help=f"with ablation, variant and speed-study (default "
+                        f"{ABLATION_EPOCHS}), and ceiling (the classifiers' epochs, default {CLASSIFIER.epochs})")
+    parser.add_argument("--holes", nargs="+", help="with ceiling: centre sizes, 'paper' and/or 'none' (default: "
+                        "the paper's hole and every size of the hole-size study)")
     args = parser.parse_args(argv)
-    if args.epochs < 1:
+    if args.epochs is not None and args.epochs < 1:
         parser.error("--epochs must be >= 1")
+    if args.holes and args.run != "ceiling":
+        parser.error("--holes goes with ceiling")
+    epochs = args.epochs or ABLATION_EPOCHS
     seeds = args.seeds or ([0, 1] if args.run == "speed-study" else [0])
     if args.run == "classifier":
         run_classifiers(seeds)
@@ -362,16 +392,20 @@ def main(argv=None):
         run_paper_gan(seeds)
     elif args.run == "ablation":
         for seed in seeds:
-            run_ablation(args.epochs, seed)
+            run_ablation(epochs, seed)
     elif args.run == "speed-study":
-        run_speed_study(seeds=seeds, epochs=args.epochs, name=args.name)
+        run_speed_study(seeds=seeds, epochs=epochs, name=args.name)
     elif args.run == "ceiling":
         if len(seeds) > 1:
             parser.error("ceiling writes one record: give one seed")
-        run_ceiling(seed=seeds[0])
+        try:
+            holes = tuple(hole if hole in ("paper", NO_HOLE) else int(hole) for hole in args.holes or ())
+        except ValueError:
+            parser.error(f"--holes takes centre sizes in pixels, 'paper' or '{NO_HOLE}', got {args.holes}")
+        run_ceiling(holes=holes or ("paper", *HOLE_SIZES), seed=seeds[0], epochs=args.epochs)
     elif args.run == "variant":
         for seed in seeds:
-            run_variant(args.name, args.epochs, seed)
+            run_variant(args.name, epochs, seed)
     else:  # the recommended model: chosen from the ablation, then trained for its own budget
         name = choose_recommended()
         for seed in seeds:

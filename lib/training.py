@@ -55,14 +55,18 @@ class InpaintingGAN(keras.Model):
         self.config = config
         self.binary_crossentropy = keras.losses.BinaryCrossentropy()
 
-    def compile(self, generator_optimizer=None, discriminator_optimizer=None, jit_compile=False):
+    def compile(self, generator_optimizer=None, discriminator_optimizer=None, jit_compile=False,
+                steps_per_epoch=None):
+        """Adam for both models, as the paper. With ``config.learning_rate_decay`` the rates follow
+        `HoldThenLinearDecay` over ``config.epochs * steps_per_epoch`` iterations; without
+        ``steps_per_epoch`` (a model built to load weights, not to train) they stay constant."""
         super().compile(jit_compile=jit_compile)
         cfg = self.config
         self.generator_optimizer = generator_optimizer or keras.optimizers.Adam(
-            cfg.generator_learning_rate, beta_1=cfg.adam_beta_1
+            learning_rate(cfg, cfg.generator_learning_rate, steps_per_epoch), beta_1=cfg.adam_beta_1
         )
         self.discriminator_optimizer = discriminator_optimizer or keras.optimizers.Adam(
-            cfg.discriminator_learning_rate, beta_1=cfg.adam_beta_1
+            learning_rate(cfg, cfg.discriminator_learning_rate, steps_per_epoch), beta_1=cfg.adam_beta_1
         )
         self.generator_optimizer.build(self.generator.trainable_variables)
         self.discriminator_optimizer.build(self.discriminator.trainable_variables)
@@ -127,13 +131,46 @@ class InpaintingGAN(keras.Model):
         }
 
 
-def build_gan(config: GANConfig = PAPER, jit_compile=False):
-    """Generator, discriminator and the compiled `InpaintingGAN` around them.
+@keras.saving.register_keras_serializable(package="gan_book")
+class HoldThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """CycleGAN's learning-rate schedule (Zhu et al. 2017): ``initial`` for the first
+    ``hold_steps`` iterations, then a straight line down to zero at ``hold_steps + decay_steps``."""
+
+    def __init__(self, initial, hold_steps, decay_steps):
+        if not initial > 0:
+            raise ValueError(f"initial learning rate must be > 0, got {initial}")
+        if hold_steps < 0 or decay_steps < 1:
+            raise ValueError(f"need hold_steps >= 0 and decay_steps >= 1, got {hold_steps} and {decay_steps}")
+        self.initial, self.hold_steps, self.decay_steps = float(initial), int(hold_steps), int(decay_steps)
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        remaining = 1.0 - (step - self.hold_steps) / self.decay_steps
+        return self.initial * tf.clip_by_value(remaining, 0.0, 1.0)
+
+    def get_config(self):
+        return {"initial": self.initial, "hold_steps": self.hold_steps, "decay_steps": self.decay_steps}
+
+
+def learning_rate(config: GANConfig, initial, steps_per_epoch=None):
+    """``initial``, or its `HoldThenLinearDecay` over the whole run when the configuration decays
+    it and the run's length is known (``steps_per_epoch``)."""
+    if not config.learning_rate_decay or steps_per_epoch is None:
+        return initial
+    if int(steps_per_epoch) < 1:
+        raise ValueError(f"steps_per_epoch must be >= 1, got {steps_per_epoch}")
+    total = config.epochs * int(steps_per_epoch)
+    return HoldThenLinearDecay(initial, total // 2, total - total // 2)
+
+
+def build_gan(config: GANConfig = PAPER, jit_compile=False, steps_per_epoch=None):
+    """Generator, discriminator and the compiled `InpaintingGAN` around them (``steps_per_epoch``:
+    the length of an epoch, which a decaying learning rate needs; see `InpaintingGAN.compile`).
 
     XLA is off by default: on the book's 2-core CPUs the XLA-compiled step measured about eight
     times slower than TensorFlow's graph mode with oneDNN kernels (`benchmarks/train_speed.py`)."""
     gan = InpaintingGAN(build_generator(config), build_discriminator(config), config)
-    gan.compile(jit_compile=jit_compile)
+    gan.compile(jit_compile=jit_compile, steps_per_epoch=steps_per_epoch)
     return gan
 
 
@@ -299,7 +336,7 @@ def train_gan(images, folder, config: GANConfig = PAPER, seed=0, snapshot_inputs
     keras.utils.set_random_seed(seed)
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
-        gan = build_gan(config, jit_compile=jit_compile)
+        gan = build_gan(config, jit_compile=jit_compile, steps_per_epoch=len(images) // config.batch_size)
     state = {"epoch": 0, "seconds": 0.0, "history": [], "probe": [], "seed": seed, "config": config.to_dict()}
     snapshots = []
     if (folder / CHECKPOINT).is_file():

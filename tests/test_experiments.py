@@ -146,6 +146,23 @@ def test_main_rejects_an_unknown_run(monkeypatch):
         experiments.main(["everything"])
 
 
+def test_main_ceiling_passes_holes_and_epochs(monkeypatch):
+    calls = []
+    monkeypatch.setattr(experiments, "run_ceiling", lambda **kwargs: calls.append(kwargs))
+    experiments.main(["ceiling", "--epochs", "10", "--holes", "none", "paper", "12"])
+    experiments.main(["ceiling"])
+    assert calls == [dict(holes=("none", "paper", 12), seed=0, epochs=10),
+                     dict(holes=("paper", *experiments.HOLE_SIZES), seed=0, epochs=None)]
+
+
+@pytest.mark.parametrize("argv", [["ceiling", "--holes", "huge"], ["variant", "--name", "+ composite", "--holes", "8"],
+                                  ["ceiling", "--epochs", "0"]])
+def test_main_rejects_bad_ceiling_arguments(monkeypatch, argv):
+    forbid_work(monkeypatch)
+    with pytest.raises(SystemExit):
+        experiments.main(argv)
+
+
 def test_run_variant_passes_the_right_plan_to_training(monkeypatch, private_artifacts):
     x_test, y_test = synthetic_test_set(per_class=PROBE_SIZE // 10)  # the probe takes PROBE_SIZE digits
     x_train = np.zeros((8, SIZE, SIZE), np.uint8)
@@ -249,9 +266,9 @@ def test_choose_recommended_keeps_the_simpler_model_when_the_gain_is_within_nois
 
 
 def test_choose_recommended_combines_every_significant_change(monkeypatch, private_artifacts):
-    skip, context, centred = experiments.CANDIDATE_CHANGES
-    # gains over the baseline: 75, 100 and 10 points; the last is within two standard errors (14).
-    chosen = choose_with_right_counts(monkeypatch, [0, 15, 20, 2])
+    skip, context, centred, decay = experiments.CANDIDATE_CHANGES
+    # gains over the baseline: 75, 100, 10 and 5 points; the last two are within two standard errors.
+    chosen = choose_with_right_counts(monkeypatch, [0, 15, 20, 2, 1])
     assert chosen == f"{skip} {context}"
     record = artifacts.load_json(private_artifacts / "variants" / experiments.RECOMMENDED_RECORD)
     assert {name for name, c in record["comparisons"].items() if c["kept"]} == {skip, context}
@@ -305,10 +322,14 @@ def test_ablation_results_one_row_per_variant_and_the_recommended_run(monkeypatc
                         {"config": {"epochs": 12}, "wall_seconds": 600})
     corner = np.zeros((digits, SIZE, SIZE), bool)
     corner[:, :2, :2] = True  # leaves the dark centre visible: every fill classifies as 0
+    artifacts.save_json(experiments.variant_folder("+ centred holes", 6) / training.RUN_RECORD,
+                        {"config": {"epochs": 6}, "wall_seconds": 300})
     rows = experiments.ablation_results(originals, labels, masks, {0: CentreClassifier(), 1: CentreClassifier()},
-                                        recommended=("+ global context", 12), extra_holes={"corner": corner})
-    assert [row["variant"] for row in rows] == [*VARIANTS, "recommended, 12 epochs"]
-    assert loaded == [(name, 2) for name in VARIANTS] + [("+ global context", 12)]
+                                        recommended=("+ global context", 12), extra_holes={"corner": corner},
+                                        longer=[("+ centred holes", 6)])
+    assert [row["variant"] for row in rows] == [*VARIANTS, "+ centred holes, 6 epochs", "recommended, 12 epochs"]
+    assert loaded == [(name, 2) for name in VARIANTS] + [("+ centred holes", 6), ("+ global context", 12)]
+    assert rows[-2]["built on"] == "+ centred holes" and rows[-2]["training minutes"] == 5.0
     by_name = {row["variant"]: row for row in rows}
     assert by_name["paper"]["built on"] == "" and by_name["+ composite"]["built on"] == "+ L2 hole loss"
     assert by_name["+ global context"]["built on"] == experiments.CANDIDATE_BASELINE
@@ -384,6 +405,31 @@ def test_run_ceiling_scores_every_hole_and_records_them(monkeypatch, private_art
     record = artifacts.load_json(private_artifacts / "quick" / "ceiling" / experiments.CEILING_RECORD)
     assert set(record["results"]) == {"paper", "12"} == set(results)
     assert record["results"]["12"]["accuracy"] == pytest.approx(144 / 784)
+
+
+def test_run_ceiling_with_a_longer_budget_writes_its_own_record(monkeypatch, private_artifacts):
+    monkeypatch.setenv("GAN_BOOK_MODE", "quick")
+    x, y = synthetic_test_set(per_class=30)
+    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x[:40], y[:40])))
+    seen = []
+    monkeypatch.setattr(evaluation, "corrupted_digit_accuracy",
+                        lambda *args, seed, epochs: seen.append((args[2].any(), epochs)) or 0.5)
+    experiments.run_ceiling(holes=(experiments.NO_HOLE,), epochs=10)
+    assert seen == [(False, 1)]  # nothing missing; quick mode caps the budget
+    folder = private_artifacts / "quick" / "ceiling"
+    assert experiments.ceiling_record(10) == "corrupted_digit_accuracy-10ep.json"
+    assert experiments.ceiling_record(experiments.CLASSIFIER.epochs) == experiments.CEILING_RECORD
+    record = artifacts.load_json(folder / experiments.ceiling_record(10))
+    assert record["epochs"] == 1 and set(record["results"]) == {"none"}
+    assert not (folder / experiments.CEILING_RECORD).exists()
+    with pytest.raises(ValueError, match="epochs"):
+        experiments.run_ceiling(epochs=0)
+
+
+def test_no_hole_masks_nothing_and_has_a_label():
+    assert not experiments.hole_masks(4, experiments.NO_HOLE).any()
+    assert experiments.hole_masks(4, experiments.NO_HOLE).shape == (4, 28, 28)
+    assert experiments.hole_label(experiments.NO_HOLE) == "no hole"
 
 
 def test_hole_masks_rejects_an_unknown_hole():

@@ -100,16 +100,50 @@ def test_training_writes_history_snapshots_and_verified_artifacts(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-def test_resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one(tmp_path):
+@pytest.mark.parametrize("config", [TINY, TINY.variant("tiny, decaying", learning_rate_decay=True)],
+                         ids=["constant rates", "decaying rates"])
+def test_resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one(tmp_path, config):
     images = tiny_images()
-    straight = training.train_gan(images, tmp_path / "straight", TINY, seed=3, verbose=0)
-    first = training.train_gan(images, tmp_path / "resumed", TINY, seed=3, verbose=0, stop_after_epochs=1)
+    straight = training.train_gan(images, tmp_path / "straight", config, seed=3, verbose=0)
+    first = training.train_gan(images, tmp_path / "resumed", config, seed=3, verbose=0, stop_after_epochs=1)
     assert not first.complete and (tmp_path / "resumed" / training.CHECKPOINT).is_file()
-    resumed = training.train_gan(images, tmp_path / "resumed", TINY, seed=3, verbose=0)
+    resumed = training.train_gan(images, tmp_path / "resumed", config, seed=3, verbose=0)
     assert resumed.complete
     assert [r["g_loss"] for r in resumed.history] == pytest.approx([r["g_loss"] for r in straight.history], abs=1e-6)
     for a, b in zip(weights_of(straight), weights_of(resumed)):
         np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_hold_then_linear_decay_holds_then_falls_to_zero():
+    schedule = training.HoldThenLinearDecay(2e-4, hold_steps=10, decay_steps=4)
+    rates = [float(schedule(step)) for step in (0, 10, 11, 12, 14, 20)]
+    assert rates == pytest.approx([2e-4, 2e-4, 1.5e-4, 1e-4, 0.0, 0.0])
+    assert training.HoldThenLinearDecay(**schedule.get_config()).get_config() == schedule.get_config()
+
+
+@pytest.mark.parametrize("arguments, message", [((0.0, 1, 1), "initial"), ((1e-3, -1, 1), "hold_steps"),
+                                                ((1e-3, 1, 0), "decay_steps")])
+def test_hold_then_linear_decay_rejects_bad_arguments(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        training.HoldThenLinearDecay(*arguments)
+
+
+def test_learning_rate_decays_over_the_whole_run_only_when_asked_and_when_its_length_is_known():
+    decaying = TINY.variant("decaying", learning_rate_decay=True, epochs=3)
+    assert training.learning_rate(TINY, 2e-4, steps_per_epoch=10) == 2e-4
+    assert training.learning_rate(decaying, 2e-4) == 2e-4  # built to load weights, not to train
+    schedule = training.learning_rate(decaying, 2e-4, steps_per_epoch=10)
+    assert (schedule.hold_steps, schedule.decay_steps) == (15, 15)
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        training.learning_rate(decaying, 2e-4, steps_per_epoch=0)
+
+
+def test_a_decaying_run_ends_with_both_learning_rates_at_zero(tmp_path):
+    run = training.train_gan(tiny_images(), tmp_path, TINY.variant("decaying", learning_rate_decay=True), verbose=0)
+    assert float(run.gan.generator_optimizer.learning_rate) == 0.0
+    assert float(run.gan.discriminator_optimizer.learning_rate) == 0.0
+    constant = training.train_gan(tiny_images(), tmp_path / "constant", TINY, verbose=0)
+    assert float(constant.gan.generator_optimizer.learning_rate) == pytest.approx(TINY.generator_learning_rate)
 
 
 KILLED_CHILD = textwrap.dedent("""
