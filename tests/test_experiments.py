@@ -426,6 +426,36 @@ def test_run_ceiling_with_a_longer_budget_writes_its_own_record(monkeypatch, pri
         experiments.run_ceiling(epochs=0)
 
 
+def test_run_ceiling_adds_holes_to_a_record_of_the_same_recipe(monkeypatch, private_artifacts):
+    monkeypatch.setenv("GAN_BOOK_MODE", "quick")
+    x, y = synthetic_test_set(per_class=30)
+    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x[:40], y[:40])))
+    monkeypatch.setattr(evaluation, "corrupted_digit_accuracy", lambda *args, seed, epochs: 0.25 + seed / 10)
+    experiments.run_ceiling(holes=("paper", 12))
+    experiments.run_ceiling(holes=(12, experiments.NO_HOLE))
+    path = private_artifacts / "quick" / "ceiling" / experiments.CEILING_RECORD
+    assert set(artifacts.load_json(path)["results"]) == {"paper", "12", "none"}
+    experiments.run_ceiling(holes=(8,), seed=1)  # another recipe: a fresh record
+    assert artifacts.load_json(path)["results"] == {"8": {"accuracy": 0.35, "wall_seconds": pytest.approx(0, abs=1)}}
+
+
+def test_ceiling_table_puts_the_model_beside_every_budget(monkeypatch, private_artifacts):
+    holes = ("none", "paper", *experiments.HOLE_SIZES)
+    for epochs, share in ((3, 0.5), (10, 0.75)):
+        results = {str(hole): {"accuracy": share} for hole in holes if not (epochs == 3 and hole == "none")}
+        artifacts.save_json(private_artifacts / "ceiling" / experiments.ceiling_record(epochs), {"results": results})
+    artifacts.save_json(private_artifacts / "classifier" / "seed0.json", {"clean_test_accuracy": 0.99})
+    by_hole = {experiments.hole_label(hole): {"improved": {"accuracy": 0.9}} for hole in holes[1:]}
+    rows = experiments.ceiling_table(by_hole, budgets=(3, 10))
+    assert list(rows) == [experiments.hole_label(hole) for hole in holes]
+    assert rows["no hole"] == {"improved, shipped classifier %": 99.0, "trained on corrupted digits, 3 epochs %": None,
+                               "trained on corrupted digits, 10 epochs %": 75.0}
+    assert rows["12x12 centre"]["improved, shipped classifier %"] == 90.0
+    assert rows["12x12 centre"]["trained on corrupted digits, 3 epochs %"] == 50.0
+    with pytest.raises(ValueError, match="paper gan"):
+        experiments.ceiling_table(by_hole, method="paper gan", budgets=(3, 10))
+
+
 def test_no_hole_masks_nothing_and_has_a_label():
     assert not experiments.hole_masks(4, experiments.NO_HOLE).any()
     assert experiments.hole_masks(4, experiments.NO_HOLE).shape == (4, 28, 28)
