@@ -50,7 +50,7 @@ class GANConfig:
     skip_connections: bool = False  # U-Net style: decoder blocks also see the encoder's maps
     global_context: bool = False  # Context Encoders' channel-wise fully connected bottleneck
     # CycleGAN's schedule: both learning rates hold for the first half of training, then fall
-    # linearly to zero by its last iteration, so the weights settle instead of wandering.
+    # linearly towards zero at its end, so the weights settle instead of wandering.
     learning_rate_decay: bool = False
     # Speed (chapter 4): compute in bfloat16, keep float32 weights and losses (Keras "mixed_bfloat16").
     mixed_precision: bool = False

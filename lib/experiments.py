@@ -273,8 +273,8 @@ LONG_CEILING_EPOCHS = 10  # a longer-trained classifier for a tighter estimate t
 def ceiling_record(epochs=CLASSIFIER.epochs):
     """The ceiling record's file name: the evaluation classifiers' budget has the plain name,
     longer-trained classifiers one that says their epochs."""
-    if int(epochs) < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
     return CEILING_RECORD if int(epochs) == CLASSIFIER.epochs else CEILING_RECORD.replace(".json", f"-{int(epochs)}ep.json")
 
 
@@ -282,7 +282,11 @@ def hole_label(hole):
     """How the tables name a hole: ``"14x14 centre"`` for a centre size, or the paper's hole."""
     if hole == NO_HOLE:
         return "no hole"
-    return "paper (8x8 jittered)" if hole == "paper" else f"{hole}x{hole} centre"
+    if hole == "paper":
+        return "paper (8x8 jittered)"
+    if isinstance(hole, bool) or not isinstance(hole, (int, np.integer)) or not 1 <= hole <= PAPER.image_size:
+        raise ValueError(f"hole must be 'paper', '{NO_HOLE}' or a centre size in 1..{PAPER.image_size}, got {hole!r}")
+    return f"{hole}x{hole} centre"
 
 
 def hole_masks(n, hole, train=False):
@@ -290,6 +294,8 @@ def hole_masks(n, hole, train=False):
     ``"paper"`` (the jittered 8x8 hole; evaluation holes for test digits, others for training)
     or ``"none"`` (nothing missing)."""
     if hole == NO_HOLE:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"n must be a count >= 0, got {n!r}")
         return np.zeros((n, PAPER.image_size, PAPER.image_size), bool)
     if hole == "paper":
         return data.paper_masks(n, CEILING_MASK_SEED) if train else evaluation.evaluation_masks(n)
@@ -301,9 +307,13 @@ def run_ceiling(holes=("paper", *HOLE_SIZES), seed=0, epochs=None):
     ``artifacts/ceiling/`` under `ceiling_record` (``artifacts/quick/ceiling/...`` in quick
     mode). ``epochs``: the classifiers' budget, by default the evaluation classifiers' (quick
     mode caps it); a longer-trained classifier gives a tighter estimate."""
+    if not holes:
+        raise ValueError("run_ceiling needs at least one hole")
+    for hole in holes:  # every hole checked before any work
+        hole_label(hole)
+    record_name = ceiling_record(CLASSIFIER.epochs if epochs is None else epochs)  # named by the budget asked for
     (x_train, y_train), (x_test, y_test) = data.load_mnist()
     plan = budget()
-    record_name = ceiling_record(CLASSIFIER.epochs if epochs is None else epochs)  # named by the budget asked for
     epochs = plan.classifier_epochs if epochs is None else int(epochs)
     epochs = epochs if plan.mode == "full" else min(epochs, plan.classifier_epochs)
     x_train, y_train = x_train[: plan.train_images], y_train[: plan.train_images]
@@ -431,8 +441,11 @@ def main(argv=None):
             parser.error("ceiling writes one record: give one seed")
         try:
             holes = tuple(hole if hole in ("paper", NO_HOLE) else int(hole) for hole in args.holes or ())
+            for hole in holes:
+                hole_label(hole)
         except ValueError:
-            parser.error(f"--holes takes centre sizes in pixels, 'paper' or '{NO_HOLE}', got {args.holes}")
+            parser.error(f"--holes takes centre sizes in 1..{PAPER.image_size} pixels, 'paper' or '{NO_HOLE}', "
+                         f"got {args.holes}")
         run_ceiling(holes=holes or ("paper", *HOLE_SIZES), seed=seeds[0], epochs=args.epochs)
     elif args.run == "variant":
         for seed in seeds:

@@ -133,12 +133,14 @@ class InpaintingGAN(keras.Model):
 
 @keras.saving.register_keras_serializable(package="gan_book")
 class HoldThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
-    """CycleGAN's learning-rate schedule (Zhu et al. 2017): ``initial`` for the first
-    ``hold_steps`` iterations, then a straight line down to zero at ``hold_steps + decay_steps``."""
+    """CycleGAN's learning-rate schedule (Zhu et al. 2017): ``initial`` up to iteration
+    ``hold_steps``, then a straight line that reaches zero at ``hold_steps + decay_steps`` (the
+    optimizer reads the rate before counting the step, so a run of that many iterations ends
+    with ``initial / decay_steps``)."""
 
     def __init__(self, initial, hold_steps, decay_steps):
-        if not initial > 0:
-            raise ValueError(f"initial learning rate must be > 0, got {initial}")
+        if not 0 < initial < float("inf"):
+            raise ValueError(f"initial learning rate must be a positive finite number, got {initial}")
         if hold_steps < 0 or decay_steps < 1:
             raise ValueError(f"need hold_steps >= 0 and decay_steps >= 1, got {hold_steps} and {decay_steps}")
         self.initial, self.hold_steps, self.decay_steps = float(initial), int(hold_steps), int(decay_steps)

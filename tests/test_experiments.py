@@ -156,7 +156,7 @@ def test_main_ceiling_passes_holes_and_epochs(monkeypatch):
 
 
 @pytest.mark.parametrize("argv", [["ceiling", "--holes", "huge"], ["variant", "--name", "+ composite", "--holes", "8"],
-                                  ["ceiling", "--epochs", "0"]])
+                                  ["ceiling", "--epochs", "0"], ["ceiling", "--holes", "0", "99"]])
 def test_main_rejects_bad_ceiling_arguments(monkeypatch, argv):
     forbid_work(monkeypatch)
     with pytest.raises(SystemExit):
@@ -424,6 +424,23 @@ def test_run_ceiling_with_a_longer_budget_writes_its_own_record(monkeypatch, pri
     assert not (folder / experiments.CEILING_RECORD).exists()
     with pytest.raises(ValueError, match="epochs"):
         experiments.run_ceiling(epochs=0)
+    with pytest.raises(ValueError, match="hole"):
+        experiments.run_ceiling(holes=("paper", 99))  # refused before the good hole is trained
+    with pytest.raises(ValueError, match="at least one hole"):
+        experiments.run_ceiling(holes=())
+    assert seen == [(False, 1)]
+
+
+@pytest.mark.parametrize("epochs", [0, 2.5, True, "10"])
+def test_ceiling_record_rejects_a_budget_that_is_not_a_positive_integer(epochs):
+    with pytest.raises(ValueError, match="epochs"):
+        experiments.ceiling_record(epochs)
+
+
+@pytest.mark.parametrize("hole", ["huge", 0, 29, True])
+def test_hole_label_rejects_an_unknown_hole(hole):
+    with pytest.raises(ValueError, match="hole"):
+        experiments.hole_label(hole)
 
 
 def test_run_ceiling_adds_holes_to_a_record_of_the_same_recipe(monkeypatch, private_artifacts):
@@ -460,6 +477,9 @@ def test_no_hole_masks_nothing_and_has_a_label():
     assert not experiments.hole_masks(4, experiments.NO_HOLE).any()
     assert experiments.hole_masks(4, experiments.NO_HOLE).shape == (4, 28, 28)
     assert experiments.hole_label(experiments.NO_HOLE) == "no hole"
+    for bad in (-1, 2.5):
+        with pytest.raises(ValueError, match="count"):
+            experiments.hole_masks(bad, experiments.NO_HOLE)
 
 
 def test_hole_masks_rejects_an_unknown_hole():

@@ -100,7 +100,9 @@ def test_training_writes_history_snapshots_and_verified_artifacts(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("config", [TINY, TINY.variant("tiny, decaying", learning_rate_decay=True)],
+# Three epochs of four steps: with decay, the checkpoint after the first epoch falls mid-hold and
+# the resumed run crosses into the decay.
+@pytest.mark.parametrize("config", [TINY, TINY.variant("tiny, decaying", learning_rate_decay=True, epochs=3)],
                          ids=["constant rates", "decaying rates"])
 def test_resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one(tmp_path, config):
     images = tiny_images()
@@ -126,6 +128,8 @@ def test_hold_then_linear_decay_holds_then_falls_to_zero():
 def test_hold_then_linear_decay_rejects_bad_arguments(arguments, message):
     with pytest.raises(ValueError, match=message):
         training.HoldThenLinearDecay(*arguments)
+    with pytest.raises(ValueError, match="initial"):
+        training.HoldThenLinearDecay(float("inf"), 1, 1)
 
 
 def test_learning_rate_decays_over_the_whole_run_only_when_asked_and_when_its_length_is_known():
@@ -138,10 +142,16 @@ def test_learning_rate_decays_over_the_whole_run_only_when_asked_and_when_its_le
         training.learning_rate(decaying, 2e-4, steps_per_epoch=0)
 
 
-def test_a_decaying_run_ends_with_both_learning_rates_at_zero(tmp_path):
+def test_a_decaying_run_ends_with_both_learning_rates_run_down(tmp_path):
     run = training.train_gan(tiny_images(), tmp_path, TINY.variant("decaying", learning_rate_decay=True), verbose=0)
-    assert float(run.gan.generator_optimizer.learning_rate) == 0.0
-    assert float(run.gan.discriminator_optimizer.learning_rate) == 0.0
+    for optimizer, initial in ((run.gan.generator_optimizer, TINY.generator_learning_rate),
+                               (run.gan.discriminator_optimizer, TINY.discriminator_learning_rate)):
+        assert int(optimizer.iterations) == 8  # 2 epochs of 4 steps
+        schedule = optimizer._learning_rate
+        assert float(schedule(2)) == pytest.approx(initial)  # the first half holds
+        assert float(schedule(6)) == pytest.approx(initial / 2)
+        assert float(schedule(7)) == pytest.approx(initial / 4)  # the last step taken
+        assert float(optimizer.learning_rate) == 0.0
     constant = training.train_gan(tiny_images(), tmp_path / "constant", TINY, verbose=0)
     assert float(constant.gan.generator_optimizer.learning_rate) == pytest.approx(TINY.generator_learning_rate)
 
