@@ -88,7 +88,8 @@ def _check_seed_like(seed):
     return seed
 
 
-def _check_count(n):
+def check_count(n):
+    """``n`` as an int, if it is a count of images (an integer >= 0)."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"n must be a non-negative integer, got {n!r}")
     return int(n)
@@ -218,7 +219,7 @@ def square_masks(corners, hole_size, image_size=PAPER.image_size):
 
 def paper_corners(n, seed, config=PAPER):
     """Top-left corners of the paper's holes: uniform in rows and columns 8..11, per image."""
-    n = _check_count(n)
+    n = check_count(n)
     config = _check_config(config)
     rng = np.random.default_rng(_check_seed_like(seed))
     return rng.integers(config.hole_corner_min, config.hole_corner_max + 1, size=(n, 2))
@@ -231,7 +232,7 @@ def paper_masks(n, seed, config=PAPER):
 
 def centre_masks(n, hole_size, image_size=PAPER.image_size):
     """A ``hole_size`` square in the centre of every image (an odd margin puts the extra row/col below/right)."""
-    n = _check_count(n)
+    n = check_count(n)
     if isinstance(hole_size, bool) or not isinstance(hole_size, (int, np.integer)) or not 0 < hole_size <= image_size:
         raise ValueError(f"hole_size must be an integer in 1..{image_size}, got {hole_size!r}")
     top = (image_size - hole_size) // 2
@@ -243,7 +244,7 @@ def random_square_masks(n, seed, min_size, max_size, image_size=PAPER.image_size
     """Squares of a size uniform in ``min_size..max_size`` at a position uniform over the image;
     a share ``centred_share`` of them is centred instead, shifted by up to ``centre_jitter``
     pixels each way (then kept inside the image)."""
-    n = _check_count(n)
+    n = check_count(n)
     if not (isinstance(min_size, (int, np.integer)) and isinstance(max_size, (int, np.integer))) \
             or not 1 <= min_size <= max_size <= image_size:
         raise ValueError(f"sizes must satisfy 1 <= min_size <= max_size <= {image_size}, got {min_size}, {max_size}")
@@ -276,7 +277,7 @@ def epoch_order(n, seed, epoch):
     """The permutation of ``n`` training images used in ``epoch``: a function of (seed, epoch)
     alone, so a resumed run sees the same batches as an uninterrupted one."""
     seed, epoch = _check_seed(seed), _check_seed(epoch, "epoch")
-    return np.random.default_rng([seed, epoch, 0]).permutation(_check_count(n))
+    return np.random.default_rng([seed, epoch, 0]).permutation(check_count(n))
 
 
 def epoch_masks(n, seed, epoch, config=PAPER):

@@ -27,6 +27,11 @@ def classifier_path(seed, root=()):
     return artifacts.run_dir(*root, CLASSIFIER_FOLDER) / f"seed{int(seed)}.weights.h5"
 
 
+def classifier_record_path(seed, root=()):
+    """The JSON record beside a classifier's weights (its clean test accuracy, budget, machine)."""
+    return artifacts.run_dir(*root, CLASSIFIER_FOLDER) / f"seed{int(seed)}.json"
+
+
 def train_classifier(x_train, y_train, seed=0, config: ClassifierConfig = CLASSIFIER, epochs=None, verbose="auto"):
     """Train the paper's classifier on clean digits (uint8 images, integer labels)."""
     return _fit_classifier(data.to_model_input(x_train), y_train, seed, config, epochs, verbose)

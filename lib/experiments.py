@@ -52,7 +52,6 @@ def probe_inputs(x_test, y_test, size=PROBE_SIZE):
 def run_classifiers(seeds, verbose=2):
     (x_train, y_train), (x_test, y_test) = data.load_mnist()
     plan = budget()
-    folder = artifacts.run_dir(*output_root(), evaluation.CLASSIFIER_FOLDER)
     for seed in seeds:
         path = evaluation.classifier_path(seed, output_root())
         if path.is_file():
@@ -63,7 +62,7 @@ def run_classifiers(seeds, verbose=2):
         seconds = time.perf_counter() - started
         accuracy = float((evaluation.classify(model, data.to_model_input(x_test)) == y_test).mean())
         artifacts.save_weights(model, path)
-        artifacts.save_json(folder / f"seed{seed}.json", {
+        artifacts.save_json(evaluation.classifier_record_path(seed, output_root()), {
             "seed": seed, "epochs": plan.classifier_epochs, "config": CLASSIFIER.to_dict(),
             "clean_test_accuracy": accuracy, "wall_seconds": round(seconds, 1),
             "machine": training.machine_description(),
@@ -284,8 +283,7 @@ def hole_label(hole):
         return "no hole"
     if hole == "paper":
         return "paper (8x8 jittered)"
-    if isinstance(hole, bool) or not isinstance(hole, (int, np.integer)) or not 1 <= hole <= PAPER.image_size:
-        raise ValueError(f"hole must be 'paper', '{NO_HOLE}' or a centre size in 1..{PAPER.image_size}, got {hole!r}")
+    data.centre_masks(0, hole)  # checks the centre size
     return f"{hole}x{hole} centre"
 
 
@@ -294,9 +292,7 @@ def hole_masks(n, hole, train=False):
     ``"paper"`` (the jittered 8x8 hole; evaluation holes for test digits, others for training)
     or ``"none"`` (nothing missing)."""
     if hole == NO_HOLE:
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"n must be a count >= 0, got {n!r}")
-        return np.zeros((n, PAPER.image_size, PAPER.image_size), bool)
+        return np.zeros((data.check_count(n), PAPER.image_size, PAPER.image_size), bool)
     if hole == "paper":
         return data.paper_masks(n, CEILING_MASK_SEED) if train else evaluation.evaluation_masks(n)
     return data.centre_masks(n, hole)
@@ -346,8 +342,8 @@ def ceiling_table(by_hole, method="improved", budgets=(CLASSIFIER.epochs, LONG_C
     is the digit itself) and each budget's classifier on clean digits."""
     records = {epochs: artifacts.load_json(artifacts.run_dir("ceiling") / ceiling_record(epochs))["results"]
                for epochs in budgets}
-    shipped = artifacts.load_json(artifacts.run_dir(evaluation.CLASSIFIER_FOLDER)
-                                  / f"seed{evaluation.SHIPPED_CLASSIFIER_SEED}.json")["clean_test_accuracy"]
+    shipped = artifacts.load_json(evaluation.classifier_record_path(evaluation.SHIPPED_CLASSIFIER_SEED))[
+        "clean_test_accuracy"]
     rows = {}
     for hole in (NO_HOLE, "paper", *HOLE_SIZES):
         label = hole_label(hole)

@@ -478,7 +478,7 @@ def test_no_hole_masks_nothing_and_has_a_label():
     assert experiments.hole_masks(4, experiments.NO_HOLE).shape == (4, 28, 28)
     assert experiments.hole_label(experiments.NO_HOLE) == "no hole"
     for bad in (-1, 2.5):
-        with pytest.raises(ValueError, match="count"):
+        with pytest.raises(ValueError, match="non-negative integer"):
             experiments.hole_masks(bad, experiments.NO_HOLE)
 
 
