@@ -11,11 +11,12 @@ import keras
 import numpy as np
 
 from lib import artifacts, data
-from lib.config import CLASSIFIER, EVALUATION_MASK_SEED, ClassifierConfig
+from lib.config import CLASSIFIER, EVALUATION_MASK_SEED, ClassifierConfig, DenseClassifierConfig
 from lib.inpainting import inpaint
 from lib.models import build_classifier, compile_classifier
 
 CLASSIFIER_FOLDER = "classifier"
+CROSS_CHECK_FOLDER = "classifier-dense"  # the cross-check classifiers, of another architecture
 CLASSIFIER_SEEDS = (0, 1, 2)
 SHIPPED_CLASSIFIER_SEED = 0
 INPAINT_RADIUS = 3  # pixels; OpenCV's neighbourhood for both classical methods
@@ -23,17 +24,29 @@ INPAINT_RADIUS = 3  # pixels; OpenCV's neighbourhood for both classical methods
 
 # ---------------------------------------------------------------- the classifier
 
-def classifier_path(seed, root=()):
-    return artifacts.run_dir(*root, CLASSIFIER_FOLDER) / f"seed{int(seed)}.weights.h5"
+def classifier_folder(config: ClassifierConfig | DenseClassifierConfig = CLASSIFIER):
+    """Where the classifiers of an architecture live, under artifacts/: the paper's in
+    ``classifier/``, the cross-check ones in ``classifier-dense/``."""
+    if isinstance(config, DenseClassifierConfig):
+        return CROSS_CHECK_FOLDER
+    if isinstance(config, ClassifierConfig):
+        return CLASSIFIER_FOLDER
+    raise ValueError(f"config must be a ClassifierConfig or a DenseClassifierConfig, got {type(config).__name__}")
 
 
-def classifier_record_path(seed, root=()):
+def classifier_path(seed, root=(), config=CLASSIFIER):
+    return artifacts.run_dir(*root, classifier_folder(config)) / f"seed{int(seed)}.weights.h5"
+
+
+def classifier_record_path(seed, root=(), config=CLASSIFIER):
     """The JSON record beside a classifier's weights (its clean test accuracy, budget, machine)."""
-    return artifacts.run_dir(*root, CLASSIFIER_FOLDER) / f"seed{int(seed)}.json"
+    return artifacts.run_dir(*root, classifier_folder(config)) / f"seed{int(seed)}.json"
 
 
-def train_classifier(x_train, y_train, seed=0, config: ClassifierConfig = CLASSIFIER, epochs=None, verbose="auto"):
-    """Train the paper's classifier on clean digits (uint8 images, integer labels)."""
+def train_classifier(x_train, y_train, seed=0, config: ClassifierConfig | DenseClassifierConfig = CLASSIFIER,
+                     epochs=None, verbose="auto"):
+    """Train a classifier (the paper's by default, or the cross-check one) on clean digits
+    (uint8 images, integer labels)."""
     return _fit_classifier(data.to_model_input(x_train), y_train, seed, config, epochs, verbose)
 
 
@@ -65,13 +78,14 @@ def corrupted_digit_accuracy(x_train, y_train, train_masks, x_test, y_test, test
     return float((classify(model, test) == labels).mean())
 
 
-def load_classifier(seed=SHIPPED_CLASSIFIER_SEED, config: ClassifierConfig = CLASSIFIER):
-    """A shipped classifier, by seed."""
-    return artifacts.load_weights(build_classifier(config), classifier_path(seed))
+def load_classifier(seed=SHIPPED_CLASSIFIER_SEED, config: ClassifierConfig | DenseClassifierConfig = CLASSIFIER):
+    """A shipped classifier, by seed (and architecture: `lib.config.CROSS_CHECK_CLASSIFIER` for the
+    cross-check ones)."""
+    return artifacts.load_weights(build_classifier(config), classifier_path(seed, config=config))
 
 
-def load_classifiers(seeds=CLASSIFIER_SEEDS):
-    return {seed: load_classifier(seed) for seed in seeds}
+def load_classifiers(seeds=CLASSIFIER_SEEDS, config=CLASSIFIER):
+    return {seed: load_classifier(seed, config) for seed in seeds}
 
 
 def classify(classifier, images, batch_size=1000):

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from lib import data, evaluation
-from lib.config import EVALUATION_MASK_SEED, PAPER
+from lib import artifacts, data, evaluation
+from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, EVALUATION_MASK_SEED, PAPER
 from lib.models import build_classifier, build_generator
 
 SIZE = PAPER.image_size
@@ -470,6 +470,32 @@ def test_results_table_of_evaluate_output(synthetic_set):
 def test_classifier_path_lives_under_the_artifacts_folder(monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_BOOK_ARTIFACTS", str(tmp_path))
     assert evaluation.classifier_path(2) == tmp_path / "classifier" / "seed2.weights.h5"
+
+
+def test_cross_check_classifiers_live_in_their_own_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_BOOK_ARTIFACTS", str(tmp_path))
+    path = evaluation.classifier_path(1, config=CROSS_CHECK_CLASSIFIER)
+    assert path == tmp_path / "classifier-dense" / "seed1.weights.h5"
+    assert evaluation.classifier_record_path(1, config=CROSS_CHECK_CLASSIFIER) == path.with_name("seed1.json")
+    assert evaluation.classifier_path(1, ("quick",), CLASSIFIER) == tmp_path / "quick" / "classifier" / "seed1.weights.h5"
+
+
+@pytest.mark.parametrize("config", [None, "dense", PAPER])
+def test_classifier_folder_rejects_a_non_classifier_config(config):
+    with pytest.raises(ValueError, match="ClassifierConfig or a DenseClassifierConfig"):
+        evaluation.classifier_folder(config)
+
+
+def test_load_classifier_builds_the_architecture_of_its_config(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_BOOK_ARTIFACTS", str(tmp_path))
+    saved = build_classifier(CROSS_CHECK_CLASSIFIER)
+    artifacts.save_weights(saved, evaluation.classifier_path(0, config=CROSS_CHECK_CLASSIFIER))
+    loaded = evaluation.load_classifiers([0], CROSS_CHECK_CLASSIFIER)[0]
+    images = random_images(4)
+    assert not any(isinstance(layer, keras.layers.Conv2D) for layer in loaded.layers)
+    np.testing.assert_allclose(np.asarray(loaded(images)), np.asarray(saved(images)), atol=1e-6)
+    with pytest.raises(ValueError, match="expected a weights file"):
+        evaluation.load_classifier(0)  # the paper's architecture has no weights there
 
 
 def test_classify_returns_argmax_digits():

@@ -5,7 +5,7 @@ import types
 import numpy as np
 import pytest
 
-from lib import artifacts, data, evaluation, experiments, inpainting, training
+from lib import artifacts, data, evaluation, experiments, inpainting, models, training
 from lib.config import EVALUATION_MASK_SEED, PAPER, PROBE_SIZE, SNAPSHOT_MASK_SEED, VARIANTS
 
 SIZE = PAPER.image_size
@@ -524,3 +524,103 @@ def test_speed_setting_folder_rejects_an_unknown_setting():
 def test_hole_label_names_centre_and_paper_holes():
     assert experiments.hole_label(14) == "14x14 centre"
     assert experiments.hole_label("paper") == "paper (8x8 jittered)"
+
+
+# ---------------------------------------------------------------- the cross-check classifier and the targets
+
+
+def test_run_classifiers_trains_the_cross_check_architecture_into_its_folder(monkeypatch, private_artifacts):
+    monkeypatch.setenv("GAN_BOOK_MODE", "quick")
+    x, y = synthetic_test_set(per_class=2)
+    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x, y)))
+    experiments.run_classifiers([0], verbose=0, config=experiments.CROSS_CHECK_CLASSIFIER)
+    folder = private_artifacts / "quick" / "classifier-dense"
+    assert sorted(path.name for path in folder.iterdir()) == ["seed0.json", "seed0.weights.h5"]
+    record = artifacts.load_json(folder / "seed0.json")
+    assert record["epochs"] == 1  # quick mode's budget, not the full 10
+    assert record["config"] == {**experiments.CROSS_CHECK_CLASSIFIER.to_dict(), "hidden_units": [512, 512]}
+    assert 0.0 <= record["clean_test_accuracy"] <= 1.0
+    # the weights load only into the cross-check architecture
+    artifacts.load_weights(models.build_classifier(experiments.CROSS_CHECK_CLASSIFIER), folder / "seed0.weights.h5")
+    assert not (private_artifacts / "quick" / "classifier").exists()
+
+
+def test_run_classifiers_checks_the_config_before_any_work(monkeypatch, private_artifacts):
+    forbid_work(monkeypatch)
+    with pytest.raises(ValueError, match="ClassifierConfig"):
+        experiments.run_classifiers([0], config=PAPER)
+    assert list(private_artifacts.iterdir()) == []
+
+
+def test_main_cross_check_classifier_passes_its_config(monkeypatch):
+    calls = []
+    monkeypatch.setattr(experiments, "run_classifiers", lambda seeds, **kwargs: calls.append((seeds, kwargs)))
+    experiments.main(["cross-check-classifier", "--seeds", "0", "1"])
+    experiments.main(["classifier"])
+    assert calls == [([0, 1], {"config": experiments.CROSS_CHECK_CLASSIFIER}), ([0], {})]
+
+
+def centre_digits(bright):
+    """Black digits whose centre pixel is bright where ``bright`` is True (CentreClassifier reads 1 there)."""
+    images = -np.ones((len(bright), SIZE, SIZE, 1), np.float32)
+    images[np.asarray(bright), 14, 14, 0] = 1.0
+    return images
+
+
+class DarkCentreClassifier(CentreClassifier):
+    """Predicts the opposite of CentreClassifier."""
+
+    def predict(self, images, batch_size=None, verbose=0):
+        return super().predict(images)[:, [1, 0, 2, 3, 4, 5, 6, 7, 8, 9]]
+
+
+def test_reclassify_scores_the_inpainted_digits_with_every_classifier():
+    labels = np.array([1, 1, 0, 0])
+    by_hole = {"paper (8x8 jittered)": {"telea": {"inpainted": centre_digits([True, True, False, False]), "accuracy": 0.1},
+                                        "improved": {"inpainted": centre_digits([True, False, False, False])}},
+               "14x14 centre": {"improved": {"inpainted": centre_digits([False, False, False, False])}}}
+    results = experiments.reclassify(by_hole, labels, {0: CentreClassifier(), 1: DarkCentreClassifier()})
+    assert list(results) == list(by_hole) and list(results["paper (8x8 jittered)"]) == ["telea", "improved"]
+    telea = results["paper (8x8 jittered)"]["telea"]
+    assert telea == {"accuracies": {0: 1.0, 1: 0.0}, "accuracy_mean": 0.5, "accuracy_sd": pytest.approx(2 ** -0.5)}
+    assert results["paper (8x8 jittered)"]["improved"]["accuracies"] == {0: 0.75, 1: 0.25}
+    single = experiments.reclassify(by_hole, labels, {0: CentreClassifier()})
+    assert single["14x14 centre"]["improved"] == {"accuracies": {0: 0.5}, "accuracy_mean": 0.5, "accuracy_sd": 0.0}
+
+
+@pytest.mark.parametrize("by_hole, labels, classifiers, message", [
+    ({}, [0], {0: CentreClassifier()}, "at least one classifier"),
+    ({"paper": {"telea": {"inpainted": centre_digits([True])}}}, [0], {}, "at least one classifier"),
+    ({"paper": {"telea": {"inpainted": centre_digits([True])}}}, [0, 1], {0: CentreClassifier()}, "one per label"),
+    ({"paper": {"telea": {"accuracy": 0.5}}}, [0], {0: CentreClassifier()}, "needs inpainted digits"),
+])
+def test_reclassify_rejects_bad_input(by_hole, labels, classifiers, message):
+    with pytest.raises(ValueError, match=message):
+        experiments.reclassify(by_hole, labels, classifiers)
+
+
+def results_by_hole(improved, others=0.5):
+    """Hole-size results with the given mean accuracy of "improved" at each target hole."""
+    return {experiments.hole_label(hole): {"improved": {"accuracy_mean": value}, "telea": {"accuracy_mean": others}}
+            for hole, value in improved.items()}
+
+
+def test_target_report_compares_every_target_with_its_goal():
+    rows = experiments.target_report(results_by_hole({"paper": 0.985, 12: 0.9299, 14: 0.9}))
+    assert rows == [
+        {"target": "paper (8x8 jittered) >= 98.5 %", "accuracy %": 98.5, "met": True},
+        {"target": "12x12 centre >= 93 %", "accuracy %": 92.99, "met": False},
+        {"target": "14x14 centre >= 85 %", "accuracy %": 90.0, "met": True},
+        {"target": "best method at every hole", "accuracy %": None, "met": True},
+    ]
+    beaten = experiments.target_report(results_by_hole({"paper": 0.99, 12: 0.95, 14: 0.4}, others=0.45))
+    assert beaten[-1] == {"target": "best method at every hole", "accuracy %": None, "met": False}
+    assert [row["met"] for row in beaten[:3]] == [True, True, False]
+
+
+def test_target_report_needs_every_target_hole_and_the_method():
+    with pytest.raises(ValueError, match="12x12 centre"):
+        experiments.target_report(results_by_hole({"paper": 0.99, 14: 0.9}))
+    with pytest.raises(ValueError, match="'paper gan'"):
+        experiments.target_report(results_by_hole({"paper": 0.99, 12: 0.95, 14: 0.9}), method="paper gan")
+    assert experiments.target_report(results_by_hole({8: 0.2}), targets={8: 0.1})[0]["met"]

@@ -4,7 +4,7 @@ import pytest
 from keras import layers
 
 from lib import models
-from lib.config import CLASSIFIER, PAPER, ClassifierConfig
+from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER, ClassifierConfig, DenseClassifierConfig
 
 # Parameter counts worked out by hand from the paper's layer sizes.
 # conv: k*k*c_in*c_out + c_out; batch norm: 4*c (gamma, beta trainable; moving mean, variance not);
@@ -207,6 +207,37 @@ def test_compiled_classifier_takes_a_training_step():
     assert any(not np.array_equal(b, a) for b, a in zip(before, after, strict=True))
 
 
+def test_cross_check_classifier_is_a_dense_network_without_convolutions(images):
+    classifier = models.build_classifier(CROSS_CHECK_CLASSIFIER)
+    assert layers_of(classifier, layers.Conv2D) == []
+    dense = layers_of(classifier, layers.Dense)
+    assert [layer.units for layer in dense] == [*CROSS_CHECK_CLASSIFIER.hidden_units, 10]
+    assert [layer.activation.__name__ for layer in dense] == ["relu", "relu", "softmax"]
+    assert [layer.rate for layer in layers_of(classifier, layers.Dropout)] == [0.2, 0.2]
+    assert classifier.count_params() == (784 * 512 + 512) + (512 * 512 + 512) + (512 * 10 + 10)
+    output = np.asarray(classifier(images, training=False))
+    assert output.shape == (3, 10)
+    np.testing.assert_allclose(output.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_cross_check_classifier_sees_the_background_as_zero():
+    """The [-1, 1] digits are mapped to [0, 1] first: an all-background digit gives the first
+    dense layer nothing but its biases."""
+    classifier = models.build_dense_classifier(DenseClassifierConfig(hidden_units=(4,), dropout_rate=0.0))
+    first = classifier.get_layer("dense1")
+    first.set_weights([np.ones((784, 4), np.float32), np.full(4, 0.5, np.float32)])
+    hidden = keras.Model(classifier.input, first.output)
+    background = -np.ones((1, 28, 28, 1), np.float32)
+    np.testing.assert_allclose(np.asarray(hidden(background)), [[0.5] * 4])
+    np.testing.assert_allclose(np.asarray(hidden(-background)), [[784.5] * 4])
+
+
+def test_compiled_cross_check_classifier_uses_its_own_learning_rate():
+    config = DenseClassifierConfig(learning_rate=3e-4)
+    classifier = models.compile_classifier(models.build_classifier(config), config)
+    assert classifier.optimizer.learning_rate.numpy() == pytest.approx(3e-4)
+
+
 # ---------------------------------------------------------------- FLOPs
 
 
@@ -250,6 +281,7 @@ def test_paper_iteration_flops_default_to_the_papers_batch(generator, discrimina
         (models.build_discriminator, ClassifierConfig(), "GANConfig"),
         (models.build_classifier, PAPER, "ClassifierConfig"),
         (models.build_classifier, {"filters": (32, 64, 128)}, "ClassifierConfig"),
+        (models.build_dense_classifier, CLASSIFIER, "DenseClassifierConfig"),
     ],
 )
 def test_builders_reject_a_non_config(build, argument, expected):
