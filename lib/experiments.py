@@ -268,6 +268,13 @@ def hole_size_study(methods, originals, labels, classifiers, sizes=HOLE_SIZES):
     return curves, results
 
 
+def accuracy_table(by_hole):
+    """Chapter 8's accuracy table: ``{hole: {method: "mean ± sd"}}`` in percent, one decimal, from
+    `hole_size_study`'s or `reclassify`'s results (a DataFrame of it has a column per hole)."""
+    return {hole: {name: f"{100 * result['accuracy_mean']:.1f} ± {100 * result['accuracy_sd']:.1f}"
+                   for name, result in results.items()} for hole, results in by_hole.items()}
+
+
 def reclassify(by_hole, labels, classifiers):
     """`hole_size_study`'s inpainted digits classified again, by other ``classifiers`` (a dict by
     seed, e.g. the cross-check ones): ``{hole: {method: {"accuracies", "accuracy_mean",

@@ -605,6 +605,12 @@ def results_by_hole(improved, others=0.5):
             for hole, value in improved.items()}
 
 
+def test_accuracy_table_gives_mean_and_sd_in_percent_by_hole():
+    by_hole = {"12x12 centre": {"improved": {"accuracy_mean": 0.92875, "accuracy_sd": 0.004},
+                                "telea": {"accuracy_mean": 0.5, "accuracy_sd": 0.0}}}
+    assert experiments.accuracy_table(by_hole) == {"12x12 centre": {"improved": "92.9 ± 0.4", "telea": "50.0 ± 0.0"}}
+
+
 def test_target_report_compares_every_target_with_its_goal():
     rows = experiments.target_report(results_by_hole({"paper": 0.985, 12: 0.9299, 14: 0.9}))
     assert rows == [
