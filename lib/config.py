@@ -123,8 +123,26 @@ class ClassifierConfig:
     batch_size: int = 128
     learning_rate: float = 1e-3
 
+    def __post_init__(self):
+        _check_layer_sizes("filters", self.filters)
+        _check_layer_sizes("dense_units", (self.dense_units,))
+        _check_training_budget(self)
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+def _check_layer_sizes(field, sizes):
+    if not sizes or any(isinstance(size, bool) or not isinstance(size, int) or size < 1 for size in sizes):
+        raise ValueError(f"{field} must be one or more positive integers, got {sizes!r}")
+
+
+def _check_training_budget(config):
+    for field in ("epochs", "batch_size"):
+        if getattr(config, field) < 1:
+            raise ValueError(f"{field} must be >= 1, got {getattr(config, field)}")
+    if not config.learning_rate > 0:
+        raise ValueError(f"learning_rate must be > 0, got {config.learning_rate}")
 
 
 @dataclass(frozen=True)
@@ -138,6 +156,12 @@ class DenseClassifierConfig:
     epochs: int = 10
     batch_size: int = 128
     learning_rate: float = 1e-3
+
+    def __post_init__(self):
+        _check_layer_sizes("hidden_units", self.hidden_units)
+        if not 0 <= self.dropout_rate < 1:
+            raise ValueError(f"dropout_rate must be in [0, 1), got {self.dropout_rate}")
+        _check_training_budget(self)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -1,4 +1,4 @@
-"""The evaluation protocol: one classifier, one set of holes, every method scored alike.
+"""The evaluation protocol: the same classifiers and the same holes, every method scored alike.
 
 A *method* is any function ``(corrupted, masks) -> inpainted`` on float [-1, 1] digits of shape
 (N, 28, 28, 1) with boolean (N, 28, 28) masks; `standard_methods` lists the book's, and adding a
@@ -11,7 +11,7 @@ import keras
 import numpy as np
 
 from lib import artifacts, data
-from lib.config import CLASSIFIER, EVALUATION_MASK_SEED, ClassifierConfig, DenseClassifierConfig
+from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, EVALUATION_MASK_SEED, ClassifierConfig, DenseClassifierConfig
 from lib.inpainting import inpaint
 from lib.models import build_classifier, compile_classifier
 
@@ -25,16 +25,20 @@ INPAINT_RADIUS = 3  # pixels; OpenCV's neighbourhood for both classical methods
 # ---------------------------------------------------------------- the classifier
 
 def classifier_folder(config: ClassifierConfig | DenseClassifierConfig = CLASSIFIER):
-    """Where the classifiers of an architecture live, under artifacts/: the paper's in
-    ``classifier/``, the cross-check ones in ``classifier-dense/``."""
-    if isinstance(config, DenseClassifierConfig):
-        return CROSS_CHECK_FOLDER
-    if isinstance(config, ClassifierConfig):
-        return CLASSIFIER_FOLDER
-    raise ValueError(f"config must be a ClassifierConfig or a DenseClassifierConfig, got {type(config).__name__}")
+    """Where the shipped classifiers of a configuration live, under artifacts/: the paper's
+    (`lib.config.CLASSIFIER`) in ``classifier/``, the cross-check ones
+    (`lib.config.CROSS_CHECK_CLASSIFIER`) in ``classifier-dense/``. Any other configuration has
+    no folder, so that weights are never looked up in, or kept for, a configuration they were
+    not trained with."""
+    for shipped, folder in ((CLASSIFIER, CLASSIFIER_FOLDER), (CROSS_CHECK_CLASSIFIER, CROSS_CHECK_FOLDER)):
+        if config == shipped:  # dataclass equality: same class, same fields
+            return folder
+    raise ValueError("only the shipped classifier configurations, CLASSIFIER (a ClassifierConfig) and "
+                     f"CROSS_CHECK_CLASSIFIER (a DenseClassifierConfig), have a folder; got {config!r}")
 
 
 def classifier_path(seed, root=(), config=CLASSIFIER):
+    """The weights of the shipped classifier of ``config`` (see `classifier_folder`) and ``seed``."""
     return artifacts.run_dir(*root, classifier_folder(config)) / f"seed{int(seed)}.weights.h5"
 
 
@@ -214,16 +218,29 @@ def evaluate(methods, originals, labels, masks, classifiers, shipped=SHIPPED_CLA
     for name, method in methods.items():
         inpainted = originals if name == "clean" else method(corrupted, masks)
         predictions = {seed: classify(model, inpainted) for seed, model in classifiers.items()}
-        accuracies = {seed: float((p == labels).mean()) for seed, p in predictions.items()}
-        values = np.array(list(accuracies.values()))
+        summary = accuracy_summary(predictions, labels)
         results[name] = {
-            "inpainted": inpainted, "predictions": predictions[shipped], "accuracy": accuracies[shipped],
-            "accuracies": accuracies, "accuracy_mean": float(values.mean()),
-            "accuracy_sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+            "inpainted": inpainted, "predictions": predictions[shipped], "accuracy": summary["accuracies"][shipped],
+            **summary,
             "hole_l1": hole_l1(originals, inpainted, masks), "hole_psnr": hole_psnr(originals, inpainted, masks),
             "ssim": mean_ssim(originals, inpainted),
         }
     return results
+
+
+def accuracy_summary(predictions, labels):
+    """Accuracy of each classifier's ``predictions`` (a dict by seed) against ``labels``, with
+    their mean and standard deviation (ddof=1; 0 for a single classifier): the keys
+    ``"accuracies"``, ``"accuracy_mean"`` and ``"accuracy_sd"``."""
+    labels = np.asarray(labels)
+    if not predictions:
+        raise ValueError("accuracy_summary needs the predictions of at least one classifier")
+    if any(np.shape(p) != labels.shape for p in predictions.values()):
+        raise ValueError(f"every classifier's predictions must have the labels' shape {labels.shape}")
+    accuracies = {seed: float((np.asarray(p) == labels).mean()) for seed, p in predictions.items()}
+    values = np.array(list(accuracies.values()))
+    return {"accuracies": accuracies, "accuracy_mean": float(values.mean()),
+            "accuracy_sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0}
 
 
 def results_table(results):

@@ -143,16 +143,17 @@ def _discriminator_layers(config, name):
 
 
 def build_classifier(config: ClassifierConfig | DenseClassifierConfig = CLASSIFIER, image_size=PAPER.image_size,
-                     name="classifier"):
+                     name=None):
     """The paper's digit classifier: Conv 32/64/128 with ReLU, two dense layers, softmax.
 
     The paper does not state any pooling; we max-pool after the first two convolutions, the usual
     choice, which keeps a training epoch under a minute on two CPU cores. A
     `DenseClassifierConfig` builds the cross-check classifier instead (`build_dense_classifier`)."""
     if isinstance(config, DenseClassifierConfig):
-        return build_dense_classifier(config, image_size, name)
+        return build_dense_classifier(config, image_size, name or "dense_classifier")
     if not isinstance(config, ClassifierConfig):
         raise ValueError(f"config must be a ClassifierConfig or a DenseClassifierConfig, got {type(config).__name__}")
+    name = name or "classifier"
     inputs = keras.Input((image_size, image_size, 1), name="digit")
     x = inputs
     for block, filters in enumerate(config.filters, start=1):

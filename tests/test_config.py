@@ -82,6 +82,33 @@ def test_invalid_configs_raise(changes, message):
         GANConfig(**changes)
 
 
+@pytest.mark.parametrize(
+    "kind, changes, message",
+    [
+        (config.ClassifierConfig, {"filters": ()}, "filters"),
+        (config.ClassifierConfig, {"filters": (32, 0, 128)}, "filters"),
+        (config.ClassifierConfig, {"dense_units": 12.5}, "dense_units"),
+        (config.ClassifierConfig, {"epochs": 0}, "epochs"),
+        (config.DenseClassifierConfig, {"hidden_units": ()}, "hidden_units"),
+        (config.DenseClassifierConfig, {"hidden_units": (512, True)}, "hidden_units"),
+        (config.DenseClassifierConfig, {"dropout_rate": 1.0}, "dropout_rate"),
+        (config.DenseClassifierConfig, {"dropout_rate": -0.1}, "dropout_rate"),
+        (config.DenseClassifierConfig, {"batch_size": 0}, "batch_size"),
+        (config.DenseClassifierConfig, {"learning_rate": 0.0}, "learning_rate"),
+    ],
+)
+def test_invalid_classifier_configs_raise(kind, changes, message):
+    with pytest.raises(ValueError, match=message):
+        kind(**changes)
+
+
+def test_the_cross_check_classifier_is_another_architecture_with_its_own_budget():
+    assert isinstance(config.CROSS_CHECK_CLASSIFIER, config.DenseClassifierConfig)
+    assert config.CROSS_CHECK_CLASSIFIER.hidden_units == (512, 512)
+    assert config.CROSS_CHECK_CLASSIFIER.epochs == 10 and config.CLASSIFIER.epochs == 3
+    assert config.CROSS_CHECK_CLASSIFIER != config.CLASSIFIER
+
+
 def test_largest_valid_hole_corner_is_accepted():
     config = GANConfig(hole_corner_min=0, hole_corner_max=20)
     assert config.hole_corner_max + config.hole_size == config.image_size

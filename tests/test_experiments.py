@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lib import artifacts, data, evaluation, experiments, inpainting, models, training
-from lib.config import EVALUATION_MASK_SEED, PAPER, PROBE_SIZE, SNAPSHOT_MASK_SEED, VARIANTS
+from lib.config import EVALUATION_MASK_SEED, PAPER, PROBE_SIZE, SNAPSHOT_MASK_SEED, VARIANTS, DenseClassifierConfig
 
 SIZE = PAPER.image_size
 real_mnist = pytest.mark.skipif(not os.environ.get(data.NPZ_VARIABLE), reason="MNIST_NPZ is not set")
@@ -545,10 +545,34 @@ def test_run_classifiers_trains_the_cross_check_architecture_into_its_folder(mon
     assert not (private_artifacts / "quick" / "classifier").exists()
 
 
-def test_run_classifiers_checks_the_config_before_any_work(monkeypatch, private_artifacts):
+@pytest.mark.parametrize("config, epochs", [(experiments.CLASSIFIER, 3), (experiments.CROSS_CHECK_CLASSIFIER, 10)])
+def test_run_classifiers_trains_each_architecture_for_its_own_epochs_in_full_mode(monkeypatch, private_artifacts,
+                                                                                 config, epochs):
+    monkeypatch.setenv("GAN_BOOK_MODE", "full")
+    x, y = synthetic_test_set(per_class=1)
+    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x, y)))
+    calls = []
+
+    def fake_train(x_train, y_train, seed, used_config, epochs, verbose):
+        calls.append((seed, used_config, epochs))
+        return models.build_classifier(used_config)
+
+    monkeypatch.setattr(evaluation, "train_classifier", fake_train)
+    experiments.run_classifiers([4], verbose=0, config=config)
+    assert calls == [(4, config, epochs)]
+    assert artifacts.load_json(evaluation.classifier_record_path(4, config=config))["epochs"] == epochs
+
+
+def test_classifier_epochs_caps_only_quick_runs():
+    assert experiments.classifier_epochs(10, experiments.budget("full")) == 10
+    assert experiments.classifier_epochs(10, experiments.budget("quick")) == experiments.budget("quick").classifier_epochs
+
+
+@pytest.mark.parametrize("config", [PAPER, DenseClassifierConfig(hidden_units=(64,))])
+def test_run_classifiers_checks_the_config_before_any_work(monkeypatch, private_artifacts, config):
     forbid_work(monkeypatch)
-    with pytest.raises(ValueError, match="ClassifierConfig"):
-        experiments.run_classifiers([0], config=PAPER)
+    with pytest.raises(ValueError, match="shipped classifier configurations"):
+        experiments.run_classifiers([0], config=config)
     assert list(private_artifacts.iterdir()) == []
 
 
@@ -589,10 +613,15 @@ def test_reclassify_scores_the_inpainted_digits_with_every_classifier():
 
 
 @pytest.mark.parametrize("by_hole, labels, classifiers, message", [
-    ({}, [0], {0: CentreClassifier()}, "at least one classifier"),
+    ({}, [0], {0: CentreClassifier()}, "hole-size results"),
+    ({"paper": {}}, [0], {0: CentreClassifier()}, "at least one method at every hole"),
     ({"paper": {"telea": {"inpainted": centre_digits([True])}}}, [0], {}, "at least one classifier"),
     ({"paper": {"telea": {"inpainted": centre_digits([True])}}}, [0, 1], {0: CentreClassifier()}, "one per label"),
     ({"paper": {"telea": {"accuracy": 0.5}}}, [0], {0: CentreClassifier()}, "needs inpainted digits"),
+    ({"paper": {"telea": {"inpainted": centre_digits([True])}}}, 0, {0: CentreClassifier()}, "1-D array of digits"),
+    ({"paper": {"telea": {"inpainted": centre_digits([True])}}}, [[0]], {0: CentreClassifier()}, "1-D array"),
+    ({"paper": {"telea": {"inpainted": centre_digits([True])}}}, [10], {0: CentreClassifier()}, "digits 0..9"),
+    ({"paper": {"telea": {"inpainted": centre_digits([True])}}}, [0.5], {0: CentreClassifier()}, "digits 0..9"),
 ])
 def test_reclassify_rejects_bad_input(by_hole, labels, classifiers, message):
     with pytest.raises(ValueError, match=message):
@@ -622,6 +651,31 @@ def test_target_report_compares_every_target_with_its_goal():
     beaten = experiments.target_report(results_by_hole({"paper": 0.99, 12: 0.95, 14: 0.4}, others=0.45))
     assert beaten[-1] == {"target": "best method at every hole", "accuracy %": None, "met": False}
     assert [row["met"] for row in beaten[:3]] == [True, True, False]
+
+
+def test_target_report_is_not_decided_by_float_sums():
+    """Three classifiers at 98.33, 98.23 and 98.94 % average to 0.9849999999999999: the goal is met."""
+    mean = float(np.mean([0.9833, 0.9823, 0.9894]))
+    assert mean < 0.985
+    assert experiments.target_report(results_by_hole({"paper": mean}), targets={"paper": 0.985})[0]["met"]
+
+
+def test_target_report_counts_a_tie_as_best():
+    rows = experiments.target_report(results_by_hole({"paper": 0.5, 12: 0.5, 14: 0.5}, others=0.5))
+    assert rows[-1]["met"]
+
+
+@pytest.mark.parametrize("targets", [{"paper": 98.5}, {}, {"paper": 0.0}, [("paper", 0.9)]])
+def test_target_report_rejects_bad_targets(targets):
+    with pytest.raises(ValueError, match="fractions, not percent"):
+        experiments.target_report(results_by_hole({"paper": 0.99}), targets=targets)
+
+
+def test_accuracy_table_rejects_results_without_accuracies():
+    with pytest.raises(ValueError, match="at least one hole"):
+        experiments.accuracy_table({})
+    with pytest.raises(ValueError, match="accuracy_mean and accuracy_sd"):
+        experiments.accuracy_table({"12x12 centre": {"telea": {"accuracy": 0.5}}})
 
 
 def test_target_report_needs_every_target_hole_and_the_method():
