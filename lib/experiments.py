@@ -4,7 +4,7 @@
     python -m lib.experiments cross-check-classifier --seeds 0 1 2   # another architecture (chapter 8)
     python -m lib.experiments paper-gan --seeds 0 1 2
     python -m lib.experiments ablation                      # every variant, 2 epochs each
-    python -m lib.experiments recommended                   # choose from the ablation, train 24 epochs
+    python -m lib.experiments recommended                   # choose from the ablation, train 40 epochs
     python -m lib.experiments ceiling                       # classifiers trained on corrupted digits
     python -m lib.experiments ceiling --epochs 10 --holes none paper 12   # longer-trained ones, some holes
     python -m lib.experiments speed-study                   # chapter 4's speed options against float32, 2 seeds
