@@ -317,9 +317,9 @@ SAME_ACCURACY = 1e-9  # means closer than this are equal: float sums must not de
 
 def target_report(by_hole, method="improved", targets=None):
     """Which targets ``method`` meets in ``by_hole`` (`hole_size_study`'s or `reclassify`'s
-    results): one row per target (``{hole: goal}``, goals as fractions; default `TARGETS`) with
-    the mean accuracy in percent, then whether it is the best method (no other has a higher mean)
-    at every hole."""
+    results), as rows for a table: one per target (``{hole: goal}``, goals as fractions; default
+    `TARGETS`) with the mean accuracy in percent (text, two decimals), then whether it is the
+    best method (no other has a higher mean) at every hole."""
     targets = TARGETS if targets is None else targets
     if not isinstance(targets, dict) or not targets or not all(0 < goal <= 1 for goal in targets.values()):
         raise ValueError(f"targets must map holes to goals in (0, 1] (fractions, not percent), got {targets!r}")
@@ -331,11 +331,11 @@ def target_report(by_hole, method="improved", targets=None):
         if label not in by_hole:
             raise ValueError(f"by_hole has no {method!r} result for the {label} hole")
         value = by_hole[label][method]["accuracy_mean"]
-        rows.append({"target": f"{label} >= {100 * goal:g} %", "accuracy %": round(100 * value, 2),
+        rows.append({"target": f"{label} >= {100 * goal:g} %", "accuracy %": f"{100 * value:.2f}",
                      "met": bool(value >= goal - SAME_ACCURACY)})
     best = all(results[method]["accuracy_mean"] >= max(r["accuracy_mean"] for r in results.values()) - SAME_ACCURACY
                for results in by_hole.values())
-    rows.append({"target": "best method at every hole", "accuracy %": None, "met": best})
+    rows.append({"target": "best method at every hole", "accuracy %": "", "met": best})
     return rows
 
 

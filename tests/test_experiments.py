@@ -643,13 +643,13 @@ def test_accuracy_table_gives_mean_and_sd_in_percent_by_hole():
 def test_target_report_compares_every_target_with_its_goal():
     rows = experiments.target_report(results_by_hole({"paper": 0.985, 12: 0.9299, 14: 0.9}))
     assert rows == [
-        {"target": "paper (8x8 jittered) >= 98.5 %", "accuracy %": 98.5, "met": True},
-        {"target": "12x12 centre >= 93 %", "accuracy %": 92.99, "met": False},
-        {"target": "14x14 centre >= 85 %", "accuracy %": 90.0, "met": True},
-        {"target": "best method at every hole", "accuracy %": None, "met": True},
+        {"target": "paper (8x8 jittered) >= 98.5 %", "accuracy %": "98.50", "met": True},
+        {"target": "12x12 centre >= 93 %", "accuracy %": "92.99", "met": False},
+        {"target": "14x14 centre >= 85 %", "accuracy %": "90.00", "met": True},
+        {"target": "best method at every hole", "accuracy %": "", "met": True},
     ]
     beaten = experiments.target_report(results_by_hole({"paper": 0.99, 12: 0.95, 14: 0.4}, others=0.45))
-    assert beaten[-1] == {"target": "best method at every hole", "accuracy %": None, "met": False}
+    assert beaten[-1] == {"target": "best method at every hole", "accuracy %": "", "met": False}
     assert [row["met"] for row in beaten[:3]] == [True, True, False]
 
 
