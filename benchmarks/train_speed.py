@@ -24,11 +24,11 @@ import argparse
 import statistics
 import time
 
-import lib  # noqa: F401  (quiets TensorFlow before it starts)
+from lib import runtime  # noqa: F401  (starts TensorFlow quietly)
 import numpy as np
 import tensorflow as tf
 
-from lib import artifacts, data, models, training
+from lib import artifacts, data, fitting, gan, models, paper_loop, runs
 from lib.config import PAPER
 
 
@@ -58,14 +58,13 @@ def batches(count, seed=0):
 
 def compiled_step_runner(config, jit_compile, dataset):
     """``run(count)``: ``count`` iterations of `InpaintingGAN.train_step`, as `fit` runs them."""
-    gan = training.InpaintingGAN(models.build_generator(config), models.build_discriminator(config), config)
-    gan.compile(jit_compile=jit_compile)
-    gan.make_train_function()
+    model = gan.build_gan(config, jit_compile=jit_compile)
+    model.make_train_function()
     iterator = iter(dataset)
 
     def run(count):
         for _ in range(count):
-            logs = gan.train_function(iterator)
+            logs = model.train_function(iterator)
         float(logs["g_loss"])  # wait for the last step to finish
 
     return run
@@ -86,7 +85,7 @@ def main(argv=None):
     flops = models.paper_iteration_flops(generator, discriminator)
     pairs = batches(args.block)
 
-    paper = training.PaperLoop(generator, discriminator)
+    paper = paper_loop.PaperLoop(generator, discriminator)
     contenders = {"paper train_on_batch loop": lambda count: [paper.step(c, o) for c, o, _ in pairs[:count]]}
     dataset = tf.data.Dataset.from_tensor_slices(tuple(np.concatenate(parts) for parts in zip(*pairs)))
     dataset = dataset.batch(PAPER.batch_size).cache().repeat().prefetch(tf.data.AUTOTUNE)
@@ -129,9 +128,9 @@ def main(argv=None):
         print(f"{name:44s} {seconds:.3f} s/iteration  x{baseline / seconds:.2f} vs paper loop  "
               f"{gflops:6.1f} GFLOP/s ({100 * gflops / peak:.0f} % of the float32 matmul peak)")
     if not args.no_save:
-        artifacts.save_json(artifacts.run_dir("benchmarks") / "train_speed.json", {
+        artifacts.save_json(runs.benchmark_record("train_speed"), {
             "rounds": args.rounds, "block": args.block, "iteration_gflop": flops / 1e9,
-            "matmul_peak_gflops": peak, "results": results, "machine": training.machine_description(),
+            "matmul_peak_gflops": peak, "results": results, "machine": fitting.machine_description(),
         })
 
 

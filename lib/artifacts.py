@@ -1,4 +1,4 @@
-"""Where weights, histories and metrics live; atomic saves and verified loads.
+"""Atomic saves and verified loads of weights, tables, arrays and JSON (`lib.runs` says where).
 
 Every writer here writes to a temporary file in the destination folder and renames it into
 place, so an interrupted save never leaves a half-written file under the real name and never
@@ -16,21 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-ARTIFACTS_VARIABLE = "GAN_BOOK_ARTIFACTS"
-REPO_ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = "manifest.json"
-
-
-def artifacts_dir() -> Path:
-    """The committed artifacts folder (``$GAN_BOOK_ARTIFACTS`` overrides it)."""
-    return Path(os.environ.get(ARTIFACTS_VARIABLE) or REPO_ROOT / "artifacts")
-
-
-def run_dir(*parts) -> Path:
-    """``artifacts/<parts...>``, e.g. ``run_dir("paper_gan", "seed0")``."""
-    if not parts or not all(isinstance(part, str) and part and "/" not in part and part not in (".", "..") for part in parts):
-        raise ValueError(f"run_dir takes one or more plain folder names, got {parts!r}")
-    return artifacts_dir().joinpath(*parts)
 
 
 @contextlib.contextmanager
@@ -50,6 +36,11 @@ def atomic_path(path):
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def as_json(data):
+    """``data`` as it reads back from JSON (tuples become lists), to compare with a loaded record."""
+    return json.loads(json.dumps(data))
 
 
 def save_json(path, data):
@@ -157,10 +148,12 @@ def file_sha256(path):
     return digest.hexdigest()
 
 
-def write_manifest(folder):
-    """Record the sha256 of every file in ``folder`` so :func:`verify_manifest` can detect damage."""
+def write_manifest(folder, exclude=()):
+    """Record the sha256 of every file in ``folder`` (but those named in ``exclude``) so
+    :func:`verify_manifest` can detect damage."""
     folder = Path(folder)
-    files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != MANIFEST and not p.name.startswith("."))
+    skipped = {MANIFEST, *exclude}
+    files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name not in skipped and not p.name.startswith("."))
     save_json(folder / MANIFEST, {name: file_sha256(folder / name) for name in files})
 
 

@@ -9,6 +9,8 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
+from lib import checks
+
 MODE_VARIABLE = "GAN_BOOK_MODE"
 MODES = ("full", "quick")
 
@@ -56,6 +58,11 @@ class GANConfig:
     mixed_precision: bool = False
     # Speed (chapter 4): one training-mode generator pass for both updates instead of the paper's two.
     share_generator_pass: bool = False
+    # Suspects of the collapse study (chapter 7). The paper: one generator update per
+    # discriminator update, no instance noise, no noise vector.
+    generator_steps: int = 1  # generator updates per iteration, each on the same batch
+    instance_noise: float = 0.0  # std of Gaussian noise added to every image the discriminator sees in training
+    noise_size: int = 0  # length of a random noise vector fed to the generator's bottleneck (0: none)
 
     def __post_init__(self):
         if self.image_size < 8 or self.image_size % 4:
@@ -67,12 +74,15 @@ class GANConfig:
                 "hole corner range must satisfy 0 <= min <= max <= image_size - hole_size, got "
                 f"{self.hole_corner_min}..{self.hole_corner_max} for a {self.hole_size}px hole"
             )
-        for field in ("batch_size", "epochs"):
-            if getattr(self, field) < 1:
-                raise ValueError(f"{field} must be >= 1, got {getattr(self, field)}")
+        for field in ("batch_size", "epochs", "generator_steps"):
+            checks.count(getattr(self, field), field, minimum=1)
+        checks.count(self.noise_size, "noise_size")
         for field in ("generator_learning_rate", "discriminator_learning_rate"):
-            if not getattr(self, field) > 0:
-                raise ValueError(f"{field} must be > 0, got {getattr(self, field)}")
+            checks.positive(getattr(self, field), field)
+        checks.fraction(self.dropout_rate, "dropout_rate", high=0.95)
+        checks.fraction(self.adam_beta_1, "adam_beta_1", high=0.999)
+        if self.instance_noise < 0:
+            raise ValueError(f"instance_noise must be >= 0, got {self.instance_noise}")
         if self.reconstruction_loss not in ("none", "l1", "l2"):
             raise ValueError(f"reconstruction_loss must be 'none', 'l1' or 'l2', got {self.reconstruction_loss!r}")
         if self.reconstruction_weight < 0 or self.adversarial_weight < 0:
@@ -83,8 +93,7 @@ class GANConfig:
             raise ValueError(
                 f"random holes need 1 <= min <= max <= image_size, got {self.random_hole_min}..{self.random_hole_max}"
             )
-        if not 0 <= self.centred_hole_share <= 1:
-            raise ValueError(f"centred_hole_share must be in [0, 1], got {self.centred_hole_share}")
+        checks.fraction(self.centred_hole_share, "centred_hole_share")
         if self.centred_hole_share and not self.random_holes:
             raise ValueError("centred_hole_share applies to random holes: set random_holes too")
         if not 0 <= self.fake_label < self.real_label <= 1:
@@ -98,6 +107,12 @@ class GANConfig:
         if unknown:
             raise ValueError(f"unknown configuration fields {sorted(unknown)}")
         return dataclasses.replace(self, name=name, **changes)
+
+    def departures(self) -> dict:
+        """The fields in which this configuration differs from the paper's, its name aside."""
+        paper = GANConfig()
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if f.name != "name" and getattr(self, f.name) != getattr(paper, f.name)}
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -133,16 +148,16 @@ class ClassifierConfig:
 
 
 def _check_layer_sizes(field, sizes):
-    if not sizes or any(isinstance(size, bool) or not isinstance(size, int) or size < 1 for size in sizes):
+    if not sizes:
         raise ValueError(f"{field} must be one or more positive integers, got {sizes!r}")
+    for size in sizes:
+        checks.count(size, field, minimum=1)
 
 
 def _check_training_budget(config):
     for field in ("epochs", "batch_size"):
-        if getattr(config, field) < 1:
-            raise ValueError(f"{field} must be >= 1, got {getattr(config, field)}")
-    if not config.learning_rate > 0:
-        raise ValueError(f"learning_rate must be > 0, got {config.learning_rate}")
+        checks.count(getattr(config, field), field, minimum=1)
+    checks.positive(config.learning_rate, "learning_rate")
 
 
 @dataclass(frozen=True)

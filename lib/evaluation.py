@@ -6,46 +6,22 @@ method is one more entry in that dict.
 """
 from __future__ import annotations
 
+from lib import runtime  # noqa: F401  (starts TensorFlow quietly)
 import cv2
 import keras
 import numpy as np
 
-from lib import artifacts, data
+from lib import artifacts, data, runs
 from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, EVALUATION_MASK_SEED, ClassifierConfig, DenseClassifierConfig
 from lib.inpainting import inpaint
 from lib.models import build_classifier, compile_classifier
 
-CLASSIFIER_FOLDER = "classifier"
-CROSS_CHECK_FOLDER = "classifier-dense"  # the cross-check classifiers, of another architecture
 CLASSIFIER_SEEDS = (0, 1, 2)
 SHIPPED_CLASSIFIER_SEED = 0
 INPAINT_RADIUS = 3  # pixels; OpenCV's neighbourhood for both classical methods
 
 
 # ---------------------------------------------------------------- the classifier
-
-def classifier_folder(config: ClassifierConfig | DenseClassifierConfig = CLASSIFIER):
-    """Where the shipped classifiers of a configuration live, under artifacts/: the paper's
-    (`lib.config.CLASSIFIER`) in ``classifier/``, the cross-check ones
-    (`lib.config.CROSS_CHECK_CLASSIFIER`) in ``classifier-dense/``. Any other configuration has
-    no folder, so that weights are never looked up in, or kept for, a configuration they were
-    not trained with."""
-    for shipped, folder in ((CLASSIFIER, CLASSIFIER_FOLDER), (CROSS_CHECK_CLASSIFIER, CROSS_CHECK_FOLDER)):
-        if config == shipped:  # dataclass equality: same class, same fields
-            return folder
-    raise ValueError("only the shipped classifier configurations, CLASSIFIER (a ClassifierConfig) and "
-                     f"CROSS_CHECK_CLASSIFIER (a DenseClassifierConfig), have a folder; got {config!r}")
-
-
-def classifier_path(seed, root=(), config=CLASSIFIER):
-    """The weights of the shipped classifier of ``config`` (see `classifier_folder`) and ``seed``."""
-    return artifacts.run_dir(*root, classifier_folder(config)) / f"seed{int(seed)}.weights.h5"
-
-
-def classifier_record_path(seed, root=(), config=CLASSIFIER):
-    """The JSON record beside a classifier's weights (its clean test accuracy, budget, machine)."""
-    return artifacts.run_dir(*root, classifier_folder(config)) / f"seed{int(seed)}.json"
-
 
 def train_classifier(x_train, y_train, seed=0, config: ClassifierConfig | DenseClassifierConfig = CLASSIFIER,
                      epochs=None, verbose="auto"):
@@ -85,7 +61,7 @@ def corrupted_digit_accuracy(x_train, y_train, train_masks, x_test, y_test, test
 def load_classifier(seed=SHIPPED_CLASSIFIER_SEED, config: ClassifierConfig | DenseClassifierConfig = CLASSIFIER):
     """A shipped classifier, by seed (and architecture: `lib.config.CROSS_CHECK_CLASSIFIER` for the
     cross-check ones)."""
-    return artifacts.load_weights(build_classifier(config), classifier_path(seed, config=config))
+    return artifacts.load_weights(build_classifier(config), runs.classifier_weights(seed, config))
 
 
 def load_classifiers(seeds=CLASSIFIER_SEEDS, config=CLASSIFIER):
@@ -112,21 +88,24 @@ def no_inpainting(corrupted, masks):
     return data.with_channel(data.check_images(corrupted, "corrupted"))
 
 
-def _opencv_method(flag):
-    def method(corrupted, masks):
-        corrupted = data.with_channel(data.check_images(corrupted, "corrupted"))
-        masks = data.check_masks(masks, corrupted.shape)
-        pixels = data.rescale(corrupted[..., 0])
-        holes = masks.astype(np.uint8)
-        filled = np.stack([cv2.inpaint(image, hole, INPAINT_RADIUS, flag) for image, hole in zip(pixels, holes)])
-        return data.with_channel(data.scale(filled))
-    return method
+def opencv_inpaint(corrupted, masks, method):
+    """OpenCV's classical inpainting of each digit, on its 0..255 pixels: ``method`` is
+    ``cv2.INPAINT_TELEA`` or ``cv2.INPAINT_NS``, with a neighbourhood of `INPAINT_RADIUS` pixels."""
+    corrupted = data.with_channel(data.check_images(corrupted, "corrupted"))
+    masks = data.check_masks(masks, corrupted.shape)
+    pixels, holes = data.rescale(corrupted[..., 0]), masks.astype(np.uint8)
+    filled = np.stack([cv2.inpaint(digit, hole, INPAINT_RADIUS, method) for digit, hole in zip(pixels, holes)])
+    return data.with_channel(data.scale(filled))
 
 
-telea = _opencv_method(cv2.INPAINT_TELEA)
-telea.__doc__ = "OpenCV's fast marching method (Telea 2004), radius 3."
-navier_stokes = _opencv_method(cv2.INPAINT_NS)
-navier_stokes.__doc__ = "OpenCV's Navier-Stokes method (Bertalmio et al. 2001), radius 3."
+def telea(corrupted, masks):
+    """OpenCV's fast marching method (Telea 2004): the paper's baseline."""
+    return opencv_inpaint(corrupted, masks, cv2.INPAINT_TELEA)
+
+
+def navier_stokes(corrupted, masks):
+    """OpenCV's Navier-Stokes method (Bertalmio et al. 2001)."""
+    return opencv_inpaint(corrupted, masks, cv2.INPAINT_NS)
 
 
 def generator_method(generator, config):
@@ -159,7 +138,7 @@ def hole_psnr(originals, inpainted, masks):
 
 def mean_ssim(originals, inpainted):
     """Mean SSIM over whole images, with `tf.image.ssim` (pixels on a 0..1 scale)."""
-    import tensorflow as tf
+    import tensorflow as tf  # started quietly by lib.runtime
 
     originals = data.with_channel(data.check_images(originals, "originals"))
     inpainted = data.with_channel(data.check_images(inpainted, "inpainted"))

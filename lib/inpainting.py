@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib import data
+from lib import checks, data, runs
 from lib.config import GANConfig
 from lib.models import complete, generator_inputs
 
@@ -13,8 +13,7 @@ def inpaint(generator, config: GANConfig, corrupted, masks, batch_size=500):
     """Float [-1, 1] digits (N, H, W, 1) with boolean (N, H, W) masks in, float [-1, 1] digits
     (N, H, W, 1) out: the generator's output, composited with the known pixels if the variant
     says so."""
-    if not isinstance(config, GANConfig):
-        raise ValueError(f"config must be a GANConfig, got {type(config).__name__}")
+    checks.instance(config, GANConfig)
     corrupted = data.with_channel(data.check_images(corrupted, "corrupted"))
     masks = data.check_masks(masks, corrupted.shape)
     mask_channel = data.with_channel(masks.astype(np.float32))
@@ -25,57 +24,19 @@ def inpaint(generator, config: GANConfig, corrupted, masks, batch_size=500):
 # ---------------------------------------------------------------- for your own digits
 
 SHIPPED = ("paper", "recommended")
-RECOMMENDED_RECORD = "recommended.json"
-
-
-def variant_slug(name):
-    """A file-safe folder name for a variant, e.g. '+ skip connections' -> 'skip_connections'."""
-    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
-
-
-def paper_run_folder(seed, root=()):
-    """Where the paper's GAN trained with ``seed`` lives (under ``artifacts/<root...>``)."""
-    from lib import artifacts
-
-    return artifacts.run_dir(*root, "paper_gan", f"seed{int(seed)}")
-
-
-def variant_folder(name, epochs, seed=0, root=(), suffix=""):
-    """Where a named variant trained for ``epochs`` epochs with ``seed`` lives (``suffix`` tells
-    runs of the same variant with other speed settings apart, e.g. ``"-bfloat16"``)."""
-    from lib import artifacts
-
-    return artifacts.run_dir(*root, "variants", f"{variant_slug(name)}-{int(epochs)}ep{suffix}", f"seed{int(seed)}")
-
-
-def recommended_run():
-    """The variant chapter 8 recommends and the epochs it was trained for, as recorded when it was
-    chosen (records from before the budget was recorded mean the paper's 6 epochs)."""
-    from lib import artifacts
-    from lib.config import PAPER
-
-    record = artifacts.load_json(artifacts.run_dir("variants") / RECOMMENDED_RECORD)
-    return record["chosen"], int(record.get("epochs", PAPER.epochs))
-
-
-def recommended_name():
-    """The variant chapter 8 recommends, as recorded when it was chosen."""
-    return recommended_run()[0]
 
 
 def load_inpainter(name="recommended"):
     """A shipped generator and its configuration, by name: ``"paper"`` (the faithful
-    reproduction, seed 0) or ``"recommended"`` (chapter 8's model, as `recommended_run` records it)."""
-    from lib.config import PAPER, variant_named
-    from lib.training import load_generator  # training imports this module: import here
-
+    reproduction, seed 0) or ``"recommended"`` (chapter 8's model, as
+    `lib.runs.recommended_run` records it)."""
     if name == "paper":
-        return load_generator(paper_run_folder(0), PAPER), PAPER
-    if name == "recommended":
-        chosen, epochs = recommended_run()
-        config = variant_named(chosen)
-        return load_generator(variant_folder(chosen, epochs), config), config
-    raise ValueError(f"name must be one of {SHIPPED}, got {name!r}")
+        run = runs.open(runs.paper_gan(0))
+    elif name == "recommended":
+        run = runs.open(runs.variant(*runs.recommended_run()))
+    else:
+        raise ValueError(f"name must be one of {SHIPPED}, got {name!r}")
+    return run.generator(), run.config
 
 
 def inpaint_digits(images, masks, inpainter="recommended"):

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import contextlib
 
+from lib import runtime  # noqa: F401  (starts TensorFlow quietly)
 import keras
 import numpy as np
 from keras import layers
 
+from lib import checks
 from lib.config import CLASSIFIER, PAPER, ClassifierConfig, DenseClassifierConfig, GANConfig
-
-
-def _check_config(config, kind):
-    if not isinstance(config, kind):
-        raise ValueError(f"config must be a {kind.__name__}, got {type(config).__name__}")
 
 
 @keras.saving.register_keras_serializable(package="lib")
@@ -46,6 +43,130 @@ class ChannelwiseDense(layers.Layer):
         return keras.ops.reshape(mixed, (-1, height, width, channels))
 
 
+# ---------------------------------------------------------------- the paper's networks
+
+def encoder_block(x, filters, block, pool):
+    """Conv 3x3 -> BatchNormalization -> ReLU, then 2x2 average pooling if ``pool``."""
+    x = layers.Conv2D(filters, 3, padding="same", name=f"encoder{block}_conv")(x)
+    x = layers.BatchNormalization(name=f"encoder{block}_bn")(x)
+    x = layers.ReLU(name=f"encoder{block}_relu")(x)
+    return layers.AveragePooling2D(2, name=f"encoder{block}_pool")(x) if pool else x
+
+
+def decoder_block(x, filters, block):
+    """Conv 3x3 with ReLU, then 2x upsampling."""
+    x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"decoder{block}_conv")(x)
+    return layers.UpSampling2D(2, name=f"decoder{block}_upsample")(x)
+
+
+def output_layer(x):
+    """One 3x3 convolution to a single channel, squashed by tanh into the pixels' [-1, 1]."""
+    return layers.Conv2D(1, 3, padding="same", activation="tanh", dtype="float32", name="decoder3_conv")(x)
+
+
+def paper_generator(config: GANConfig = PAPER, name="generator"):
+    """The paper's generator, an autoencoder: the corrupted digit in, the whole digit out."""
+    size, (small, medium, large) = config.image_size, config.generator_filters
+    corrupted = keras.Input((size, size, 1), name="corrupted")
+    x = encoder_block(corrupted, small, 1, pool=True)  # 28x28 -> 14x14
+    x = encoder_block(x, medium, 2, pool=True)  # 14x14 -> 7x7
+    x = encoder_block(x, large, 3, pool=False)  # the 7x7 bottleneck
+    x = decoder_block(x, large, 1)  # 7x7 -> 14x14
+    x = decoder_block(x, medium, 2)  # 14x14 -> 28x28
+    return keras.Model(corrupted, output_layer(x), name=name)
+
+
+def paper_discriminator(config: GANConfig = PAPER, name="discriminator"):
+    """The paper's discriminator: the probability that an image is a real digit."""
+    size = config.image_size
+    image = keras.Input((size, size, 1), name="image")
+    x = image
+    for block, (filters, stride) in enumerate(zip(config.discriminator_filters, config.discriminator_strides), 1):
+        x = layers.Conv2D(filters, 3, strides=stride, padding="same", name=f"block{block}_conv")(x)
+        x = layers.LeakyReLU(config.leaky_relu_slope, name=f"block{block}_leaky_relu")(x)
+        x = layers.Dropout(config.dropout_rate, name=f"block{block}_dropout")(x)
+    x = layers.Flatten(name="flatten")(x)
+    # float32 whatever the compute precision: the cross-entropy needs it.
+    probability = layers.Dense(1, activation="sigmoid", dtype="float32", name="real_probability")(x)
+    return keras.Model(image, probability, name=name)
+
+
+# ---------------------------------------------------------------- the book's changes, composed
+
+GENERATOR_CHANGES = ("mask_channel", "skip_connections", "global_context", "noise_size")
+
+
+@keras.saving.register_keras_serializable(package="lib")
+class NoiseVector(layers.Layer):
+    """A fresh standard-normal vector of ``size`` numbers per image, in training and inference
+    alike: the "random noise vector" the paper says its generator gets."""
+
+    def __init__(self, size, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.size = checks.count(size, "size", minimum=1)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, like):
+        return keras.random.normal((keras.ops.shape(like)[0], self.size), seed=self.seed_generator)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "seed": self.seed}
+
+
+def global_context_block(x, filters):
+    """Context Encoders' channel-wise fully connected layer (then a 1x1 convolution) added to the
+    bottleneck as a residual branch: every position sees the whole image."""
+    context = ChannelwiseDense(name="context_dense")(x)
+    context = layers.ReLU(name="context_relu")(context)
+    context = layers.Conv2D(filters, 1, activation="relu", name="context_mix")(context)
+    return layers.Add(name="context_add")([x, context])
+
+
+def noise_block(x, size):
+    """A noise vector, mapped to one 7x7 map per 8 of its numbers, beside the bottleneck's maps."""
+    height, width = x.shape[1:3]
+    channels = max(1, size // 8)
+    noise = NoiseVector(size, name="noise")(x)
+    noise = layers.Dense(height * width * channels, activation="relu", name="noise_dense")(noise)
+    noise = layers.Reshape((height, width, channels), name="noise_maps")(noise)
+    return layers.Concatenate(name="noise_concat")([x, noise])
+
+
+def book_generator(config: GANConfig, name="generator"):
+    """The paper's generator with the book's changes (chapter 8, the collapse study): the same
+    blocks, with the mask as a second input channel (``mask_channel``), U-Net skips
+    (``skip_connections``), a global-context bottleneck (``global_context``) and a noise vector
+    (``noise_size``), as the configuration asks."""
+    size, (small, medium, large) = config.image_size, config.generator_filters
+    corrupted = keras.Input((size, size, 2 if config.mask_channel else 1), name="corrupted")
+    first = encoder_block(corrupted, small, 1, pool=False)
+    second = encoder_block(encoder_pool(first, 1), medium, 2, pool=False)
+    x = encoder_block(encoder_pool(second, 2), large, 3, pool=False)
+    if config.global_context:
+        x = global_context_block(x, large)
+    if config.noise_size:
+        x = noise_block(x, config.noise_size)
+    for block, (filters, skip) in enumerate(((large, second), (medium, first)), start=1):
+        x = decoder_block(x, filters, block)
+        if config.skip_connections:
+            x = layers.Concatenate(name=f"decoder{block}_skip")([x, skip])
+    return keras.Model(corrupted, output_layer(x), name=name)
+
+
+def encoder_pool(x, block):
+    return layers.AveragePooling2D(2, name=f"encoder{block}_pool")(x)
+
+
+def with_instance_noise(discriminator, stddev, name="discriminator"):
+    """``discriminator`` behind a Gaussian-noise layer that is active in training only (instance
+    noise, Sønderby et al. 2017): real and generated digits overlap, so D cannot separate them
+    perfectly and its gradients stay informative."""
+    image = keras.Input(discriminator.input_shape[1:], name="image")
+    noisy = layers.GaussianNoise(checks.positive(stddev, "stddev"), name="instance_noise")(image)
+    return keras.Model(image, discriminator(noisy), name=name)
+
+
 @contextlib.contextmanager
 def dtype_policy(config: GANConfig):
     """Layers built inside compute in bfloat16 with float32 weights if ``config.mixed_precision``,
@@ -60,47 +181,22 @@ def dtype_policy(config: GANConfig):
 
 
 def build_generator(config: GANConfig = PAPER, name="generator"):
-    """The paper's generator (see `_generator_layers`), in the precision the config asks for."""
-    _check_config(config, GANConfig)
+    """The generator a configuration asks for: the paper's, or the paper's with the book's
+    changes, in the precision it asks for."""
+    checks.instance(config, GANConfig)
     with dtype_policy(config):
-        return _generator_layers(config, name)
+        if any(key in config.departures() for key in GENERATOR_CHANGES):
+            return book_generator(config, name)
+        return paper_generator(config, name)
 
 
-def _generator_layers(config, name):
-    """The paper's autoencoder: three Conv-BN-ReLU encoder blocks (2x2 average pooling after the
-    first two), then Conv128-ReLU, upsample, Conv64-ReLU, upsample, Conv1-tanh.
-
-    Variants (chapter 8): ``mask_channel`` adds the mask as a second input channel;
-    ``skip_connections`` concatenates each encoder block's maps to the decoder block of the same
-    resolution, as in U-Net; ``global_context`` adds Context Encoders' channel-wise fully connected
-    layer (then a 1x1 convolution) to the 7x7 bottleneck as a residual branch."""
-    _check_config(config, GANConfig)
-    size = config.image_size
-    inputs = keras.Input((size, size, 2 if config.mask_channel else 1), name="corrupted")
-    x = inputs
-    skips = []
-    for block, filters in enumerate(config.generator_filters, start=1):
-        x = layers.Conv2D(filters, 3, padding="same", name=f"encoder{block}_conv")(x)
-        x = layers.BatchNormalization(name=f"encoder{block}_bn")(x)
-        x = layers.ReLU(name=f"encoder{block}_relu")(x)
-        if block < len(config.generator_filters):
-            skips.append(x)
-            x = layers.AveragePooling2D(2, name=f"encoder{block}_pool")(x)
-    if config.global_context:
-        context = ChannelwiseDense(name="context_dense")(x)
-        context = layers.ReLU(name="context_relu")(context)
-        context = layers.Conv2D(config.generator_filters[2], 1, activation="relu", name="context_mix")(context)
-        x = layers.Add(name="context_add")([x, context])
-    x = layers.Conv2D(config.generator_filters[2], 3, padding="same", activation="relu", name="decoder1_conv")(x)
-    x = layers.UpSampling2D(2, name="decoder1_upsample")(x)
-    if config.skip_connections:
-        x = layers.Concatenate(name="decoder1_skip")([x, skips[1]])
-    x = layers.Conv2D(config.generator_filters[1], 3, padding="same", activation="relu", name="decoder2_conv")(x)
-    x = layers.UpSampling2D(2, name="decoder2_upsample")(x)
-    if config.skip_connections:
-        x = layers.Concatenate(name="decoder2_skip")([x, skips[0]])
-    outputs = layers.Conv2D(1, 3, padding="same", activation="tanh", dtype="float32", name="decoder3_conv")(x)
-    return keras.Model(inputs, outputs, name=name)
+def build_discriminator(config: GANConfig = PAPER, name="discriminator"):
+    """The paper's discriminator, behind instance noise if the configuration asks for it."""
+    checks.instance(config, GANConfig)
+    with dtype_policy(config):
+        if config.instance_noise:
+            return with_instance_noise(paper_discriminator(config, "paper_discriminator"), config.instance_noise, name)
+        return paper_discriminator(config, name)
 
 
 def generator_inputs(config: GANConfig, corrupted, masks):
@@ -119,29 +215,6 @@ def complete(config: GANConfig, generated, corrupted, masks):
     return generated
 
 
-def build_discriminator(config: GANConfig = PAPER, name="discriminator"):
-    """The paper's discriminator (see `_discriminator_layers`), in the precision the config asks for."""
-    _check_config(config, GANConfig)
-    with dtype_policy(config):
-        return _discriminator_layers(config, name)
-
-
-def _discriminator_layers(config, name):
-    """The paper's critic: Conv 64/128/256 (strides 2, 2, 1), each LeakyReLU(0.2) + Dropout(0.2),
-    then Flatten and a sigmoid unit: the probability that the image is a real digit (computed in
-    float32 whatever the precision, for the cross-entropy)."""
-    size = config.image_size
-    inputs = keras.Input((size, size, 1), name="image")
-    x = inputs
-    for block, (filters, stride) in enumerate(zip(config.discriminator_filters, config.discriminator_strides), 1):
-        x = layers.Conv2D(filters, 3, strides=stride, padding="same", name=f"block{block}_conv")(x)
-        x = layers.LeakyReLU(config.leaky_relu_slope, name=f"block{block}_leaky_relu")(x)
-        x = layers.Dropout(config.dropout_rate, name=f"block{block}_dropout")(x)
-    x = layers.Flatten(name="flatten")(x)
-    outputs = layers.Dense(1, activation="sigmoid", dtype="float32", name="real_probability")(x)
-    return keras.Model(inputs, outputs, name=name)
-
-
 def build_classifier(config: ClassifierConfig | DenseClassifierConfig = CLASSIFIER, image_size=PAPER.image_size,
                      name=None):
     """The paper's digit classifier: Conv 32/64/128 with ReLU, two dense layers, softmax.
@@ -151,8 +224,7 @@ def build_classifier(config: ClassifierConfig | DenseClassifierConfig = CLASSIFI
     `DenseClassifierConfig` builds the cross-check classifier instead (`build_dense_classifier`)."""
     if isinstance(config, DenseClassifierConfig):
         return build_dense_classifier(config, image_size, name or "dense_classifier")
-    if not isinstance(config, ClassifierConfig):
-        raise ValueError(f"config must be a ClassifierConfig or a DenseClassifierConfig, got {type(config).__name__}")
+    checks.instance(config, ClassifierConfig)
     name = name or "classifier"
     inputs = keras.Input((image_size, image_size, 1), name="digit")
     x = inputs
@@ -171,7 +243,7 @@ def build_dense_classifier(config: DenseClassifierConfig, image_size=PAPER.image
     dropout, then softmax. Same input ([-1, 1] digits) and output as the paper's classifier; the
     pixels are first mapped to [0, 1], so the background is 0 and adds nothing to the first
     layer's sums (an MLP trains markedly worse on a -1 background)."""
-    _check_config(config, DenseClassifierConfig)
+    checks.instance(config, DenseClassifierConfig)
     inputs = keras.Input((image_size, image_size, 1), name="digit")
     x = layers.Rescaling(0.5, offset=0.5, name="to_unit_range")(inputs)
     x = layers.Flatten(name="flatten")(x)
@@ -214,8 +286,7 @@ def layer_flops(layer):
 
 def forward_flops(model):
     """Forward FLOPs per example of a functional model, summed from its layers' shapes."""
-    if not isinstance(model, keras.Model):
-        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+    checks.instance(model, keras.Model, "model")
     return sum(layer_flops(layer) for layer in model.layers)
 
 
@@ -229,8 +300,7 @@ def paper_iteration_flops(generator, discriminator, batch_size=PAPER.batch_size,
     on 2 * batch_size); the generator trains through the frozen discriminator (generator forward +
     full backward, discriminator forward + input-gradient backward, on batch_size). With
     ``shared_generator_pass`` the first generator forward pass is not made."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = checks.count(batch_size, "batch_size", minimum=1)
     g, d = forward_flops(generator), forward_flops(discriminator)
     first_pass = 0 if shared_generator_pass else batch_size * g
     return first_pass + 3 * (2 * batch_size) * d + batch_size * (3 * g + 2 * d)
@@ -240,8 +310,7 @@ def paper_iteration_flops(generator, discriminator, batch_size=PAPER.batch_size,
 
 def layer_table(model):
     """One row per layer: name, type, output shape (without the batch axis) and parameter count."""
-    if not isinstance(model, keras.Model):
-        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+    checks.instance(model, keras.Model, "model")
     rows = []
     for layer in model.layers:
         shape = layer.output.shape[1:]
@@ -254,8 +323,7 @@ def layer_table(model):
 
 def block_outputs(model, layer_names, images):
     """Activations of the named layers for ``images`` (float [-1, 1], channel axis included)."""
-    if not isinstance(model, keras.Model):
-        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+    checks.instance(model, keras.Model, "model")
     known = [layer.name for layer in model.layers]
     unknown = [name for name in layer_names if name not in known]
     if unknown:

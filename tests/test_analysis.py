@@ -43,9 +43,14 @@ def test_moving_average_rejects_bad_windows(window):
         analysis.moving_average([1.0, 2.0, 3.0], window)
 
 
-@pytest.mark.parametrize("values", [[], [1.0, float("nan")], [1.0, float("inf")], [[1.0, 2.0], [3.0, 4.0]]])
-def test_moving_average_rejects_bad_values(values):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("values, message", [
+    ([], r"values must be a non-empty 1-D sequence, got shape \(0,\)"),
+    ([1.0, float("nan")], "values contains NaN or infinite values"),
+    ([1.0, float("inf")], "values contains NaN or infinite values"),
+    ([[1.0, 2.0], [3.0, 4.0]], r"values must be a non-empty 1-D sequence, got shape \(2, 2\)"),
+])
+def test_moving_average_rejects_bad_values(values, message):
+    with pytest.raises(ValueError, match=message):
         analysis.moving_average(values, 2)
 
 
@@ -74,11 +79,17 @@ def test_window_statistics_last_iteration_only():
     assert stats == pytest.approx({"mean": 1.0, "p5": 1.0, "p95": 1.0, "share in range": 1.0})
 
 
-def test_window_statistics_share_is_in_unit_interval_and_percentiles_are_ordered():
+def test_window_statistics_of_a_normal_sample_match_numpy_on_the_tail():
     values = np.random.default_rng(1).normal(size=500)
     stats = analysis.window_statistics(values, start=100, low=-0.5, high=0.5)
-    assert 0.0 <= stats["share in range"] <= 1.0
-    assert stats["p5"] <= stats["mean"] <= stats["p95"]
+    tail = values[99:]  # iteration 100 is index 99
+    assert len(tail) == 401
+    in_range = np.count_nonzero((tail >= -0.5) & (tail <= 0.5))
+    assert 0 < in_range < len(tail)  # the sample straddles the bounds, so the share is not trivially 0 or 1
+    assert stats["share in range"] == pytest.approx(in_range / len(tail))
+    assert stats["mean"] == pytest.approx(np.mean(tail))
+    assert stats["p5"] == pytest.approx(np.percentile(tail, 5))
+    assert stats["p95"] == pytest.approx(np.percentile(tail, 95))
     assert all(isinstance(value, float) for value in stats.values())
 
 
@@ -116,7 +127,7 @@ def test_binary_cross_entropy_by_hand():
 @pytest.mark.parametrize("target, prediction", [(1.0, 0.0), (1.0, 1.0), (0.0, 0.0), (-0.1, 0.5), (1.1, 0.5),
                                                 (float("nan"), 0.5), (0.5, float("nan"))])
 def test_binary_cross_entropy_rejects_out_of_range(target, prediction):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"need 0 <= target <= 1 and 0 < prediction < 1, got "):
         analysis.binary_cross_entropy(target, prediction)
 
 
@@ -143,7 +154,7 @@ def test_equilibrium_losses_without_label_smoothing_are_all_ln2():
 @pytest.mark.parametrize("real, fake", [(0.0, 0.0), (1.0, 1.0)])
 def test_equilibrium_losses_reject_a_degenerate_discriminator_output(real, fake):
     # D = 0 or D = 1 has an infinite cross-entropy
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=rf"0 < prediction < 1, got {real}, {(real + fake) / 2}"):
         analysis.equilibrium_losses(real_label=real, fake_label=fake)
 
 

@@ -7,12 +7,6 @@ import pytest
 from lib import artifacts
 
 
-@pytest.fixture
-def artifacts_root(tmp_path, monkeypatch):
-    monkeypatch.setenv(artifacts.ARTIFACTS_VARIABLE, str(tmp_path))
-    return tmp_path
-
-
 def tiny_model(seed=0):
     keras.utils.set_random_seed(seed)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(2)], name="tiny")
@@ -21,31 +15,6 @@ def tiny_model(seed=0):
 
 def visible_files(folder):
     return sorted(path.name for path in folder.iterdir())
-
-
-# ---------------------------------------------------------------- folders
-
-
-def test_artifacts_dir_defaults_to_the_repository_folder(monkeypatch):
-    monkeypatch.delenv(artifacts.ARTIFACTS_VARIABLE, raising=False)
-    assert artifacts.artifacts_dir() == artifacts.REPO_ROOT / "artifacts"
-
-
-def test_artifacts_dir_follows_the_environment(artifacts_root):
-    assert artifacts.artifacts_dir() == artifacts_root
-
-
-def test_run_dir_joins_plain_names_under_the_artifacts_folder(artifacts_root):
-    assert artifacts.run_dir("paper_gan", "seed0") == artifacts_root / "paper_gan" / "seed0"
-
-
-@pytest.mark.parametrize(
-    "parts",
-    [(), ("",), ("..",), (".",), ("paper_gan", ".."), ("a/b",), ("/etc",), (3,), (None,)],
-)
-def test_run_dir_rejects_anything_but_plain_folder_names(artifacts_root, parts):
-    with pytest.raises(ValueError, match="plain folder names"):
-        artifacts.run_dir(*parts)
 
 
 # ---------------------------------------------------------------- json and atomic saves
@@ -243,8 +212,8 @@ def test_load_arrays_rejects_a_missing_file(tmp_path):
 
 
 @pytest.fixture
-def run_folder(artifacts_root):
-    folder = artifacts.run_dir("paper_gan", "seed0")
+def run_folder(tmp_path):
+    folder = tmp_path / "paper_gan" / "seed0"
     artifacts.save_json(folder / "history.json", {"d_loss": [0.7, 0.6]})
     artifacts.save_table(folder / "scores.csv", [{"epoch": 1, "accuracy": 0.9}])
     artifacts.save_arrays(folder / "samples.npz", images=np.zeros((2, 4, 4), np.float32))
@@ -285,6 +254,15 @@ def test_manifest_names_every_damaged_file(run_folder):
     (run_folder / "scores.csv").write_text("epoch,accuracy\n1,0.99\n")
     with pytest.raises(ValueError, match="history.json is missing; scores.csv differs"):
         artifacts.verify_manifest(run_folder)
+
+
+def test_manifest_leaves_out_the_files_it_is_told_to(run_folder):
+    artifacts.write_manifest(run_folder, exclude=("scores.csv",))
+    assert sorted(json.loads((run_folder / artifacts.MANIFEST).read_text())) == ["history.json", "samples.npz"]
+
+
+def test_as_json_turns_tuples_into_lists():
+    assert artifacts.as_json({"filters": (1, 2), "nested": [(3,)]}) == {"filters": [1, 2], "nested": [[3]]}
 
 
 def test_verify_manifest_without_a_manifest(tmp_path):

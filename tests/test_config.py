@@ -235,3 +235,23 @@ def test_centred_holes_need_random_holes_and_a_share_in_range():
         PAPER.variant("x", centred_hole_share=0.5)
     with pytest.raises(ValueError, match="centred_hole_share"):
         PAPER.variant("x", random_holes=True, centred_hole_share=1.5)
+
+
+def test_departures_name_every_field_a_variant_changes():
+    assert config.PAPER.departures() == {}
+    assert config.PAPER.variant("renamed").departures() == {}
+    assert config.PAPER.variant("x", generator_steps=2, instance_noise=0.1).departures() == {
+        "generator_steps": 2, "instance_noise": 0.1}
+
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(generator_steps=0), "generator_steps must be an integer >= 1"),
+    (dict(noise_size=-1), "noise_size must be a non-negative integer"),
+    (dict(instance_noise=-0.1), "instance_noise must be >= 0"),
+    (dict(adam_beta_1=1.0), "adam_beta_1 must be a number in"),
+    (dict(dropout_rate=1.0), "dropout_rate must be a number in"),
+    (dict(discriminator_learning_rate=0.0), "discriminator_learning_rate must be a finite number > 0"),
+])
+def test_the_collapse_studys_fields_are_checked(changes, message):
+    with pytest.raises(ValueError, match=message):
+        config.PAPER.variant("bad", **changes)

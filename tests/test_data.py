@@ -333,7 +333,7 @@ def test_loader_rejects_an_empty_file(tmp_path):
 def test_loader_rejects_a_text_file(tmp_path):
     path = tmp_path / "notes.npz"
     path.write_text("these are not the digits you are looking for\n")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"notes\.npz'\)? is not a readable \.npz file of arrays"):
         data.load_mnist(path, verify=False)
 
 

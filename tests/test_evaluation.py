@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from lib import artifacts, data, evaluation
+from lib import artifacts, data, evaluation, runs
 from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, EVALUATION_MASK_SEED, PAPER, ClassifierConfig, DenseClassifierConfig
 from lib.models import build_classifier, build_generator
 
@@ -467,32 +467,11 @@ def test_results_table_of_evaluate_output(synthetic_set):
 # ---------------------------------------------------------------- misc
 
 
-def test_classifier_path_lives_under_the_artifacts_folder(monkeypatch, tmp_path):
-    monkeypatch.setenv("GAN_BOOK_ARTIFACTS", str(tmp_path))
-    assert evaluation.classifier_path(2) == tmp_path / "classifier" / "seed2.weights.h5"
-
-
-def test_cross_check_classifiers_live_in_their_own_folder(monkeypatch, tmp_path):
-    monkeypatch.setenv("GAN_BOOK_ARTIFACTS", str(tmp_path))
-    path = evaluation.classifier_path(1, config=CROSS_CHECK_CLASSIFIER)
-    assert path == tmp_path / "classifier-dense" / "seed1.weights.h5"
-    assert evaluation.classifier_record_path(1, config=CROSS_CHECK_CLASSIFIER) == path.with_name("seed1.json")
-    assert evaluation.classifier_path(1, ("quick",), CLASSIFIER) == tmp_path / "quick" / "classifier" / "seed1.weights.h5"
-
-
-@pytest.mark.parametrize("config", [None, "dense", PAPER, DenseClassifierConfig(hidden_units=(64,)),
-                                    ClassifierConfig(epochs=10)])
-def test_classifier_folder_exists_only_for_the_shipped_configs(config):
-    """Another configuration of either architecture would find, or be skipped for, weights it did not train."""
-    with pytest.raises(ValueError, match="only the shipped classifier configurations"):
-        evaluation.classifier_folder(config)
-
-
 @pytest.mark.filterwarnings("ignore:Skipping nested container")  # Keras, on its way to the mismatch error
 def test_load_classifier_builds_the_architecture_of_its_config(monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_BOOK_ARTIFACTS", str(tmp_path))
     saved = build_classifier(CROSS_CHECK_CLASSIFIER)
-    artifacts.save_weights(saved, evaluation.classifier_path(0, config=CROSS_CHECK_CLASSIFIER))
+    artifacts.save_weights(saved, runs.classifier_weights(0, CROSS_CHECK_CLASSIFIER))
     loaded = evaluation.load_classifiers([0], CROSS_CHECK_CLASSIFIER)[0]
     images = random_images(4)
     assert not any(isinstance(layer, keras.layers.Conv2D) for layer in loaded.layers)
@@ -500,7 +479,7 @@ def test_load_classifier_builds_the_architecture_of_its_config(monkeypatch, tmp_
     with pytest.raises(ValueError, match="expected a weights file"):
         evaluation.load_classifier(0)  # the paper's architecture has no weights there
     with pytest.raises(ValueError, match="another architecture"):
-        artifacts.load_weights(build_classifier(CLASSIFIER), evaluation.classifier_path(0, config=CROSS_CHECK_CLASSIFIER))
+        artifacts.load_weights(build_classifier(CLASSIFIER), runs.classifier_weights(0, CROSS_CHECK_CLASSIFIER))
 
 
 def test_accuracy_summary_by_hand():

@@ -1,0 +1,86 @@
+"""The command line that produces the committed artifacts (chapters never import it).
+
+    python -m lib.cli classifier --seeds 0 1 2
+    python -m lib.cli cross-check-classifier --seeds 0 1 2   # another architecture (chapter 8)
+    python -m lib.cli paper-gan --seeds 0 1 2
+    python -m lib.cli collapse --recipe paper --seeds 0 1 2 3 4 5 6 7 8 9   # chapter 7's study, 2 epochs each
+    python -m lib.cli collapse --recipe "training-mode fakes" --seeds 0 1 2 3 4
+    python -m lib.cli collapse-summary                      # rebuild artifacts/collapse/summary.json
+    python -m lib.cli ablation                              # every variant, 2 epochs each
+    python -m lib.cli recommended                           # choose from the ablation, train 40 epochs
+    python -m lib.cli ceiling                               # classifiers trained on corrupted digits
+    python -m lib.cli ceiling --epochs 10 --holes none paper 12   # longer-trained ones, some holes
+    python -m lib.cli speed-study                           # chapter 4's speed options against float32, 2 seeds
+
+Each run writes into ``artifacts/`` atomically and resumes from its last checkpoint if it was
+interrupted; a finished run is left as it is.
+"""
+from __future__ import annotations
+
+import argparse
+
+from lib import collapse, recipes, runs, studies
+from lib.config import ABLATION_EPOCHS, CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER
+
+RUNS = ["classifier", "cross-check-classifier", "paper-gan", "collapse", "collapse-summary", "ablation", "variant",
+        "recommended", "ceiling", "speed-study"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run", choices=RUNS)
+    parser.add_argument("--seeds", type=int, nargs="+", help="default: 0 (0 and 1 for speed-study)")
+    parser.add_argument("--name", help="variant name (with 'variant'), e.g. '+ skip connections'")
+    parser.add_argument("--epochs", type=int, help=f"with ablation, variant and speed-study (default "
+                        f"{ABLATION_EPOCHS}), collapse (default {collapse.DECIDING_EPOCHS}) and ceiling (the classifiers' epochs, default {CLASSIFIER.epochs})")
+    parser.add_argument("--recipe", help=f"with collapse: one of {list(collapse.RECIPES)}")
+    parser.add_argument("--holes", nargs="+", help="with ceiling: centre sizes, 'paper' and/or 'none' (default: "
+                        "the paper's hole and every size of the hole-size study)")
+    args = parser.parse_args(argv)
+    if args.epochs is not None and args.epochs < 1:
+        parser.error("--epochs must be >= 1")
+    if args.holes and args.run != "ceiling":
+        parser.error("--holes goes with ceiling")
+    if (args.recipe is None) != (args.run != "collapse"):
+        parser.error("--recipe goes with collapse, and collapse needs it")
+    epochs = args.epochs or ABLATION_EPOCHS
+    seeds = args.seeds or ([0, 1] if args.run == "speed-study" else [0])
+    if args.run == "classifier":
+        recipes.run_classifiers(seeds)
+    elif args.run == "cross-check-classifier":
+        recipes.run_classifiers(seeds, config=CROSS_CHECK_CLASSIFIER)
+    elif args.run == "paper-gan":
+        recipes.run_paper_gan(seeds)
+    elif args.run == "collapse":
+        if args.recipe not in collapse.RECIPES:
+            parser.error(f"--recipe must be one of {list(collapse.RECIPES)}, got {args.recipe!r}")
+        recipes.run_collapse(args.recipe, seeds, epochs=args.epochs or collapse.DECIDING_EPOCHS)
+    elif args.run == "collapse-summary":
+        print(recipes.write_collapse_summary())
+    elif args.run == "ablation":
+        for seed in seeds:
+            recipes.run_ablation(epochs, seed)
+    elif args.run == "speed-study":
+        recipes.run_speed_study(seeds=seeds, epochs=epochs, name=args.name)
+    elif args.run == "ceiling":
+        if len(seeds) > 1:
+            parser.error("ceiling writes one record: give one seed")
+        try:
+            holes = tuple(hole if hole in ("paper", studies.NO_HOLE) else int(hole) for hole in args.holes or ())
+            for hole in holes:
+                studies.hole_label(hole)
+        except ValueError:
+            parser.error(f"--holes takes centre sizes in 1..{PAPER.image_size} pixels, 'paper' or '{studies.NO_HOLE}', "
+                         f"got {args.holes}")
+        recipes.run_ceiling(holes=holes or ("paper", *studies.HOLE_SIZES), seed=seeds[0], epochs=args.epochs)
+    elif args.run == "variant":
+        for seed in seeds:
+            recipes.run_variant(args.name, epochs, seed)
+    else:  # the recommended model: chosen from the ablation, then trained for its own budget
+        name = recipes.choose_recommended()
+        for seed in seeds:
+            recipes.run_variant(name, runs.recommended_run(runs.mode_root())[1], seed)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+"""The paper's adversarial training as a `keras.Model`, in the shape of keras-io's GAN examples.
+
+`InpaintingGAN.train_step` is one iteration of the paper's loop (SPEC section 2), compiled by
+`fit`: the discriminator learns to tell real digits (target 0.9) from the generator's fills
+(target 0), then the generator learns to make the discriminator say "real" (target 1).
+"""
+from __future__ import annotations
+
+from lib import runtime  # noqa: F401  (starts TensorFlow quietly)
+import keras
+import tensorflow as tf
+
+from lib import checks
+from lib.config import PAPER, GANConfig
+from lib.models import build_discriminator, build_generator, complete, generator_inputs
+
+# What a step reports. Callbacks get each iteration's values; the progress bar and `History` show
+# their epoch means, which the `Mean` trackers of the same names hold.
+METRICS = ("d_loss_real", "d_loss_fake", "g_loss", "g_reconstruction", "d_real", "d_fake", "d_acc_real", "d_acc_fake")
+
+
+class InpaintingGAN(keras.Model):
+    """A generator and a discriminator, trained in turn, one `train_step` per paper iteration."""
+
+    def __init__(self, generator, discriminator, config: GANConfig = PAPER, **kwargs):
+        super().__init__(**kwargs)
+        self.generator, self.discriminator = generator, discriminator
+        self.config = checks.instance(config, GANConfig)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in METRICS}
+
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        super().compile(**kwargs)
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+        self.loss_fn = keras.losses.BinaryCrossentropy()
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())  # fit resets them at the start of every epoch
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    def train_step(self, batch):
+        corrupted, original, masks = batch
+        config, inputs = self.config, generator_inputs(self.config, corrupted, masks)
+
+        # 1. The discriminator learns: real digits towards 0.9, the generator's fills towards 0.
+        #    The paper makes its fakes with `generator.predict`, i.e. in inference mode.
+        fakes = complete(config, self.generator(inputs, training=False), corrupted, masks)
+        real_scores, fake_scores = self.train_discriminator(original, fakes)
+
+        # 2. The generator learns to make the discriminator say 1 ("real"), through its frozen
+        #    weights, plus lambda times the hole's reconstruction error (lambda = 0 in the paper).
+        for _ in range(config.generator_steps):
+            with tf.GradientTape() as tape:
+                output = self.generator(inputs, training=True)
+                fooled = self.discriminator(complete(config, output, corrupted, masks), training=True)
+                adversarial = self.loss_fn(tf.ones_like(fooled), fooled)
+                reconstruction = self.hole_loss(original, output, masks)
+                loss = config.adversarial_weight * adversarial + config.reconstruction_weight * reconstruction
+            self.apply_gradients(tape, loss, self.generator, self.g_optimizer)
+        return self.update_metrics(real_scores, fake_scores, adversarial, reconstruction)
+
+    def train_discriminator(self, real, fake):
+        """One update of the discriminator on real and generated digits; returns its scores."""
+        config, size = self.config, tf.shape(real)[0]
+        labels = tf.concat([tf.fill((size, 1), config.real_label), tf.fill((size, 1), config.fake_label)], axis=0)
+        with tf.GradientTape() as tape:
+            scores = self.discriminator(tf.concat([real, fake], axis=0), training=True)
+            loss = self.loss_fn(labels, scores)
+        self.apply_gradients(tape, loss, self.discriminator, self.d_optimizer)
+        return scores[:size], scores[size:]
+
+    def hole_loss(self, original, generated, masks):
+        """Mean L1 or L2 error over the missing pixels only (Context Encoders' reconstruction loss)."""
+        error = generated - original
+        error = tf.abs(error) if self.config.reconstruction_loss == "l1" else tf.square(error)
+        return tf.reduce_sum(error * masks) / tf.maximum(tf.reduce_sum(masks), 1.0)
+
+    @staticmethod
+    def apply_gradients(tape, loss, model, optimizer):
+        # Under a tf.distribute strategy the replicas' gradients are summed: scale each share.
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply([gradient / replicas for gradient in gradients], model.trainable_variables)
+
+    def update_metrics(self, real_scores, fake_scores, adversarial, reconstruction):
+        config = self.config
+        values = {
+            "d_loss_real": self.loss_fn(tf.fill(tf.shape(real_scores), config.real_label), real_scores),
+            "d_loss_fake": self.loss_fn(tf.fill(tf.shape(fake_scores), config.fake_label), fake_scores),
+            "g_loss": adversarial, "g_reconstruction": reconstruction,
+            "d_real": tf.reduce_mean(real_scores), "d_fake": tf.reduce_mean(fake_scores),
+            # Accuracy at the 0.5 threshold: with the 0.9 target the equilibrium is D = 0.45 (chapter 6).
+            "d_acc_real": tf.reduce_mean(tf.cast(real_scores > 0.5, tf.float32)),
+            "d_acc_fake": tf.reduce_mean(tf.cast(fake_scores <= 0.5, tf.float32)),
+        }
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return values
+
+
+class SharedPassGAN(InpaintingGAN):
+    """A speed option (chapter 4): one training-mode generator pass feeds both updates, so the
+    discriminator sees training-mode fakes. Faster, and not the paper's procedure."""
+
+    def train_step(self, batch):
+        corrupted, original, masks = batch
+        config, inputs = self.config, generator_inputs(self.config, corrupted, masks)
+        with tf.GradientTape() as tape:
+            output = self.generator(inputs, training=True)
+            generated = complete(config, output, corrupted, masks)
+            real_scores, fake_scores = self.train_discriminator(original, tf.stop_gradient(generated))
+            fooled = self.discriminator(generated, training=True)
+            adversarial = self.loss_fn(tf.ones_like(fooled), fooled)
+            reconstruction = self.hole_loss(original, output, masks)
+            loss = config.adversarial_weight * adversarial + config.reconstruction_weight * reconstruction
+        self.apply_gradients(tape, loss, self.generator, self.g_optimizer)
+        return self.update_metrics(real_scores, fake_scores, adversarial, reconstruction)
+
+
+@keras.saving.register_keras_serializable(package="gan_book")
+class HoldThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """CycleGAN's learning-rate schedule (Zhu et al. 2017): ``initial`` up to iteration
+    ``hold_steps``, then a straight line that reaches zero at ``hold_steps + decay_steps`` (the
+    optimizer reads the rate before counting the step, so a run of that many iterations ends
+    with ``initial / decay_steps``)."""
+
+    def __init__(self, initial, hold_steps, decay_steps):
+        self.initial = checks.positive(initial, "initial learning rate")
+        self.hold_steps = checks.count(hold_steps, "hold_steps")
+        self.decay_steps = checks.count(decay_steps, "decay_steps", minimum=1)
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        remaining = 1.0 - (step - self.hold_steps) / self.decay_steps
+        return self.initial * tf.clip_by_value(remaining, 0.0, 1.0)
+
+    def get_config(self):
+        return {"initial": self.initial, "hold_steps": self.hold_steps, "decay_steps": self.decay_steps}
+
+
+def learning_rate(config: GANConfig, initial, steps_per_epoch=None):
+    """``initial``, or its `HoldThenLinearDecay` over the whole run when the configuration decays
+    it and the run's length is known (``steps_per_epoch``)."""
+    if not config.learning_rate_decay or steps_per_epoch is None:
+        return initial
+    total = config.epochs * checks.count(steps_per_epoch, "steps_per_epoch", minimum=1)
+    return HoldThenLinearDecay(initial, total // 2, total - total // 2)
+
+
+def adam(config: GANConfig, initial, steps_per_epoch=None, name="adam"):
+    """The paper's optimizer: Adam with beta_1 = 0.5 (the configuration's), at ``initial``."""
+    return keras.optimizers.Adam(learning_rate(config, initial, steps_per_epoch), beta_1=config.adam_beta_1,
+                                 name=name)
+
+
+def build_gan(config: GANConfig = PAPER, steps_per_epoch=None, jit_compile=False):
+    """Generator, discriminator and the compiled GAN around them. ``steps_per_epoch`` is the
+    length of an epoch, which a decaying learning rate needs; without it (a model built to load
+    weights) the rates stay constant.
+
+    XLA is off by default: on the book's 2-core CPUs the XLA-compiled step measured slower than
+    TensorFlow's graph mode with oneDNN kernels (`benchmarks/train_speed.py`)."""
+    checks.instance(config, GANConfig)
+    kind = SharedPassGAN if config.share_generator_pass else InpaintingGAN
+    gan = kind(build_generator(config), build_discriminator(config), config)
+    gan.compile(
+        d_optimizer=adam(config, config.discriminator_learning_rate, steps_per_epoch, "d_adam"),
+        g_optimizer=adam(config, config.generator_learning_rate, steps_per_epoch, "g_adam"),
+        jit_compile=jit_compile,
+    )
+    return gan

@@ -1,0 +1,242 @@
+"""Every artifact's path, and the self-describing run folder.
+
+A run folder holds what one training produced: the weights, the per-iteration history, the
+records of its callbacks and ``run.json``, which says how it was made (the configuration, the
+seed, a hash of the training inputs, the machine). ``manifest.json`` is written last and is the
+commit marker: a folder with a valid manifest is finished and opens with `open` alone; a folder
+without one still holds the last epoch checkpoint and resumes (`lib.fitting.fit_gan`).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lib import artifacts, checks
+from lib.gan import build_gan
+from lib.models import build_discriminator, build_generator
+from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER, GANConfig, budget
+
+ROOT_VARIABLE = "GAN_BOOK_ARTIFACTS"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+QUICK = "quick"  # runs made in quick mode go under artifacts/quick/, never over the committed ones
+RETRAINED = "retrained"  # a reader's own full runs (ignored by git)
+
+# The files of a run folder.
+RECORD = "run.json"
+CHECKPOINT = "checkpoint.npz"
+GENERATOR_WEIGHTS = "generator.weights.h5"
+DISCRIMINATOR_WEIGHTS = "discriminator.weights.h5"
+HISTORY = "history.csv"
+SNAPSHOTS = "snapshots.npz"
+DIAGNOSTICS = "diagnostics.csv"
+
+
+# ---------------------------------------------------------------- paths
+
+def root() -> Path:
+    """The committed artifacts folder (``$GAN_BOOK_ARTIFACTS`` overrides it)."""
+    return Path(os.environ.get(ROOT_VARIABLE) or REPO_ROOT / "artifacts")
+
+
+def path(*parts) -> Path:
+    """``artifacts/<parts...>``, e.g. ``path("paper_gan", "seed0")``; parts are plain names."""
+    if not parts or not all(isinstance(part, str) and part and "/" not in part and part not in (".", "..")
+                            for part in parts):
+        raise ValueError(f"artifact paths take one or more plain folder names, got {parts!r}")
+    return root().joinpath(*parts)
+
+
+def mode_root(plan=None) -> tuple:
+    """``("quick",)`` in quick mode, so quick runs never overwrite the committed full ones."""
+    return (QUICK,) if (plan or budget()).mode == "quick" else ()
+
+
+def seed_name(seed) -> str:
+    return f"seed{checks.count(seed, 'seed')}"
+
+
+def slug(name) -> str:
+    """A file-safe folder name for a variant, e.g. '+ skip connections' -> 'skip_connections'."""
+    if not isinstance(name, str) or not name.strip("+ "):
+        raise ValueError(f"a variant name must be a non-empty string, got {name!r}")
+    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+
+
+def paper_gan(seed, root=()) -> Path:
+    """The paper's GAN trained for its 6 epochs with ``seed``."""
+    return path(*root, "paper_gan", seed_name(seed))
+
+
+def variant(name, epochs, seed=0, root=(), suffix="") -> Path:
+    """A named variant trained for ``epochs`` epochs (``suffix`` tells runs of the same variant
+    with other speed settings apart, e.g. ``"-bfloat16"``)."""
+    return path(*root, "variants", f"{slug(name)}-{checks.count(epochs, 'epochs', 1)}ep{suffix}", seed_name(seed))
+
+
+def committed_variant(name, epochs, seed=0) -> Path:
+    """A committed variant's folder; 'paper' is the paper's 6-epoch run, whatever ``epochs``."""
+    return paper_gan(seed) if name == "paper" else variant(name, epochs, seed)
+
+
+def collapse_run(recipe, seed, root=()) -> Path:
+    """One run of the collapse study (chapter 7): a recipe (`lib.collapse.RECIPES`) and a seed."""
+    return path(*root, "collapse", slug(recipe), seed_name(seed))
+
+
+def collapse_summary(root=()) -> Path:
+    return path(*root, "collapse", "summary.json")
+
+
+def recommended_record(root=()) -> Path:
+    """The record of chapter 8's choice: the recommended variant and its training budget."""
+    return path(*root, "variants", "recommended.json")
+
+
+def recommended_run(root=()):
+    """The recommended variant's name and the epochs it was trained for."""
+    record = artifacts.load_json(recommended_record(root))
+    return record["chosen"], int(record.get("epochs", PAPER.epochs))
+
+
+def speed_study_record(root=()) -> Path:
+    return path(*root, "variants", "speed_settings_study.json")
+
+
+def ceiling_record(epochs=CLASSIFIER.epochs, root=()) -> Path:
+    """Classifiers trained on corrupted digits: the evaluation classifiers' budget has the plain
+    name, longer-trained classifiers one that says their epochs."""
+    epochs = checks.count(epochs, "epochs", minimum=1)
+    name = "corrupted_digit_accuracy" + ("" if epochs == CLASSIFIER.epochs else f"-{epochs}ep")
+    return path(*root, "ceiling", name + ".json")
+
+
+def benchmark_record(name) -> Path:
+    return path("benchmarks", f"{name}.json")
+
+
+def classifier_folder(config=CLASSIFIER, root=()) -> Path:
+    """The shipped classifiers of a configuration: the paper's (`CLASSIFIER`) in
+    ``classifier/``, the cross-check ones (`CROSS_CHECK_CLASSIFIER`) in ``classifier-dense/``.
+    Other configurations have none, so weights are never reused for a configuration they were
+    not trained with."""
+    for shipped, folder in ((CLASSIFIER, "classifier"), (CROSS_CHECK_CLASSIFIER, "classifier-dense")):
+        if config == shipped:  # dataclass equality: same class, same fields
+            return path(*root, folder)
+    raise ValueError("only the shipped classifier configurations, CLASSIFIER (a ClassifierConfig) and "
+                     f"CROSS_CHECK_CLASSIFIER (a DenseClassifierConfig), have a folder; got {config!r}")
+
+
+def classifier_weights(seed, config=CLASSIFIER, root=()) -> Path:
+    return classifier_folder(config, root) / f"{seed_name(seed)}.weights.h5"
+
+
+def classifier_record(seed, config=CLASSIFIER, root=()) -> Path:
+    """The JSON beside a classifier's weights: its clean test accuracy, budget and machine."""
+    return classifier_folder(config, root) / f"{seed_name(seed)}.json"
+
+
+# ---------------------------------------------------------------- run folders
+
+def inputs_digest(images) -> str:
+    """sha256 of the training inputs as the model sees them (float32 bytes): what a run was
+    trained on, so that a checkpoint is never resumed on other data."""
+    images = np.ascontiguousarray(np.asarray(images, dtype=np.float32))
+    return hashlib.sha256(images.tobytes()).hexdigest()
+
+
+def status(folder) -> str:
+    """``"finished"`` (a manifest: the run opens), ``"resumable"`` (a checkpoint, no manifest)
+    or ``"new"`` (neither: training starts from scratch)."""
+    folder = Path(folder)
+    if (folder / artifacts.MANIFEST).is_file():
+        return "finished"
+    return "resumable" if (folder / CHECKPOINT).is_file() else "new"
+
+
+@dataclass
+class Run:
+    """A finished run, opened from its folder alone (checksums verified)."""
+
+    folder: Path
+    record: dict
+
+    @property
+    def config(self) -> GANConfig:
+        return GANConfig.from_dict(self.record["config"])
+
+    @property
+    def seed(self) -> int:
+        return int(self.record["seed"])
+
+    @property
+    def probe(self) -> list:
+        return list(self.record.get("probe", []))
+
+    @property
+    def history(self) -> list:
+        """One dict per iteration: step, epoch and the step's metrics (`lib.gan.METRICS`)."""
+        return _rows(self.folder / HISTORY)
+
+    @property
+    def diagnostics(self) -> list:
+        """The generator diagnostics (`lib.fitting.GeneratorDiagnostics`), if the run kept them."""
+        return _rows(self.folder / DIAGNOSTICS) if (self.folder / DIAGNOSTICS).is_file() else []
+
+    @property
+    def snapshots(self) -> list:
+        """The snapshot digits after every epoch (uint8 images), if the run kept them."""
+        if not (self.folder / SNAPSHOTS).is_file():
+            return []
+        return list(artifacts.load_arrays(self.folder / SNAPSHOTS)["frames"])
+
+    def generator(self):
+        return artifacts.load_weights(build_generator(self.config), self.folder / GENERATOR_WEIGHTS)
+
+    def discriminator(self):
+        return artifacts.load_weights(build_discriminator(self.config), self.folder / DISCRIMINATOR_WEIGHTS)
+
+    def gan(self):
+        """The compiled GAN with the run's weights (optimizer state is not kept)."""
+        gan = build_gan(self.config)
+        artifacts.load_weights(gan.generator, self.folder / GENERATOR_WEIGHTS)
+        artifacts.load_weights(gan.discriminator, self.folder / DISCRIMINATOR_WEIGHTS)
+        return gan
+
+
+def _rows(table_path):
+    table = artifacts.load_table(table_path)
+    return [dict(zip(table, values)) for values in zip(*(column.tolist() for column in table.values()))]
+
+
+def open(folder) -> Run:  # noqa: A001  (runs.open(folder), like io.open)
+    """The finished run in ``folder``, its files verified against the manifest."""
+    folder = Path(folder)
+    if status(folder) != "finished":
+        raise ValueError(f"{folder} holds no finished run (no {artifacts.MANIFEST}; status: {status(folder)})")
+    artifacts.verify_manifest(folder)
+    return Run(folder, artifacts.load_json(folder / RECORD))
+
+
+def commit(folder):
+    """Mark a run finished: the manifest last, then the checkpoint goes. A kill before the
+    manifest leaves the checkpoint to resume from; a kill after it, a run that opens."""
+    folder = Path(folder)
+    artifacts.write_manifest(folder, exclude=(CHECKPOINT,))
+    (folder / CHECKPOINT).unlink(missing_ok=True)
+
+
+def drop_weights(folder):
+    """Keep a finished run's records only (history, probe, diagnostics, snapshots): for study
+    runs whose networks no chapter loads. The new manifest comes first, so a kill in between
+    leaves a run that opens."""
+    folder = Path(folder)
+    if status(folder) != "finished":
+        raise ValueError(f"{folder} holds no finished run to slim")
+    weights = (GENERATOR_WEIGHTS, DISCRIMINATOR_WEIGHTS)
+    artifacts.write_manifest(folder, exclude=(CHECKPOINT, *weights))
+    for name in weights:
+        (folder / name).unlink(missing_ok=True)

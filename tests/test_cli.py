@@ -1,0 +1,135 @@
+import pytest
+
+from lib import artifacts, cli, collapse, data, evaluation, fitting, recipes, runs, studies
+from lib.config import ABLATION_EPOCHS, CROSS_CHECK_CLASSIFIER, MODE_VARIABLE
+
+
+@pytest.fixture(autouse=True)
+def private_artifacts(monkeypatch, tmp_path):
+    """Nothing here may touch the real artifacts folder."""
+    monkeypatch.setenv(runs.ROOT_VARIABLE, str(tmp_path / "artifacts"))
+    monkeypatch.setenv(MODE_VARIABLE, "full")
+    return tmp_path / "artifacts"
+
+
+def forbid_work(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("work started before the arguments were checked")
+
+    for module, name in ((data, "load_mnist"), (fitting, "fit_gan"), (evaluation, "load_classifier")):
+        monkeypatch.setattr(module, name, fail)
+
+
+ENTRY_POINTS = ("run_classifiers", "run_paper_gan", "run_collapse", "write_collapse_summary", "run_ablation",
+                "run_speed_study", "run_ceiling", "run_variant", "choose_recommended")
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Every recipe the command line can start replaced by a recorder of ``(recipe, args, kwargs)``."""
+    seen = []
+    for name in ENTRY_POINTS:
+        monkeypatch.setattr(recipes, name, lambda *args, _name=name, **kwargs: seen.append((_name, args, kwargs)))
+    return seen
+
+
+def refused(capsys, argv, message):
+    """``main(argv)`` exits with argparse's usage error, saying ``message``."""
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- what each run starts
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["classifier"], [("run_classifiers", ([0],), {})]),
+    (["classifier", "--seeds", "0", "1", "2"], [("run_classifiers", ([0, 1, 2],), {})]),
+    (["cross-check-classifier", "--seeds", "0", "1"],
+     [("run_classifiers", ([0, 1],), {"config": CROSS_CHECK_CLASSIFIER})]),
+    (["paper-gan", "--seeds", "1", "2"], [("run_paper_gan", ([1, 2],), {})]),
+    (["ablation"], [("run_ablation", (ABLATION_EPOCHS, 0), {})]),
+    (["ablation", "--epochs", "4", "--seeds", "0", "1"], [("run_ablation", (4, 0), {}), ("run_ablation", (4, 1), {})]),
+    (["variant", "--name", "+ composite", "--seeds", "2", "3"],
+     [("run_variant", ("+ composite", ABLATION_EPOCHS, 2), {}),
+      ("run_variant", ("+ composite", ABLATION_EPOCHS, 3), {})]),
+    (["speed-study"], [("run_speed_study", (), {"seeds": [0, 1], "epochs": ABLATION_EPOCHS, "name": None})]),
+    (["speed-study", "--seeds", "5", "--epochs", "3", "--name", "+ composite"],
+     [("run_speed_study", (), {"seeds": [5], "epochs": 3, "name": "+ composite"})]),
+    (["collapse", "--recipe", "paper", "--seeds", "0", "1"],
+     [("run_collapse", ("paper", [0, 1]), {"epochs": collapse.DECIDING_EPOCHS})]),
+    (["collapse", "--recipe", "no label smoothing", "--epochs", "6"],
+     [("run_collapse", ("no label smoothing", [0]), {"epochs": 6})]),
+    (["collapse-summary"], [("write_collapse_summary", (), {})]),
+])
+def test_main_starts_the_run_asked_for(calls, argv, expected):
+    cli.main(argv)
+    assert calls == expected
+
+
+def test_main_recommended_chooses_then_trains_the_choice_for_its_own_budget(monkeypatch, calls):
+    def choose():
+        artifacts.save_json(runs.recommended_record(), {"chosen": "+ global context", "epochs": 12})
+        calls.append(("choose_recommended", (), {}))
+        return "+ global context"
+
+    monkeypatch.setattr(recipes, "choose_recommended", choose)
+    cli.main(["recommended", "--seeds", "0", "1"])
+    assert calls == [("choose_recommended", (), {}), ("run_variant", ("+ global context", 12, 0), {}),
+                     ("run_variant", ("+ global context", 12, 1), {})]
+
+
+def test_main_collapse_summary_prints_the_summary(monkeypatch, capsys):
+    monkeypatch.setattr(recipes, "write_collapse_summary", lambda: {"paper": [{"seed": 0, "collapsed": True}]})
+    cli.main(["collapse-summary"])
+    assert capsys.readouterr().out.strip() == "{'paper': [{'seed': 0, 'collapsed': True}]}"
+
+
+def test_main_ceiling_passes_holes_and_epochs(calls):
+    cli.main(["ceiling", "--epochs", "10", "--holes", "none", "paper", "12"])
+    cli.main(["ceiling", "--seeds", "3"])
+    assert calls == [("run_ceiling", (), dict(holes=("none", "paper", 12), seed=0, epochs=10)),
+                     ("run_ceiling", (), dict(holes=("paper", *studies.HOLE_SIZES), seed=3, epochs=None))]
+
+
+# ---------------------------------------------------------------- what it refuses
+
+
+def test_main_variant_with_an_unknown_or_missing_name(monkeypatch):
+    forbid_work(monkeypatch)
+    with pytest.raises(ValueError, match="unknown variant 'nonsense'"):
+        cli.main(["variant", "--name", "nonsense"])
+    with pytest.raises(ValueError, match="unknown variant None"):
+        cli.main(["variant"])
+
+
+def test_main_rejects_an_unknown_run(capsys, calls):
+    refused(capsys, ["everything"], "invalid choice: 'everything'")
+    assert calls == []
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["ceiling", "--holes", "huge"], "--holes takes centre sizes in 1..28 pixels"),
+    (["ceiling", "--holes", "0", "99"], "--holes takes centre sizes in 1..28 pixels"),
+    (["variant", "--name", "+ composite", "--holes", "8"], "--holes goes with ceiling"),
+    (["ceiling", "--epochs", "0"], "--epochs must be >= 1"),
+    (["ceiling", "--seeds", "0", "1"], "ceiling writes one record: give one seed"),
+])
+def test_main_rejects_bad_ceiling_arguments(capsys, calls, argv, message):
+    refused(capsys, argv, message)
+    assert calls == []
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["collapse"], "--recipe goes with collapse, and collapse needs it"),
+    (["collapse", "--seeds", "0"], "--recipe goes with collapse, and collapse needs it"),
+    (["paper-gan", "--recipe", "paper"], "--recipe goes with collapse, and collapse needs it"),
+    (["collapse-summary", "--recipe", "paper"], "--recipe goes with collapse, and collapse needs it"),
+    (["collapse", "--recipe", "magic"], "--recipe must be one of"),
+    (["collapse", "--recipe", "paper", "--epochs", "-1"], "--epochs must be >= 1"),
+])
+def test_main_rejects_bad_collapse_arguments(capsys, calls, argv, message):
+    refused(capsys, argv, message)
+    assert calls == []

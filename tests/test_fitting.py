@@ -1,0 +1,264 @@
+"""Tests of lib.fitting: recording callbacks, checkpoints by path, exact resume, a finish that a
+kill cannot half-do."""
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from lib import artifacts, fitting, gan as gans, models, runs
+from lib.config import PAPER
+
+TINY = PAPER.variant("tiny", batch_size=32, epochs=2)
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module", autouse=True)
+def deterministic_ops():
+    tf.config.experimental.enable_op_determinism()
+
+
+def tiny_images(count=128, seed=0):
+    return np.random.default_rng(seed).uniform(-1, 1, (count, 28, 28, 1)).astype(np.float32)
+
+
+def holes(count):
+    masks = np.zeros((count, 28, 28), bool)
+    masks[:, 10:18, 10:18] = True
+    return masks
+
+
+def all_weights(run):
+    return run.generator().get_weights() + run.discriminator().get_weights()
+
+
+def test_a_run_keeps_its_history_records_and_verified_files(tmp_path):
+    images = tiny_images()
+    snapshots = fitting.EpochSnapshots(tiny_images(5, seed=1), holes(5))
+    run = fitting.fit_gan(images, tmp_path, TINY, seed=0, recorders=[snapshots], verbose=0)
+    steps = TINY.epochs * len(images) // TINY.batch_size
+    assert [row["step"] for row in run.history] == list(range(1, steps + 1))
+    assert [row["epoch"] for row in run.history] == [1] * 4 + [2] * 4
+    assert np.asarray(run.snapshots).shape == (TINY.epochs, 5, 28, 28)
+    for name in (runs.GENERATOR_WEIGHTS, runs.DISCRIMINATOR_WEIGHTS, runs.HISTORY, runs.SNAPSHOTS, runs.RECORD,
+                 artifacts.MANIFEST):
+        assert (tmp_path / name).is_file(), name
+    assert not (tmp_path / runs.CHECKPOINT).exists()
+    assert run.record["iterations"] == steps and run.record["train_images"] == 128
+
+    reopened = fitting.fit_gan(images, tmp_path, TINY, seed=0, verbose=0)  # finished: opens, no training
+    assert reopened.history == run.history
+    for a, b in zip(all_weights(run), all_weights(reopened)):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("config", [TINY, TINY.variant("tiny, decaying", learning_rate_decay=True, epochs=3)],
+                         ids=["constant rates", "decaying rates"])
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path, config):
+    images = tiny_images()
+    straight = fitting.fit_gan(images, tmp_path / "straight", config, seed=3, verbose=0)
+    assert fitting.fit_gan(images, tmp_path / "resumed", config, seed=3, verbose=0, stop_after_epochs=1) is None
+    assert runs.status(tmp_path / "resumed") == "resumable"
+    resumed = fitting.fit_gan(images, tmp_path / "resumed", config, seed=3, verbose=0)
+    assert [r["g_loss"] for r in resumed.history] == pytest.approx([r["g_loss"] for r in straight.history], abs=1e-6)
+    for a, b in zip(all_weights(straight), all_weights(resumed)):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_a_decaying_run_ends_with_both_learning_rates_run_down(tmp_path):
+    decaying = TINY.variant("decaying", learning_rate_decay=True)
+    keras.utils.set_random_seed(0)
+    gan = gans.build_gan(decaying, steps_per_epoch=4)
+    for optimizer, initial in ((gan.g_optimizer, TINY.generator_learning_rate),
+                               (gan.d_optimizer, TINY.discriminator_learning_rate)):
+        schedule = optimizer._learning_rate
+        assert float(schedule(2)) == pytest.approx(initial)  # the first half holds
+        assert float(schedule(6)) == pytest.approx(initial / 2)
+        assert float(schedule(7)) == pytest.approx(initial / 4)  # the last step a run of 8 takes
+        assert float(schedule(8)) == 0.0
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(seed=1), "another seed"),
+    (dict(config=TINY.variant("tiny", dropout_rate=0.3)), "another config"),
+    (dict(images=tiny_images(seed=9)), "another inputs sha256"),
+])
+def test_a_checkpoint_from_another_run_is_refused(tmp_path, change, message):
+    fitting.fit_gan(tiny_images(), tmp_path, TINY, seed=0, verbose=0, stop_after_epochs=1)
+    arguments = {"images": tiny_images(), "config": TINY, "seed": 0, **change}
+    with pytest.raises(ValueError, match=message):
+        fitting.fit_gan(arguments["images"], tmp_path, arguments["config"], seed=arguments["seed"], verbose=0)
+
+
+def test_a_finished_run_refuses_other_training_data(tmp_path):
+    fitting.fit_gan(tiny_images(), tmp_path, TINY.variant("tiny", epochs=1), verbose=0)
+    with pytest.raises(ValueError, match="another seed, configuration or training data"):
+        fitting.fit_gan(tiny_images(seed=9), tmp_path, TINY.variant("tiny", epochs=1), verbose=0)
+
+
+def test_checkpoints_restore_variables_by_path_not_position(tmp_path):
+    keras.utils.set_random_seed(0)
+    gan = gans.build_gan(TINY)
+    paths = fitting.variables_by_path(gan)
+    assert "generator/encoder1_conv/kernel" in paths and "d_optimizer/d_adam/iteration" in paths
+    assert any(path.startswith("discriminator/block1_dropout/") for path in paths)  # seed states, by layer
+    fitting.save_checkpoint(tmp_path / "a.npz", gan, {"seed": 0}, [])
+    stored = artifacts.load_arrays(tmp_path / "a.npz")
+    reordered = dict(reversed(list(stored.items())))  # another order of the same paths restores the same
+    artifacts.save_arrays(tmp_path / "b.npz", **reordered)
+    keras.utils.set_random_seed(1)
+    other = gans.build_gan(TINY)
+    expected = {"seed": 0, "config": None, "inputs_sha256": None}
+    artifacts.save_arrays(tmp_path / "b.npz", **{**reordered, "state": np.array('{"seed": 0, "config": null, '
+                                                                                 '"inputs_sha256": null}')})
+    fitting.restore_checkpoint(tmp_path / "b.npz", other, [], expected)
+    for a, b in zip(gan.generator.get_weights(), other.generator.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    del reordered["var:generator/encoder1_conv/kernel"]
+    artifacts.save_arrays(tmp_path / "c.npz", **reordered)
+    with pytest.raises(ValueError, match="missing .*encoder1_conv/kernel"):
+        fitting.restore_checkpoint(tmp_path / "c.npz", other, [], expected)
+
+
+def test_the_classifier_probe_measures_every_few_steps_and_each_epoch_end(tmp_path):
+    classifier = models.build_classifier()
+    images = tiny_images()
+    probe = fitting.ClassifierProbe(classifier, images[:50], np.zeros((50, 28, 28), bool), np.arange(50) % 10,
+                                    every_steps=3)
+    run = fitting.fit_gan(images, tmp_path, TINY, seed=0, recorders=[probe], verbose=0)
+    assert [row["step"] for row in run.probe] == [3, 4, 6, 8]
+    filled = run.generator().predict(images[:50], verbose=0)
+    predicted = classifier.predict(filled, verbose=0).argmax(axis=1)
+    counts = np.bincount(predicted, minlength=10)
+    assert run.probe[-1]["accuracy"] == pytest.approx(float((predicted == np.arange(50) % 10).mean()))
+    assert run.probe[-1]["top_class_share"] == pytest.approx(counts.max() / 50)
+    assert run.probe[-1]["top_class"] == int(counts.argmax())
+
+
+def test_generator_diagnostics_measure_without_touching_the_training(tmp_path):
+    images = tiny_images()
+    plain = fitting.fit_gan(images, tmp_path / "plain", TINY, seed=0, verbose=0)
+    diagnostics = fitting.GeneratorDiagnostics(images[:16], images[:16], holes(16), every_steps=2, until_step=6)
+    watched = fitting.fit_gan(images, tmp_path / "watched", TINY, seed=0, recorders=[diagnostics], verbose=0)
+    for a, b in zip(all_weights(plain), all_weights(watched)):
+        np.testing.assert_allclose(a, b, atol=1e-6)  # batch-norm statistics and seeds untouched
+    rows = watched.diagnostics
+    assert [row["step"] for row in rows] == [2, 4, 6]
+    blocks = {key for key in rows[0] if key.startswith("grad_norm_")}
+    assert blocks == {f"grad_norm_{b}" for b in ("encoder1", "encoder2", "encoder3", "decoder1", "decoder2", "decoder3")}
+    for row in rows:
+        assert row["grad_norm"] == pytest.approx(np.sqrt(sum(row[key] ** 2 for key in blocks)), rel=1e-4)
+        assert row["d_real_p10"] <= row["d_real_p50"] <= row["d_real_p90"]
+
+
+def test_diagnostics_see_a_saturated_generator():
+    keras.utils.set_random_seed(0)
+    gan = gans.build_gan(TINY)
+    last = gan.generator.get_layer("decoder3_conv")
+    kernel, bias = last.get_weights()
+    last.set_weights([np.zeros_like(kernel), np.full_like(bias, -5.0)])  # tanh(-5): every pixel black, slope 2e-4
+    diagnostics = fitting.GeneratorDiagnostics(tiny_images(8), tiny_images(8), holes(8))
+    diagnostics.set_model(gan)
+    values = {key: float(value) for key, value in diagnostics.compute(
+        tf.constant(diagnostics.corrupted), tf.constant(diagnostics.originals), tf.constant(diagnostics.masks)).items()}
+    assert values["saturated_train"] == 1.0 and values["saturated_inference"] == 1.0
+    assert values["tanh_slope_train"] == pytest.approx(1 - np.tanh(5.0) ** 2, rel=1e-3)
+    assert values["grad_norm_decoder3"] < 1e-2 * values["grad_norm_decoder3"] + 1e-2
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.zeros((128, 28, 28, 1), np.uint8), "float"),
+    (np.full((128, 28, 28, 1), 3.0, np.float32), r"\[-1, 1\]"),
+    (np.zeros((10, 28, 28, 1), np.float32), "at least one batch"),
+])
+def test_fit_gan_rejects_bad_images(tmp_path, bad, message):
+    with pytest.raises(ValueError, match=message):
+        fitting.fit_gan(bad, tmp_path, TINY, verbose=0)
+
+
+def test_recorders_reject_bad_inputs():
+    with pytest.raises(ValueError, match="one label per probe image"):
+        fitting.ClassifierProbe(None, tiny_images(4), holes(4), [1, 2])
+    with pytest.raises(ValueError, match="masks shape"):
+        fitting.EpochSnapshots(tiny_images(4), holes(3))
+    with pytest.raises(ValueError, match="every_steps"):
+        fitting.GeneratorDiagnostics(tiny_images(4), tiny_images(4), holes(4), every_steps=0)
+
+
+CHILD = textwrap.dedent("""
+    import os, sys, time
+    import keras, numpy as np, tensorflow as tf
+    from lib import artifacts, fitting, runs
+    from lib.config import PAPER
+    tf.config.experimental.enable_op_determinism()
+    folder, stage = sys.argv[1], sys.argv[2]
+
+    class Slow(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            time.sleep(0.3)
+
+    if stage != "between checkpoints":  # die inside the finishing step, just after `stage`
+        calls = {"save_weights": artifacts.save_weights, "save_table": artifacts.save_table,
+                 "save_json": artifacts.save_json, "write_manifest": artifacts.write_manifest}
+        target, count = stage.split(":")
+        state = {"seen": 0}
+        def dying(*args, **kwargs):
+            result = calls[target](*args, **kwargs)
+            state["seen"] += 1
+            if state["seen"] == int(count):
+                os._exit(9)
+            return result
+        setattr(artifacts, target, dying)
+    images = np.random.default_rng(0).uniform(-1, 1, (128, 28, 28, 1)).astype(np.float32)
+    config = PAPER.variant("tiny", batch_size=32, epochs=3)
+    callbacks = [Slow()] if stage == "between checkpoints" else []
+    fitting.fit_gan(images, folder, config, seed=5, verbose=0, callbacks=callbacks)
+""")
+CONFIG = PAPER.variant("tiny", batch_size=32, epochs=3)
+IMAGES = np.random.default_rng(0).uniform(-1, 1, (128, 28, 28, 1)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def straight_run(tmp_path_factory):
+    return fitting.fit_gan(IMAGES, tmp_path_factory.mktemp("straight"), CONFIG, seed=5, verbose=0)
+
+
+# Each finishing write in order: generator and discriminator weights, the history, run.json, the manifest.
+@pytest.mark.parametrize("stage", ["save_weights:1", "save_weights:2", "save_table:1", "save_json:1",
+                                   "write_manifest:1"])
+def test_a_kill_inside_the_finishing_step_leaves_a_run_that_resumes_or_opens(tmp_path, stage, straight_run):
+    folder = tmp_path / "killed"
+    child = subprocess.run([sys.executable, "-c", CHILD, str(folder), stage], cwd=REPO, capture_output=True,
+                           timeout=300)
+    assert child.returncode == 9, child.stderr[-2000:]
+    expected = "finished" if stage == "write_manifest:1" else "resumable"
+    assert runs.status(folder) == expected
+    run = fitting.fit_gan(IMAGES, folder, CONFIG, seed=5, verbose=0)  # resumes (nothing left to train) or opens
+    assert runs.status(folder) == "finished" and not (folder / runs.CHECKPOINT).exists()
+    assert run.history == straight_run.history
+    for a, b in zip(all_weights(straight_run), all_weights(run)):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_a_killed_process_resumes_from_its_last_checkpoint_exactly(tmp_path, straight_run):
+    folder = tmp_path / "killed"
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(folder), "between checkpoints"], cwd=REPO,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while not (folder / runs.CHECKPOINT).is_file() and time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.4)  # into the next epoch: the kill lands between checkpoints
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert child.returncode == -signal.SIGKILL, "the child finished before it could be killed"
+    assert runs.status(folder) == "resumable"
+    resumed = fitting.fit_gan(IMAGES, folder, CONFIG, seed=5, verbose=0)
+    assert len(resumed.history) == 12
+    for a, b in zip(all_weights(straight_run), all_weights(resumed)):
+        np.testing.assert_allclose(a, b, atol=1e-6)

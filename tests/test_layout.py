@@ -1,0 +1,94 @@
+"""The shape of lib (SPEC section 7): small modules, one-way imports, no TensorFlow where none is
+needed, and chapters that call lib instead of defining networks, losses or train steps."""
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+LIB = REPO / "lib"
+MODULES = sorted(LIB.glob("*.py"))
+MAX_LINES = 350
+
+
+def lib_imports(path):
+    """Every lib module that ``path`` imports, at the top or inside a function."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[1] for alias in node.names if alias.name.startswith("lib."))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "lib":
+            if node.module == "lib":
+                names.update(alias.name for alias in node.names if (LIB / f"{alias.name}.py").is_file())
+            else:
+                names.add(node.module.split(".")[1])
+    return names - {path.stem}
+
+
+def test_every_module_is_small():
+    sizes = {path.name: len(path.read_text().splitlines()) for path in MODULES}
+    assert {name: size for name, size in sizes.items() if size > MAX_LINES} == {}
+
+
+def test_lib_has_no_import_cycle():
+    graph = {path.stem: lib_imports(path) for path in MODULES}
+    assert graph["gan"] >= {"models", "config"}  # the walk sees imports at all
+
+    def cycle_from(node, trail):
+        for target in sorted(graph.get(node, ())):
+            if target in trail:
+                return trail[trail.index(target):] + [target]
+            found = cycle_from(target, trail + [target])
+            if found:
+                return found
+        return None
+
+    for module in graph:
+        assert cycle_from(module, [module]) is None
+
+
+def test_lib_never_imports_the_command_line_or_the_book():
+    for path in MODULES:
+        if path.stem != "cli":
+            assert "cli" not in lib_imports(path), path.name
+        assert "from book" not in path.read_text() and "import book" not in path.read_text()
+
+
+@pytest.mark.parametrize("modules", ["lib.config", "lib.analysis", "lib.collapse", "lib.config, lib.analysis"])
+def test_some_modules_import_without_starting_tensorflow(modules):
+    code = f"import sys, {modules}; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False"]
+
+
+CHAPTERS = sorted((REPO / "book").glob("*.ipynb"))
+FORBIDDEN_IN_CHAPTERS = ("keras.Model(", "keras.Sequential(", "layers.Conv2D(", "layers.Dense(", "def train_step",
+                         "GradientTape", "BinaryCrossentropy(", "class ", "from lib import cli", "lib.cli")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_no_chapter_defines_a_network_a_loss_or_a_train_step(path):
+    cells = [cell for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "code"]
+    for index, cell in enumerate(cells):
+        source = "".join(cell["source"])
+        found = [pattern for pattern in FORBIDDEN_IN_CHAPTERS if pattern in source]
+        assert not found, f"{path.name}, code cell {index} defines {found}: that belongs in lib"
+
+
+SHOWN = {"02_generator.ipynb": ["paper_generator"], "03_discriminator.ipynb": ["paper_discriminator"],
+         "04_training.ipynb": ["InpaintingGAN", "train_step", "train_discriminator"],
+         "05_evaluation.ipynb": ["cv2.inpaint"]}
+
+
+@pytest.mark.parametrize("chapter, names", SHOWN.items())
+def test_chapters_show_the_code_that_runs(chapter, names):
+    """The highlighted source appears as an output, produced by lib.show from the running code."""
+    cells = [cell for cell in json.loads((REPO / "book" / chapter).read_text())["cells"] if cell["cell_type"] == "code"]
+    shown = "".join("".join(output.get("data", {}).get("text/plain", ""))
+                    for cell in cells if "lib.show(" in "".join(cell["source"]) for output in cell["outputs"])
+    for name in names:
+        assert name in shown, f"{chapter} does not show {name}"

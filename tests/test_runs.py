@@ -1,0 +1,179 @@
+"""Tests of lib.runs: every artifact path, and the self-describing run folder."""
+import json
+import re
+
+import numpy as np
+import pytest
+
+from lib import artifacts, fitting, runs
+from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER, VARIANTS, ClassifierConfig, DenseClassifierConfig
+
+TINY = PAPER.variant("tiny", batch_size=32, epochs=1)
+
+
+@pytest.fixture
+def artifacts_root(tmp_path, monkeypatch):
+    monkeypatch.setenv(runs.ROOT_VARIABLE, str(tmp_path))
+    return tmp_path
+
+
+def tiny_images(count=64, seed=0):
+    return np.random.default_rng(seed).uniform(-1, 1, (count, 28, 28, 1)).astype(np.float32)
+
+
+# ---------------------------------------------------------------- paths
+
+def test_root_defaults_to_the_repository_folder(monkeypatch):
+    monkeypatch.delenv(runs.ROOT_VARIABLE, raising=False)
+    assert runs.root() == runs.REPO_ROOT / "artifacts"
+
+
+def test_path_joins_plain_names_under_the_root(artifacts_root):
+    assert runs.path("paper_gan", "seed0") == artifacts_root / "paper_gan" / "seed0"
+
+
+@pytest.mark.parametrize("parts", [(), ("",), ("..",), (".",), ("paper_gan", ".."), ("a/b",), ("/etc",), (3,), (None,)])
+def test_path_rejects_anything_but_plain_folder_names(artifacts_root, parts):
+    with pytest.raises(ValueError, match="plain folder names"):
+        runs.path(*parts)
+
+
+def test_every_committed_kind_of_artifact_has_its_path(artifacts_root):
+    assert runs.paper_gan(2) == artifacts_root / "paper_gan" / "seed2"
+    assert runs.variant("+ mask channel", 2, seed=1) == artifacts_root / "variants" / "mask_channel-2ep" / "seed1"
+    assert runs.variant("+ mask channel", 2, root=(runs.QUICK,), suffix="-bfloat16") == \
+        artifacts_root / "quick" / "variants" / "mask_channel-2ep-bfloat16" / "seed0"
+    assert runs.committed_variant("paper", 2) == runs.paper_gan(0)
+    assert runs.collapse_run("training-mode fakes", 3) == artifacts_root / "collapse" / "training_mode_fakes" / "seed3"
+    assert runs.collapse_summary() == artifacts_root / "collapse" / "summary.json"
+    assert runs.ceiling_record() == artifacts_root / "ceiling" / "corrupted_digit_accuracy.json"
+    assert runs.ceiling_record(10) == artifacts_root / "ceiling" / "corrupted_digit_accuracy-10ep.json"
+    assert runs.classifier_weights(2) == artifacts_root / "classifier" / "seed2.weights.h5"
+    assert runs.classifier_record(1, CROSS_CHECK_CLASSIFIER) == artifacts_root / "classifier-dense" / "seed1.json"
+    assert runs.classifier_weights(1, CLASSIFIER, (runs.QUICK,)) == artifacts_root / "quick" / "classifier" / "seed1.weights.h5"
+    assert not (artifacts_root / "variants").exists()  # naming a folder creates nothing
+
+
+def test_slugs_of_every_variant_are_file_safe_and_distinct():
+    assert runs.slug("+ L2 hole loss") == "l2_hole_loss"
+    assert runs.slug("A/B test: v2!") == "a_b_test__v2"
+    slugs = [runs.slug(name) for name in VARIANTS]
+    assert len(set(slugs)) == len(slugs)
+    assert all(re.fullmatch(r"[a-z0-9]+(_+[a-z0-9]+)*", slug) for slug in slugs)
+
+
+@pytest.mark.parametrize("name", ["", "+ ", None, 3])
+def test_slug_rejects_empty_names(name):
+    with pytest.raises(ValueError, match="non-empty string"):
+        runs.slug(name)
+
+
+@pytest.mark.parametrize("call, message", [(lambda: runs.paper_gan(-1), "seed"), (lambda: runs.paper_gan(True), "seed"),
+                                           (lambda: runs.variant("+ composite", 0), "epochs"),
+                                           (lambda: runs.ceiling_record(0), "epochs")])
+def test_paths_reject_bad_numbers(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize("config", [None, "dense", PAPER, DenseClassifierConfig(hidden_units=(64,)),
+                                    ClassifierConfig(epochs=10)])
+def test_classifier_folder_exists_only_for_the_shipped_configs(config):
+    """Another configuration of either architecture would find, or be skipped for, weights it did not train."""
+    with pytest.raises(ValueError, match="only the shipped classifier configurations"):
+        runs.classifier_folder(config)
+
+
+def test_recommended_run_reads_the_record(artifacts_root):
+    artifacts.save_json(runs.recommended_record(), {"chosen": "+ global context", "epochs": 12})
+    assert runs.recommended_run() == ("+ global context", 12)
+    artifacts.save_json(runs.recommended_record(), {"chosen": "+ global context"})
+    assert runs.recommended_run() == ("+ global context", PAPER.epochs)  # records from before budgets were kept
+
+
+def test_mode_root_keeps_quick_runs_apart(monkeypatch):
+    monkeypatch.setenv("GAN_BOOK_MODE", "quick")
+    assert runs.mode_root() == ("quick",)
+    monkeypatch.setenv("GAN_BOOK_MODE", "full")
+    assert runs.mode_root() == ()
+
+
+# ---------------------------------------------------------------- run folders
+
+def test_inputs_digest_tells_different_training_data_apart():
+    images = tiny_images()
+    assert runs.inputs_digest(images) == runs.inputs_digest(images.copy())
+    changed = images.copy()
+    changed[3, 4, 5, 0] += 1e-3
+    assert runs.inputs_digest(changed) != runs.inputs_digest(images)
+
+
+def test_a_finished_run_opens_from_its_folder_alone(tmp_path):
+    fitted = fitting.fit_gan(tiny_images(), tmp_path, TINY, seed=4, verbose=0)
+    run = runs.open(tmp_path)
+    assert runs.status(tmp_path) == "finished"
+    assert run.config == TINY and run.seed == 4
+    assert run.record["inputs_sha256"] == runs.inputs_digest(tiny_images())
+    assert [row["step"] for row in run.history] == [1, 2]
+    assert set(run.history[0]) >= {"d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake"}
+    images = tiny_images(3)
+    np.testing.assert_array_equal(run.generator().predict(images, verbose=0),
+                                  fitted.generator().predict(images, verbose=0))
+    np.testing.assert_array_equal(run.gan().discriminator.predict(images, verbose=0),
+                                  run.discriminator().predict(images, verbose=0))
+    assert run.snapshots == [] and run.diagnostics == []
+
+
+def test_opening_a_folder_that_holds_no_finished_run_fails(tmp_path):
+    assert runs.status(tmp_path) == "new"
+    with pytest.raises(ValueError, match="no finished run"):
+        runs.open(tmp_path)
+    fitting.fit_gan(tiny_images(), tmp_path, TINY.variant("tiny", epochs=2), verbose=0, stop_after_epochs=1)
+    assert runs.status(tmp_path) == "resumable"
+    with pytest.raises(ValueError, match="status: resumable"):
+        runs.open(tmp_path)
+
+
+def test_a_damaged_run_fails_verification(tmp_path):
+    fitting.fit_gan(tiny_images(), tmp_path, TINY, verbose=0)
+    weights = tmp_path / runs.GENERATOR_WEIGHTS
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    with pytest.raises(ValueError, match="generator.weights.h5 differs"):
+        runs.open(tmp_path)
+
+
+def test_commit_writes_the_manifest_before_removing_the_checkpoint(tmp_path, monkeypatch):
+    artifacts.save_json(tmp_path / runs.RECORD, {"seed": 0})
+    (tmp_path / runs.CHECKPOINT).write_bytes(b"state")
+    seen = []
+    real_unlink = type(tmp_path).unlink
+
+    def unlink(self, *args, **kwargs):
+        seen.append((self.name, (tmp_path / artifacts.MANIFEST).is_file()))
+        return real_unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(tmp_path), "unlink", unlink)
+    runs.commit(tmp_path)
+    assert (runs.CHECKPOINT, True) in seen
+    assert json.loads((tmp_path / artifacts.MANIFEST).read_text()).keys() == {runs.RECORD}
+
+
+@pytest.mark.skipif(not runs.paper_gan(0).is_dir(), reason="the committed artifacts are not here")
+def test_committed_runs_open_with_their_own_configuration():
+    paper = runs.open(runs.paper_gan(0))
+    assert paper.config == PAPER and paper.seed == 0 and len(paper.history) == 2808
+    name, epochs = runs.recommended_run()
+    recommended = runs.open(runs.variant(name, epochs))
+    assert recommended.config.name == name and recommended.config.epochs == epochs
+    assert recommended.config.global_context and recommended.config.mask_channel
+
+
+def test_a_run_without_its_weights_still_opens_with_its_records(tmp_path):
+    fitting.fit_gan(tiny_images(), tmp_path, TINY, verbose=0)
+    runs.drop_weights(tmp_path)
+    run = runs.open(tmp_path)
+    assert len(run.history) == 2 and not (tmp_path / runs.GENERATOR_WEIGHTS).exists()
+    with pytest.raises(ValueError, match="expected a weights file"):
+        run.generator()
+    with pytest.raises(ValueError, match="no finished run to slim"):
+        runs.drop_weights(tmp_path / "absent")
