@@ -111,21 +111,21 @@ def load_mnist(path=None, verify=True):
     path = path if path is not None else os.environ.get(NPZ_VARIABLE)
     if path:
         if not os.path.isfile(path):
-            raise ValueError(f"MNIST file not found: {path!r} (set {NPZ_VARIABLE} to mnist.npz)")
+            raise ValueError(f"MNIST file not found: '{path}' (set {NPZ_VARIABLE} to mnist.npz)")
         try:
             with np.load(path, allow_pickle=False) as archive:
                 missing = [key for key in MNIST_KEYS if key not in archive.files]
                 if missing:
-                    raise ValueError(f"{path!r} lacks the MNIST arrays {missing}; expected keys {MNIST_KEYS}")
+                    raise ValueError(f"'{path}' lacks the MNIST arrays {missing}; expected keys {MNIST_KEYS}")
                 arrays = {key: archive[key] for key in MNIST_KEYS}
         except ValueError as error:
             if "lacks the MNIST arrays" in str(error):
                 raise
-            raise ValueError(f"{path!r} is not a readable .npz file of arrays: {error}") from error
+            raise ValueError(f"'{path}' is not a readable .npz file of arrays (numpy: {error})") from error
         except Exception as error:
-            raise ValueError(f"{path!r} is not a readable .npz file: {error}") from error
+            raise ValueError(f"'{path}' is not a readable .npz file (numpy: {error})") from error
     else:
-        import keras
+        from lib.runtime import keras
 
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
         arrays = dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
@@ -298,7 +298,7 @@ def corrupted_pairs(images, masks, batch_size, drop_remainder=False, with_masks=
 
     ``images`` are float [-1, 1] model images, ``masks`` one boolean mask per image.
     """
-    import tensorflow as tf
+    from lib.runtime import tf
 
     images = with_channel(check_images(images))
     masks = check_masks(masks, images.shape)

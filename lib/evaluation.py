@@ -9,6 +9,7 @@ from __future__ import annotations
 from lib import runtime  # noqa: F401  (starts TensorFlow quietly)
 import cv2
 import keras
+import tensorflow as tf
 import numpy as np
 
 from lib import artifacts, data, runs
@@ -125,26 +126,33 @@ def standard_methods(generators=None):
 
 def hole_l1(originals, inpainted, masks):
     """Mean absolute error over the hole pixels, in units of the full grey range (0..1)."""
-    originals, inpainted, masks = _check_triplet(originals, inpainted, masks)
-    return float(np.abs(inpainted - originals)[masks].mean() / 2)
+    return _pixel_metrics(*_check_triplet(originals, inpainted, masks))["hole_l1"]
 
 
 def hole_psnr(originals, inpainted, masks):
     """PSNR (dB) of the hole pixels pooled over the set, pixels on a 0..1 scale."""
-    originals, inpainted, masks = _check_triplet(originals, inpainted, masks)
-    mse = float(np.square((inpainted - originals) / 2)[masks].mean())
-    return float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))
+    return _pixel_metrics(*_check_triplet(originals, inpainted, masks))["hole_psnr"]
 
 
 def mean_ssim(originals, inpainted):
     """Mean SSIM over whole images, with `tf.image.ssim` (pixels on a 0..1 scale)."""
-    import tensorflow as tf  # started quietly by lib.runtime
-
     originals = data.with_channel(data.check_images(originals, "originals"))
     inpainted = data.with_channel(data.check_images(inpainted, "inpainted"))
     if originals.shape != inpainted.shape:
         raise ValueError(f"originals {originals.shape} and inpainted {inpainted.shape} differ in shape")
+    return _ssim(originals, inpainted)
+
+
+def _ssim(originals, inpainted):
     return float(tf.reduce_mean(tf.image.ssim((originals + 1) / 2, (inpainted + 1) / 2, max_val=1.0)))
+
+
+def _pixel_metrics(originals, inpainted, masks):
+    """The hole metrics of checked arrays: (N, H, W) floats and a boolean mask with a hole."""
+    error = (inpainted - originals)[masks] / 2
+    mse = float(np.square(error).mean())
+    return {"hole_l1": float(np.abs(error).mean()),
+            "hole_psnr": float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))}
 
 
 def _check_triplet(originals, inpainted, masks):
@@ -192,17 +200,22 @@ def evaluate(methods, originals, labels, masks, classifiers, shipped=SHIPPED_CLA
     masks = data.check_masks(masks, originals.shape)
     if shipped not in classifiers:
         raise ValueError(f"classifiers must include the shipped seed {shipped}, got {sorted(classifiers)}")
+    if not masks.any():
+        raise ValueError("masks must mark at least one missing pixel")
     corrupted = data.apply_mask(originals, masks)
     results = {}
     for name, method in methods.items():
-        inpainted = originals if name == "clean" else method(corrupted, masks)
-        predictions = {seed: classify(model, inpainted) for seed, model in classifiers.items()}
+        # A method's output is checked once, as it enters; the metrics below trust it.
+        inpainted = originals if name == "clean" else data.with_channel(data.check_images(method(corrupted, masks),
+                                                                                          f"{name}'s output"))
+        if inpainted.shape != originals.shape:
+            raise ValueError(f"{name} returned shape {inpainted.shape} for inputs of shape {originals.shape}")
+        predictions = {seed: model.predict(inpainted, batch_size=1000, verbose=0).argmax(axis=1)
+                       for seed, model in classifiers.items()}
         summary = accuracy_summary(predictions, labels)
         results[name] = {
             "inpainted": inpainted, "predictions": predictions[shipped], "accuracy": summary["accuracies"][shipped],
-            **summary,
-            "hole_l1": hole_l1(originals, inpainted, masks), "hole_psnr": hole_psnr(originals, inpainted, masks),
-            "ssim": mean_ssim(originals, inpainted),
+            **summary, **_pixel_metrics(originals[..., 0], inpainted[..., 0], masks), "ssim": _ssim(originals, inpainted),
         }
     return results
 

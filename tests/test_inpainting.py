@@ -41,15 +41,43 @@ def test_configs_are_what_the_tests_assume():
     assert MASK_CHANNEL.composite and MASK_CHANNEL.mask_channel
 
 
+class ConstantGenerator:
+    """Stands in for a keras generator: outputs ``value`` at every pixel, whatever it is fed."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def predict(self, inputs, verbose=0, batch_size=None):
+        return np.full(np.shape(inputs)[:3] + (1,), self.value, np.float32)
+
+
 @pytest.mark.parametrize("config", [PAPER, COMPOSITE_ONLY, MASK_CHANNEL], ids=lambda c: c.name)
-def test_output_shape_dtype_and_range(generators, batch, config):
+def test_output_shape_dtype_and_values(generators, batch, config):
     corrupted, masks = batch
-    out = inpaint(generators[config.name], config, corrupted, masks)
+    generator = generators[config.name]
+    out = inpaint(generator, config, corrupted, masks)
     assert isinstance(out, np.ndarray)
     assert out.shape == (5, SIZE, SIZE, 1)
     assert np.issubdtype(out.dtype, np.floating)
-    assert np.isfinite(out).all()
-    assert out.min() >= -1.0 and out.max() <= 1.0
+    inputs = corrupted
+    if config.mask_channel:
+        inputs = np.concatenate([corrupted, masks[..., None].astype(np.float32)], axis=-1)
+    raw = generator.predict(inputs, verbose=0)
+    expected = np.where(masks[..., None], raw, corrupted) if config.composite else raw
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("config", [PAPER, COMPOSITE_ONLY, MASK_CHANNEL], ids=lambda c: c.name)
+@pytest.mark.parametrize("value", [3.0, -2.5])
+def test_output_is_clipped_to_minus_one_one(batch, config, value):
+    corrupted, masks = batch
+    out = inpaint(ConstantGenerator(value), config, corrupted, masks)
+    clipped = np.float32(np.sign(value))  # the generator's value is outside [-1, 1]: clipped to its end
+    if config.composite:
+        assert (out[..., 0][masks] == clipped).all()
+        assert np.array_equal(out[..., 0][~masks], corrupted[..., 0][~masks])
+    else:
+        assert (out == clipped).all()
 
 
 def test_without_composite_the_output_is_the_raw_generator_output(generators, batch):
@@ -126,7 +154,7 @@ def test_rejects_uint8_input(generators, batch):
 
 def test_rejects_out_of_range_and_nan_input(generators, batch):
     corrupted, masks = batch
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"corrupted must lie in \[-1, 1\], got \[-2, "):
         inpaint(generators[PAPER.name], PAPER, corrupted * 2, masks)
     bad = corrupted.copy()
     bad[0, 0, 0, 0] = np.nan
@@ -171,9 +199,16 @@ def test_inpaint_digits_returns_uint8_in_the_shape_given(shape):
 def test_inpaint_digits_keeps_float_in_minus_one_one_and_takes_zero_one_masks():
     images = np.random.default_rng(1).uniform(-1, 1, (2, 28, 28)).astype(np.float32)
     masks = np.stack([_centre_mask(), _centre_mask()]).astype(np.uint8)
-    result = inpainting.inpaint_digits(images, masks, _own_inpainter())
+    generator, config = _own_inpainter()
+    result = inpainting.inpaint_digits(images, masks, (generator, config))
     assert result.dtype == np.float32 and result.shape == (2, 28, 28)
-    assert result.min() >= -1 and result.max() <= 1
+    # known pixels are the float digits as given; the hole is the generator's output for the
+    # blackened digits and their mask channel (the "+ mask channel" variant composites)
+    holes = masks.astype(bool)
+    corrupted = np.where(holes, np.float32(-1.0), images)
+    raw = generator.predict(np.stack([corrupted, masks.astype(np.float32)], axis=-1), verbose=0)[..., 0]
+    assert np.array_equal(result[~holes], images[~holes])
+    np.testing.assert_allclose(result[holes], raw[holes], atol=1e-6)
 
 
 @pytest.mark.parametrize("images, masks, message", [

@@ -9,6 +9,7 @@ from lib.config import (
     CANDIDATE_BASELINE, CANDIDATE_CHANGES, CLASSIFIER, CROSS_CHECK_CLASSIFIER, EVALUATION_MASK_SEED, MODE_VARIABLE,
     PAPER, PROBE_SIZE, RECOMMENDED_EPOCHS, SNAPSHOT_MASK_SEED, VARIANTS, DenseClassifierConfig, budget,
 )
+from stubs import CentreClassifier, ConstantGenerator
 
 SIZE = PAPER.image_size
 real_mnist = pytest.mark.skipif(not os.environ.get(data.NPZ_VARIABLE), reason="MNIST_NPZ is not set")
@@ -42,23 +43,6 @@ def forbid_work(monkeypatch):
 def recorder(recorders, kind):
     (found,) = [r for r in recorders if isinstance(r, kind)]
     return found
-
-
-class ConstantGenerator:
-    """Fills every pixel with one value, whatever it is fed."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def predict(self, inputs, verbose=0, batch_size=None):
-        return np.full((int(inputs.shape[0]), SIZE, SIZE, 1), self.value, np.float32)
-
-
-class CentreClassifier:
-    """Predicts 1 if the centre pixel is bright, else 0."""
-
-    def predict(self, images, batch_size=None, verbose=0):
-        return np.eye(10, dtype=np.float32)[(np.asarray(images)[:, 14, 14, 0] > 0).astype(int)]
 
 
 class FakeRun:

@@ -5,6 +5,7 @@ import pytest
 
 from lib import artifacts, collapse, data, evaluation, fitting, runs, studies
 from lib.config import CANDIDATE_BASELINE, MODE_VARIABLE, PAPER, VARIANTS, variant_named
+from stubs import CentreClassifier, ConstantGenerator
 
 SIZE = PAPER.image_size
 
@@ -15,23 +16,6 @@ def private_artifacts(monkeypatch, tmp_path):
     monkeypatch.setenv(runs.ROOT_VARIABLE, str(tmp_path / "artifacts"))
     monkeypatch.delenv(MODE_VARIABLE, raising=False)
     return tmp_path / "artifacts"
-
-
-class ConstantGenerator:
-    """Fills every pixel with one value, whatever it is fed."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def predict(self, inputs, verbose=0, batch_size=None):
-        return np.full((int(inputs.shape[0]), SIZE, SIZE, 1), self.value, np.float32)
-
-
-class CentreClassifier:
-    """Predicts 1 if the centre pixel is bright, else 0."""
-
-    def predict(self, images, batch_size=None, verbose=0):
-        return np.eye(10, dtype=np.float32)[(np.asarray(images)[:, 14, 14, 0] > 0).astype(int)]
 
 
 class DarkCentreClassifier(CentreClassifier):
