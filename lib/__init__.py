@@ -13,6 +13,6 @@ __version__ = "0.4.0"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from lib import config  # noqa: E402
-from lib.show import show  # noqa: E402
+from lib.source import show  # noqa: E402
 
 __all__ = ["config", "show"]

@@ -16,7 +16,7 @@ def count(value, name="n", minimum=0) -> int:
 def instance(value, kind, name="config"):
     """``value``, if it is an instance of ``kind`` (a class or a tuple of classes)."""
     if not isinstance(value, kind):
-        names = " or ".join(k.__name__ if k.__module__.startswith("lib") else f"{k.__module__.split('.')[0]}.{k.__name__}"
+        names = " or ".join(k.__name__ if k.__module__.startswith(("lib", "builtins")) else f"{k.__module__.split('.')[0]}.{k.__name__}"
                             for k in (kind if isinstance(kind, tuple) else (kind,)))
         raise ValueError(f"{name} must be a {names}, got {type(value).__name__}")
     return value

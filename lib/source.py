@@ -19,4 +19,4 @@ def show(*objects):
 
     if not objects:
         raise ValueError("show needs at least one function, class or method")
-    return Code("\n\n".join(source(obj).rstrip() for obj in objects), language="python")
+    return Code("\n\n\n".join(source(obj).rstrip() for obj in objects), language="python")

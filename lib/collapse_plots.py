@@ -1,0 +1,97 @@
+"""The figures of the collapse study (chapter 7): the mechanism over the first iterations of a
+collapsed and a healthy run, and the collapse rate of every recipe with its interval."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from lib import plotting  # noqa: F401  (the book's figure style)
+
+BLOCK_COLOURS = {"encoder1": "#c6dbef", "encoder2": "#6baed6", "encoder3": "#2171b5", "decoder1": "#fdae6b",
+                 "decoder2": "#e6550d", "decoder3": "#a63603"}
+SCORE_COLOURS = {"real": "#2ca02c", "fake_inference": "#d62728", "fake_train": "#9467bd"}
+SCORE_LABELS = {"real": "D(real digit)", "fake_inference": "D(fill), inference mode (what D trains on)",
+                "fake_train": "D(fill), training mode (what G learns through)"}
+
+
+def _column(rows, key):
+    return np.array([row[key] for row in rows], dtype=float)
+
+
+def _check_runs(runs):
+    if not runs:
+        raise ValueError("runs must map at least one label to (diagnostics, probe) rows")
+    for label, (diagnostics, probe) in runs.items():
+        if not diagnostics or not probe:
+            raise ValueError(f"run {label!r} needs diagnostics and probe rows (was it trained with diagnostics?)")
+        missing = {"step", "grad_norm", "saturated_train", "saturated_inference", "d_real_mean"} - set(diagnostics[0])
+        if missing:
+            raise ValueError(f"run {label!r}: diagnostics rows lack {sorted(missing)}")
+
+
+def mechanism(runs, until_step=1000):
+    """One column per run (``runs`` maps a label to ``(diagnostics, probe)`` rows, as
+    `lib.runs.Run` gives them), four rows: the generator's gradient norm per block (log scale),
+    the share of its output pixels in tanh's saturated range, the discriminator's scores (mean
+    and 10th-90th percentile band) and the probe."""
+    _check_runs(runs)
+    figure, axes = plt.subplots(4, len(runs), figsize=(4.6 * len(runs), 10), sharex=True, squeeze=False)
+    for column, (label, (diagnostics, probe)) in enumerate(runs.items()):
+        rows = [row for row in diagnostics if row["step"] <= until_step]
+        steps = _column(rows, "step")
+        gradient, saturation, scores, probe_axis = axes[:, column]
+        for block, colour in BLOCK_COLOURS.items():
+            if f"grad_norm_{block}" in rows[0]:
+                gradient.plot(steps, _column(rows, f"grad_norm_{block}"), color=colour, label=block)
+        gradient.set_yscale("log")
+        gradient.set_title(label)
+        for mode, style in (("train", "-"), ("inference", "--")):
+            saturation.plot(steps, 100 * _column(rows, f"saturated_{mode}"), linestyle=style, color="#444444",
+                            label=f"{mode}-mode pass")
+        saturation.set_ylim(-3, 103)
+        for name, colour in SCORE_COLOURS.items():
+            scores.plot(steps, _column(rows, f"d_{name}_mean"), color=colour, label=SCORE_LABELS[name])
+            scores.fill_between(steps, _column(rows, f"d_{name}_p10"), _column(rows, f"d_{name}_p90"), color=colour,
+                                alpha=0.15, linewidth=0)
+        scores.set_ylim(-0.03, 1.03)
+        early = [row for row in probe if row["step"] <= until_step]
+        probe_axis.plot([row["step"] for row in early], [100 * row["accuracy"] for row in early], marker=".",
+                        color="#1f77b4", label="accuracy")
+        probe_axis.plot([row["step"] for row in early], [100 * row["top_class_share"] for row in early], marker=".",
+                        color="#ff7f0e", label="top-class share")
+        probe_axis.set_ylim(-3, 103)
+        probe_axis.set_xlabel("iteration")
+    labels = ("gradient norm\nof the adversarial loss", "output pixels with\n|tanh| > 0.99 (%)",
+              "discriminator output", "probe (%)")
+    for axis, text in zip(axes[:, 0], labels):
+        axis.set_ylabel(text)
+    for axis in axes[:, -1]:
+        axis.legend(loc="best", fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
+def collapse_rates(rows, title=None):
+    """The collapse rate of every recipe with its 95 % Wilson interval (`lib.collapse.collapse_rates`
+    rows), the paper's recipe first, each labelled with its count of collapsed runs."""
+    if not rows or any(not {"recipe", "runs", "collapsed", "collapse rate", "95 % low", "95 % high"} <= set(row)
+                       for row in rows):
+        raise ValueError("rows must be lib.collapse.collapse_rates rows, at least one")
+    figure, axis = plt.subplots(figsize=(7, 0.45 * len(rows) + 1.2))
+    positions = np.arange(len(rows))[::-1]
+    rates = np.array([100 * row["collapse rate"] for row in rows])
+    low = rates - np.array([100 * row["95 % low"] for row in rows])
+    high = np.array([100 * row["95 % high"] for row in rows]) - rates
+    colours = ["#d62728" if row["recipe"] == "paper" else "#1f77b4" for row in rows]
+    axis.errorbar(rates, positions, xerr=[low, high], fmt="none", ecolor="#999999", capsize=3)
+    axis.scatter(rates, positions, color=colours, zorder=3)
+    for position, rate, row in zip(positions, rates, rows):
+        axis.annotate(f"{row['collapsed']}/{row['runs']}", (rate, position), textcoords="offset points",
+                      xytext=(0, 6), ha="center", fontsize=7)
+    axis.set_yticks(positions, [row["recipe"] for row in rows])
+    axis.set_xlim(-3, 103)
+    axis.set_xlabel("runs collapsed (%), with 95 % Wilson intervals")
+    if title:
+        axis.set_title(title)
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,114 @@
+"""The demo page (book/try_it.md) in a real browser: headless Chromium, driven by Selenium,
+against the built book served on 127.0.0.1. What the page shows must be what lib computes with
+Keras for the same input. Needs a built book (scripts/build_book.sh) and Debian's chromium and
+chromium-driver; CI has both, elsewhere the tests are skipped without them."""
+import os
+import shutil
+import statistics
+
+import numpy as np
+import pytest
+
+from lib import data, evaluation, site
+from lib.inpainting import SHIPPED, inpaint, load_inpainter
+
+PAGE = site.BUILT / "book" / "try_it.html"
+CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+missing = [what for what, found in (("a built book", PAGE.is_file()), ("chromium", CHROMIUM),
+                                    ("chromedriver", DRIVER)) if not found]
+if missing and os.environ.get("CI"):
+    raise RuntimeError(f"CI must run the browser tests, but this machine lacks {', '.join(missing)}")
+pytestmark = pytest.mark.skipif(bool(missing), reason=f"needs {', '.join(missing)}")
+MAX_FILL_MS = 50
+
+
+@pytest.fixture(scope="module")
+def page():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    server = site.start_server()
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=1200,1400"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver.set_script_timeout(120)
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    driver.get(f"{origin}/book/try_it.html")
+    started = driver.execute_async_script("const done = arguments[arguments.length - 1];"
+                                          "window.inpaintDemo.ready.then(() => done('ready'), (e) => done(String(e)));")
+    assert started == "ready", started
+    yield driver, origin
+    driver.quit()
+    server.shutdown()
+
+
+def fresh_fill(driver):
+    return driver.execute_async_script("const done = arguments[arguments.length - 1];"
+                                       "window.inpaintDemo.fill().then(done, (e) => done({error: String(e)}));")
+
+
+def erase_with_the_mouse(driver, rows, columns):
+    """Drag across the enlarged digit, one stroke per row of digit pixels."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    canvas = driver.find_element("id", "demo-damaged")
+    cell = canvas.size["width"] / 28
+
+    def offset(index):  # Selenium measures from the element's centre
+        return int((index + 0.5) * cell - canvas.size["width"] / 2)
+
+    driver.find_element("id", "demo-erase").click()
+    for row in rows:
+        actions = ActionChains(driver).move_to_element_with_offset(canvas, offset(columns[0]), offset(row)).click_and_hold()
+        for column in columns[1:]:
+            actions = actions.move_to_element_with_offset(canvas, offset(column), offset(row))
+        actions.release().perform()
+
+
+def keras_answer(result, name):
+    pixels = np.asarray(result["pixels"], np.float32).reshape(1, 28, 28)
+    masks = np.asarray(result["mask"], bool).reshape(1, 28, 28)
+    generator, config = load_inpainter(name)
+    filled = inpaint(generator, config, data.apply_mask(pixels, masks), masks)
+    return filled, int(evaluation.classify(evaluation.load_classifier(), filled)[0])
+
+
+def test_the_page_loads_everything_from_its_own_origin(page):
+    driver, origin = page
+    resources = driver.execute_script("return performance.getEntriesByType('resource').map((entry) => entry.name)")
+    assert any(name.endswith(".onnx") for name in resources) and any(name.endswith(".wasm") for name in resources)
+    assert [name for name in resources if not name.startswith(origin)] == []
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_digit_erased_with_the_mouse_is_filled_as_lib_fills_it(page, name):
+    from selenium.webdriver.support.select import Select
+
+    driver, _ = page
+    Select(driver.find_element("id", "demo-model")).select_by_value(name)
+    driver.find_elements("css selector", "#demo-strip canvas")[3].click()  # the fourth test digit, a 0
+    erase_with_the_mouse(driver, rows=(11, 14, 17), columns=range(9, 19))
+    result = fresh_fill(driver)
+    assert result["model"] == name and result["digit"] == 3
+    assert sum(result["mask"]) >= 60  # a real hole: three strokes of a 3-pixel brush
+    (_, _), (x_test, _) = data.load_mnist()
+    np.testing.assert_array_equal(np.round((np.asarray(result["pixels"]) + 1) * 127.5), x_test[3].reshape(-1))
+    filled, label = keras_answer(result, name)
+    page_grey = data.rescale(np.clip(np.asarray(result["filled"], np.float32).reshape(28, 28), -1, 1))
+    keras_grey = data.rescale(filled[0, ..., 0])
+    assert int(np.abs(page_grey.astype(int) - keras_grey.astype(int)).max()) <= 2
+    assert result["label"] == label
+    shown = driver.find_element("css selector", "#demo-bars .demo-bar-row.top .demo-bar-label").text
+    assert shown == str(label)
+
+
+def test_one_fill_takes_at_most_50_ms_after_warm_up(page):
+    driver, _ = page
+    for _ in range(5):
+        fresh_fill(driver)
+    times = [fresh_fill(driver)["totalMs"] for _ in range(20)]
+    assert statistics.median(times) <= MAX_FILL_MS, times

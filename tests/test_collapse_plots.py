@@ -1,0 +1,61 @@
+"""Tests of lib.collapse_plots: the collapse study's figures draw what they are given."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+from lib import collapse, collapse_plots
+
+
+def diagnostics_rows(count=5, saturated=0.5):
+    rows = []
+    for step in range(10, 10 * count + 1, 10):
+        row = {"step": step, "grad_norm": 1.0 / step, "saturated_train": saturated, "saturated_inference": 0.0}
+        for block in collapse_plots.BLOCK_COLOURS:
+            row[f"grad_norm_{block}"] = 0.1 / step
+        for name in collapse_plots.SCORE_COLOURS:
+            row.update({f"d_{name}_mean": 0.5, f"d_{name}_p10": 0.4, f"d_{name}_p50": 0.5, f"d_{name}_p90": 0.6})
+        rows.append(row)
+    return rows
+
+
+PROBE = [{"step": 100, "epoch": 1, "accuracy": 0.2, "top_class_share": 0.9},
+         {"step": 2000, "epoch": 2, "accuracy": 0.8, "top_class_share": 0.2}]
+
+
+def test_mechanism_draws_one_column_per_run_and_stops_at_the_asked_iteration():
+    figure = collapse_plots.mechanism({"collapsed": (diagnostics_rows(), PROBE),
+                                       "healthy": (diagnostics_rows(count=20, saturated=0.0), PROBE)}, until_step=150)
+    assert len(figure.axes) == 8
+    gradient = figure.axes[0]
+    assert gradient.get_yscale() == "log" and gradient.get_title() == "collapsed"
+    assert len(gradient.lines) == len(collapse_plots.BLOCK_COLOURS)
+    np.testing.assert_array_equal(gradient.lines[0].get_xdata(), [10, 20, 30, 40, 50])
+    np.testing.assert_array_equal(figure.axes[1].lines[0].get_xdata(), np.arange(10, 151, 10))  # cut at 150
+    saturation = figure.axes[2]
+    np.testing.assert_allclose(saturation.lines[0].get_ydata(), [50] * 5)
+    probe = figure.axes[6]
+    np.testing.assert_array_equal(probe.lines[0].get_xdata(), [100])  # the probe at 2,000 is left out
+
+
+@pytest.mark.parametrize("runs, message", [({}, "at least one label"), ({"x": ([], PROBE)}, "needs diagnostics"),
+                                           ({"x": ([{"step": 1}], PROBE)}, "lack")])
+def test_mechanism_rejects_runs_without_diagnostics(runs, message):
+    with pytest.raises(ValueError, match=message):
+        collapse_plots.mechanism(runs)
+
+
+def test_collapse_rates_plots_each_recipe_with_its_interval():
+    summary = {"paper": [{"collapsed": c, "probe_accuracy": 0.9} for c in (True, True, False, True)],
+               "no label smoothing": [{"collapsed": False, "probe_accuracy": 0.9}] * 5}
+    rows = collapse.collapse_rates(summary)
+    figure = collapse_plots.collapse_rates(rows)
+    axis = figure.axes[0]
+    assert [label.get_text() for label in axis.get_yticklabels()] == ["paper", "no label smoothing"]
+    points = axis.collections[-1].get_offsets()
+    np.testing.assert_allclose(points[:, 0], [75.0, 0.0])
+    assert {text.get_text() for text in axis.texts} == {"3/4", "0/5"}
+    with pytest.raises(ValueError, match="collapse_rates rows"):
+        collapse_plots.collapse_rates([{"recipe": "paper"}])

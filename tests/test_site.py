@@ -1,0 +1,79 @@
+"""Tests of lib.site: serving the built book locally and the release tag the Colab cells clone."""
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lib import site
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def git(folder, *arguments):
+    return subprocess.run(["git", "-C", str(folder), *arguments], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+def repository(tmp_path):
+    remote, clone = tmp_path / "remote.git", tmp_path / "clone"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    subprocess.run(["git", "clone", "-q", str(remote), str(clone)], check=True, capture_output=True)
+    git(clone, "config", "user.email", "book@example.org")
+    git(clone, "config", "user.name", "The book")
+    (clone / "README.md").write_text("the book\n")
+    git(clone, "add", "README.md")
+    git(clone, "commit", "-q", "-m", "first")
+    return clone, remote
+
+
+def test_release_tag_creates_and_pushes_a_missing_tag_once(repository):
+    clone, remote = repository
+    assert site.release_tag("1.2.3", clone) == "created"
+    assert git(remote, "tag", "--list").split() == ["v1.2.3"]
+    assert git(remote, "rev-parse", "v1.2.3^{commit}") == git(clone, "rev-parse", "HEAD")
+    assert git(clone, "cat-file", "-t", "v1.2.3").strip() == "tag"  # annotated
+    assert site.release_tag("1.2.3", clone) == "exists"
+    assert git(remote, "tag", "--list").split() == ["v1.2.3"]
+
+
+@pytest.mark.parametrize("version", ["", "v1.2", "1.x", None])
+def test_release_tag_rejects_a_version_that_is_not_one(repository, version):
+    with pytest.raises(ValueError, match="version must look like 1.2.3"):
+        site.release_tag(version, repository[0])
+
+
+def test_the_server_serves_a_built_folder_on_loopback_with_wasm_types(tmp_path):
+    (tmp_path / "index.html").write_text("<p>the book</p>")
+    (tmp_path / "ort.wasm").write_bytes(b"\0asm")
+    server = site.start_server(tmp_path)
+    try:
+        host, port = server.server_address[:2]
+        assert host == "127.0.0.1"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=10) as response:
+            assert response.read() == b"<p>the book</p>"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ort.wasm", timeout=10) as response:
+            assert response.headers["Content-Type"] == "application/wasm"
+    finally:
+        server.shutdown()
+
+
+def test_the_server_refuses_an_unbuilt_folder_and_other_hosts(tmp_path):
+    with pytest.raises(ValueError, match="no built book"):
+        site.start_server(tmp_path)
+    (tmp_path / "index.html").write_text("x")
+    with pytest.raises(ValueError, match="on this machine only"):
+        site.start_server(tmp_path, host="0.0.0.0")
+
+
+def test_the_publishing_workflow_is_a_thin_call_of_the_tested_scripts():
+    workflow = yaml.safe_load((REPO / ".github" / "workflows" / "publish.yml").read_text())
+    steps = [step.get("run", "") for step in workflow["jobs"]["build"]["steps"]]
+    script = "\n".join(steps)
+    assert "python -m lib.site release-tag" in script
+    assert "bash scripts/build_book.sh" in script
+    assert "pip install -r requirements.txt" in script
+    assert any(step.get("uses", "").startswith("actions/upload-pages-artifact") and step["with"]["path"] == "_build/html"
+               for step in workflow["jobs"]["build"]["steps"])
+    assert "bash scripts/build_book.sh" in (REPO / ".ci" / "run").read_text()
