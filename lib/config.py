@@ -37,7 +37,7 @@ class GANConfig:
     adam_beta_1: float = 0.5
     real_label: float = 0.9
     fake_label: float = 0.0
-    # Beyond the paper (chapter 8). The defaults switch every change off, i.e. the paper's model.
+    # Beyond the paper (chapter 9). The defaults switch every change off, i.e. the paper's model.
     adversarial_weight: float = 1.0
     reconstruction_loss: str = "none"  # "none", "l1" or "l2", over the hole pixels only
     reconstruction_weight: float = 0.0
@@ -47,7 +47,7 @@ class GANConfig:
     random_hole_min: int = 6
     random_hole_max: int = 18
     # Of the random holes, the share centred on the image (within CENTRE_JITTER pixels) rather
-    # than placed anywhere: the centre is where a digit's identity is, and what chapter 8 measures.
+    # than placed anywhere: the centre is where a digit's identity is, and what chapter 9 measures.
     centred_hole_share: float = 0.0
     skip_connections: bool = False  # U-Net style: decoder blocks also see the encoder's maps
     global_context: bool = False  # Context Encoders' channel-wise fully connected bottleneck
@@ -162,7 +162,7 @@ def _check_training_budget(config):
 
 @dataclass(frozen=True)
 class DenseClassifierConfig:
-    """The cross-check classifier (chapter 8): a multilayer perceptron on the 784 pixels, with
+    """The cross-check classifier (chapter 9): a multilayer perceptron on the 784 pixels, with
     dropout. It has no convolutions, so none of their built-in view of strokes and shapes: if the
     book's results hold for it too, they are not a quirk of the paper's classifier."""
 
@@ -187,7 +187,7 @@ PAPER = GANConfig()
 
 CENTRE_JITTER = 3  # pixels either way, for the centred random holes
 
-# The candidate changes of chapter 8 are tried one at a time on top of the last cumulative change;
+# The candidate changes of chapter 9 are tried one at a time on top of the last cumulative change;
 # those that measurably help are kept, together (`lib.experiments.choose_recommended`).
 CANDIDATE_BASELINE = "+ random holes"
 CANDIDATE_CHANGES = {
@@ -199,7 +199,7 @@ CANDIDATE_CHANGES = {
 
 
 def _ablation_variants():
-    """The training changes of chapter 8, each added on top of the previous ones (the ablation
+    """The training changes of chapter 9, each added on top of the previous ones (the ablation
     order), then each architectural candidate on top of the last of them."""
     steps = [
         ("+ L2 hole loss", dict(reconstruction_loss="l2", reconstruction_weight=0.999, adversarial_weight=0.001)),

@@ -28,7 +28,7 @@ SHIPPED = ("paper", "recommended")
 
 def load_inpainter(name="recommended"):
     """A shipped generator and its configuration, by name: ``"paper"`` (the faithful
-    reproduction, seed 0) or ``"recommended"`` (chapter 8's model, as
+    reproduction, seed 0) or ``"recommended"`` (chapter 9's model, as
     `lib.runs.recommended_run` records it)."""
     if name == "paper":
         run = runs.open(runs.paper_gan(0))

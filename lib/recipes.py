@@ -97,7 +97,7 @@ def run_variant(name, epochs, seed=0, verbose=2, config=None, folder=None):
 
 
 def run_ablation(epochs=ABLATION_EPOCHS, seed=0):
-    """Every change of chapter 8 added one at a time (the paper's row is its committed 6-epoch run)."""
+    """Every change of chapter 9 added one at a time (the paper's row is its committed 6-epoch run)."""
     for name in list(VARIANTS)[1:]:
         run_variant(name, epochs, seed)
 

@@ -92,7 +92,7 @@ def collapse_summary(root=()) -> Path:
 
 
 def recommended_record(root=()) -> Path:
-    """The record of chapter 8's choice: the recommended variant and its training budget."""
+    """The record of chapter 9's choice: the recommended variant and its training budget."""
     return path(*root, "variants", "recommended.json")
 
 

@@ -75,7 +75,7 @@ def hole_size_study(methods, originals, labels, classifiers, sizes=HOLE_SIZES):
 
 
 def accuracy_table(by_hole):
-    """Chapter 8's accuracy table: ``{hole: {method: "mean ± sd"}}`` in percent, one decimal, from
+    """Chapter 9's accuracy table: ``{hole: {method: "mean ± sd"}}`` in percent, one decimal, from
     `hole_size_study`'s or `reclassify`'s results (a DataFrame of it has a column per hole)."""
     if not by_hole:
         raise ValueError("accuracy_table needs the results of at least one hole")
@@ -163,7 +163,7 @@ def hole_masks(n, hole, train=False):
 
 
 def ceiling_table(by_hole, method="improved", budgets=(CLASSIFIER.epochs, LONG_CEILING_EPOCHS)):
-    """Chapter 8's "what limits it" table, as rows by hole (`hole_label`): ``method``'s accuracy
+    """Chapter 9's "what limits it" table, as rows by hole (`hole_label`): ``method``'s accuracy
     (percent, shipped classifier) in ``by_hole`` (`hole_size_study`'s results) next to the
     committed ceiling records, one column per classifier budget in ``budgets``. The first row,
     no hole, holds the shipped classifier's clean accuracy (a composited inpainting of nothing
@@ -215,14 +215,27 @@ def paper_runs(seeds=(0, 1, 2)):
     return {seed: runs.open(runs.paper_gan(seed)) for seed in seeds}
 
 
-def collapse_outcomes(root=()):
+def collapse_outcomes(root=(), committed_paper_seeds=(0, 1, 2)):
     """Every finished run of the collapse study, ``{recipe: [outcome, ...]}`` by seed
-    (`lib.collapse.outcome` at the end of each run's budget)."""
+    (`lib.collapse.outcome` at the end of each run's budget).
+
+    The paper's recipe also counts the committed 6-epoch runs (``committed_paper_seeds``) of
+    seeds the study did not train again, read at the end of the study's budget: with constant
+    learning rates and batches that depend on (seed, epoch) alone, the first epochs of a longer
+    run are the shorter run. Each outcome says where it comes from (``"source"``)."""
     summary = {}
     for name in collapse.RECIPES:
         recipe_folder = runs.collapse_run(name, 0, root).parent
         finished = [runs.open(folder) for folder in recipe_folder.glob("seed*") if runs.status(folder) == "finished"]
-        outcomes = [collapse.outcome(run.probe, run.seed, run.config.epochs) for run in finished]
+        outcomes = [{**collapse.outcome(run.probe, run.seed, run.config.epochs), "source": "collapse study"}
+                    for run in finished]
+        if name == "paper" and not root:
+            studied = {row["seed"] for row in outcomes}
+            for seed in committed_paper_seeds:
+                if seed not in studied and runs.status(runs.paper_gan(seed)) == "finished":
+                    run = runs.open(runs.paper_gan(seed))
+                    outcomes.append({**collapse.outcome(run.probe, seed, collapse.DECIDING_EPOCHS),
+                                     "source": f"the committed {run.config.epochs}-epoch run"})
         if outcomes:
             summary[name] = sorted(outcomes, key=lambda row: row["seed"])
     return summary

@@ -333,19 +333,36 @@ def test_collapse_outcomes_reads_every_finished_run_of_each_recipe(finished_runs
     (resumable / runs.CHECKPOINT).write_bytes(b"")
     runs.collapse_run("equal learning rates", 0).mkdir(parents=True)
     place(finished_runs["paper", 2], runs.collapse_run("not a recipe", 2))
-    collapsed = {"epochs": 1, "collapsed": True, "top_class_share": 1.0, "probe_accuracy": 0.1}
+    collapsed = {"epochs": 1, "collapsed": True, "top_class_share": 1.0, "probe_accuracy": 0.1,
+                 "source": "collapse study"}
     assert studies.collapse_outcomes() == {
         "paper": [{"seed": 2, **collapsed}, {"seed": 10, **collapsed}],  # by seed, not by folder name
         "no label smoothing": [{"seed": 3, "epochs": 1, "collapsed": False, "top_class_share": 0.1,
-                                "probe_accuracy": 1.0}],
+                                "probe_accuracy": 1.0, "source": "collapse study"}],
     }
+
+
+def test_the_papers_recipe_also_counts_committed_longer_runs_at_the_studys_budget(finished_runs, tmp_path):
+    """A committed 3-epoch paper run of a seed the study did not train is read at the end of epoch 2."""
+    images = np.random.default_rng(1).uniform(-1, 1, (TINY.batch_size, SIZE, SIZE, 1)).astype(np.float32)
+    masks = data.paper_masks(PROBE_DIGITS, 0)
+    probe = fitting.ClassifierProbe(OneDigitClassifier(), data.apply_mask(images[:PROBE_DIGITS], masks), masks,
+                                    np.arange(PROBE_DIGITS) % 10)
+    fitting.fit_gan(images, runs.paper_gan(1), TINY.variant("tiny", epochs=3), seed=1, recorders=[probe], verbose=0)
+    place(finished_runs["paper", 2], runs.collapse_run("paper", 2))
+    place(finished_runs["paper", 2], runs.paper_gan(2))  # the study trained seed 2 again: its own run counts
+    outcomes = studies.collapse_outcomes()["paper"]
+    assert [(row["seed"], row["epochs"], row["source"]) for row in outcomes] == [
+        (1, collapse.DECIDING_EPOCHS, "the committed 3-epoch run"), (2, 1, "collapse study")]
+    assert studies.collapse_outcomes(committed_paper_seeds=())["paper"] == outcomes[1:]
 
 
 def test_collapse_outcomes_reads_only_the_runs_under_its_root(finished_runs):
     place(finished_runs["paper", 2], runs.collapse_run("paper", 0, (runs.QUICK,)))
     assert studies.collapse_outcomes() == {}
     assert studies.collapse_outcomes((runs.QUICK,)) == {
-        "paper": [{"seed": 2, "epochs": 1, "collapsed": True, "top_class_share": 1.0, "probe_accuracy": 0.1}]}
+        "paper": [{"seed": 2, "epochs": 1, "collapsed": True, "top_class_share": 1.0, "probe_accuracy": 0.1,
+                   "source": "collapse study"}]}
     assert collapse.collapse_rates(studies.collapse_outcomes((runs.QUICK,)))[0]["collapsed"] == 1
 
 
