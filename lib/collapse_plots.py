@@ -35,7 +35,7 @@ def mechanism(runs, until_step=1000):
     the share of its output pixels in tanh's saturated range, the discriminator's scores (mean
     and 10th-90th percentile band) and the probe."""
     _check_runs(runs)
-    figure, axes = plt.subplots(4, len(runs), figsize=(4.6 * len(runs), 10), sharex=True, squeeze=False)
+    figure, axes = plt.subplots(4, len(runs), figsize=(4.6 * len(runs), 10), sharex=True, sharey="row", squeeze=False)
     for column, (label, (diagnostics, probe)) in enumerate(runs.items()):
         rows = [row for row in diagnostics if row["step"] <= until_step]
         steps = _column(rows, "step")

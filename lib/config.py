@@ -81,6 +81,8 @@ class GANConfig:
             checks.positive(getattr(self, field), field)
         checks.fraction(self.dropout_rate, "dropout_rate", high=0.95)
         checks.fraction(self.adam_beta_1, "adam_beta_1", high=0.999)
+        if self.share_generator_pass and self.generator_steps > 1:
+            raise ValueError("a shared generator pass makes one generator update per iteration: generator_steps must be 1")
         if self.instance_noise < 0:
             raise ValueError(f"instance_noise must be >= 0, got {self.instance_noise}")
         if self.reconstruction_loss not in ("none", "l1", "l2"):
@@ -188,7 +190,7 @@ PAPER = GANConfig()
 CENTRE_JITTER = 3  # pixels either way, for the centred random holes
 
 # The candidate changes of chapter 9 are tried one at a time on top of the last cumulative change;
-# those that measurably help are kept, together (`lib.experiments.choose_recommended`).
+# those that measurably help are kept, together (`lib.recipes.choose_recommended`).
 CANDIDATE_BASELINE = "+ random holes"
 CANDIDATE_CHANGES = {
     "+ skip connections": dict(skip_connections=True),

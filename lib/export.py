@@ -78,14 +78,9 @@ def onnx_names(path):
 
 def shipped_sources():
     """The weights files each exported model comes from, by its file name."""
-    sources = {f"{name}_inpainter.onnx": _generator_weights(name) for name in SHIPPED}
+    sources = {f"{name}_inpainter.onnx": runs.shipped_inpainter(name) / runs.GENERATOR_WEIGHTS for name in SHIPPED}
     sources["classifier.onnx"] = runs.classifier_weights(evaluation.SHIPPED_CLASSIFIER_SEED)
     return sources
-
-
-def _generator_weights(name):
-    folder = runs.paper_gan(0) if name == "paper" else runs.variant(*runs.recommended_run())
-    return folder / runs.GENERATOR_WEIGHTS
 
 
 def export_shipped(folder):

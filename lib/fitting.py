@@ -18,7 +18,6 @@ from lib import artifacts, checks, data, runs
 from lib.config import PAPER, GANConfig
 from lib.gan import build_gan
 from lib.inpainting import inpaint
-from lib.models import complete, generator_inputs
 
 
 # ---------------------------------------------------------------- recording callbacks
@@ -74,10 +73,13 @@ class EpochSnapshots(Recorder):
         self.rows.append(data.rescale(filled[..., 0]))
 
     def state(self):
-        return {self.key: np.asarray(self.rows, np.uint8).reshape(-1, *self.corrupted.shape[1:3])}
+        return {self.key: np.asarray(self.rows, np.uint8).reshape(-1, *self.corrupted.shape[:3])}
 
     def restore(self, arrays):
-        self.rows = list(arrays.get(self.key, []))
+        frames = arrays.get(self.key, np.zeros((0, *self.corrupted.shape[:3]), np.uint8))
+        if frames.ndim == 3:  # checkpoints written before the epoch axis was kept: one digit per row
+            frames = frames.reshape(-1, *self.corrupted.shape[:3])
+        self.rows = list(frames)
 
     def save(self, folder, record):
         if self.rows:
@@ -126,80 +128,6 @@ class ClassifierProbe(Recorder):
             self.measure(step, epoch + 1)
 
 
-TANH_SATURATED = 0.99  # |tanh(a)| > 0.99 means |a| > 2.65 and a slope tanh'(a) = 1 - tanh(a)^2 below 0.02
-SCORE_QUANTILES = (0.1, 0.5, 0.9)
-
-
-class GeneratorDiagnostics(Recorder):
-    """What the generator's learning signal looks like, every ``every_steps`` iterations up to
-    ``until_step``, on one fixed batch (without touching the training state): the norm of the
-    adversarial loss's gradient for each generator block, the share of output pixels in tanh's
-    saturated range for the training-mode pass (what the generator learns through) and the
-    inference-mode pass (what the discriminator is shown, as by `generator.predict`), and the
-    discriminator's scores on real digits and on both kinds of fakes (mean and quantiles)."""
-
-    key = "diagnostics"
-
-    def __init__(self, corrupted, originals, masks, every_steps=10, until_step=None):
-        super().__init__()
-        self.corrupted = data.with_channel(data.check_images(corrupted, "corrupted"))
-        self.originals = data.with_channel(data.check_images(originals, "originals"))
-        boolean = data.check_masks(masks, self.corrupted.shape)
-        self.masks = data.with_channel(boolean.astype(np.float32))
-        self.every_steps = checks.count(every_steps, "every_steps", minimum=1)
-        self.until_step = None if until_step is None else checks.count(until_step, "until_step")
-        self._measure = tf.function(self.compute)  # traced once, reused by every epoch's fit
-        self.epoch = 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch + 1
-
-    def on_train_batch_end(self, batch, logs=None):
-        step = int(self.model.d_optimizer.iterations.numpy())
-        if step % self.every_steps or (self.until_step is not None and step > self.until_step):
-            return
-        values = self._measure(tf.constant(self.corrupted), tf.constant(self.originals), tf.constant(self.masks))
-        self.rows.append({"step": step, "epoch": self.epoch, **{k: float(v) for k, v in values.items()}})
-
-    def compute(self, corrupted, originals, masks):
-        gan = self.model
-        config, generator = gan.config, gan.generator
-        inputs = generator_inputs(config, corrupted, masks)
-        trainable = [variable.value for variable in generator.trainable_variables]
-        fixed = [variable.value for variable in generator.non_trainable_variables]
-        with tf.GradientTape() as tape:
-            tape.watch(trainable)
-            # stateless_call: batch-norm statistics and noise seeds of the real training stay untouched
-            output, _ = generator.stateless_call(trainable, fixed, inputs, training=True)
-            fooled = gan.discriminator(complete(config, output, corrupted, masks), training=False)
-            adversarial = gan.loss_fn(tf.ones_like(fooled), fooled)
-        gradients = tape.gradient(adversarial, trainable)
-        shown, _ = generator.stateless_call(trainable, fixed, inputs, training=False)
-        values = {"g_loss": adversarial}
-        blocks = {}
-        for variable, gradient in zip(generator.trainable_variables, gradients):
-            blocks.setdefault(variable.path.split("/")[0].split("_")[0], []).append(tf.reduce_sum(tf.square(gradient)))
-        for block, squares in blocks.items():
-            values[f"grad_norm_{block}"] = tf.sqrt(tf.add_n(squares))
-        values["grad_norm"] = tf.sqrt(tf.add_n([tf.add_n(squares) for squares in blocks.values()]))
-        for mode, images in (("train", output), ("inference", shown)):
-            values[f"saturated_{mode}"] = tf.reduce_mean(tf.cast(tf.abs(images) > TANH_SATURATED, tf.float32))
-            values[f"tanh_slope_{mode}"] = tf.reduce_mean(1.0 - tf.square(images))
-        scored = {"real": originals, "fake_inference": complete(config, shown, corrupted, masks),
-                  "fake_train": complete(config, output, corrupted, masks)}
-        for name, images in scored.items():
-            scores = tf.sort(tf.reshape(gan.discriminator(images, training=False), [-1]))
-            values[f"d_{name}_mean"] = tf.reduce_mean(scores)
-            for quantile in SCORE_QUANTILES:
-                index = int(round(quantile * (len(self.corrupted) - 1)))
-                values[f"d_{name}_p{int(100 * quantile)}"] = scores[index]
-        return values
-
-    def save(self, folder, record):
-        if self.rows:
-            artifacts.save_table(Path(folder) / runs.DIAGNOSTICS, self.rows)
-
-
 # ---------------------------------------------------------------- checkpoints
 
 def _layer_variables(layer, prefix):
@@ -245,8 +173,9 @@ def restore_checkpoint(path, gan, recorders, expected_state):
     state = json.loads(str(stored["state"]))
     for key in ("seed", "config", "inputs_sha256"):
         if state.get(key) != expected_state[key]:
-            raise ValueError(f"checkpoint {path} was made with another {key.replace('_', ' ')}: delete it to "
-                             "start this run afresh")
+            what = {"seed": "seed", "config": "configuration", "inputs_sha256": "training data"}[key]
+            raise ValueError(f"checkpoint {path} was made with another {what}: delete its folder to start this "
+                             "run afresh")
     variables = variables_by_path(gan)
     saved = {key[4:] for key in stored if key.startswith("var:")}
     if saved != set(variables):
@@ -293,14 +222,20 @@ def fit_gan(images, folder, config: GANConfig = PAPER, seed=0, recorders=(), cal
     if len(images) < config.batch_size:
         raise ValueError(f"need at least one batch ({config.batch_size}) of training images, got {len(images)}")
     folder = Path(folder)
+    keys = [recorder.key for recorder in recorders]
+    if len(set(keys)) != len(keys) or "history" in keys:
+        raise ValueError(f"recorders must keep different records (the history is always kept), got {keys}")
     expected = {"seed": checks.count(seed, "seed"), "config": json.loads(json.dumps(config.to_dict())),
                 "inputs_sha256": runs.inputs_digest(images)}
     if runs.status(folder) == "finished":
         run = runs.open(folder)
+        # Runs committed before training inputs were hashed (no "inputs_sha256") match any data.
         made = {"seed": run.seed, "config": json.loads(json.dumps(run.config.to_dict())),
                 "inputs_sha256": run.record.get("inputs_sha256", expected["inputs_sha256"])}
-        if made != expected:
-            raise ValueError(f"{folder} holds a finished run with another seed, configuration or training data")
+        different = [key for key in made if made[key] != expected[key]]
+        if different:
+            raise ValueError(f"{folder} holds a finished run with another {', '.join(different)}: "
+                             "delete the folder to train it again")
         (folder / runs.CHECKPOINT).unlink(missing_ok=True)  # left by a kill between the manifest and its removal
         return run
 

@@ -53,15 +53,26 @@ class InpaintingGAN(keras.Model):
 
         # 2. The generator learns to make the discriminator say 1 ("real"), through its frozen
         #    weights, plus lambda times the hole's reconstruction error (lambda = 0 in the paper).
-        for _ in range(config.generator_steps):
-            with tf.GradientTape() as tape:
-                output = self.generator(inputs, training=True)
-                fooled = self.discriminator(complete(config, output, corrupted, masks), training=True)
-                adversarial = self.loss_fn(tf.ones_like(fooled), fooled)
-                reconstruction = self.hole_loss(original, output, masks)
-                loss = config.adversarial_weight * adversarial + config.reconstruction_weight * reconstruction
-            self.apply_gradients(tape, loss, self.generator, self.g_optimizer)
+        adversarial, reconstruction = self.train_generator(inputs, corrupted, original, masks)
         return self.update_metrics(real_scores, fake_scores, adversarial, reconstruction)
+
+    def train_generator(self, inputs, corrupted, original, masks):
+        """One update of the generator; returns its adversarial and reconstruction losses."""
+        with tf.GradientTape() as tape:
+            output = self.generator(inputs, training=True)
+            loss, adversarial, reconstruction = self.generator_loss(output, corrupted, original, masks)
+        self.apply_gradients(tape, loss, self.generator, self.g_optimizer)
+        return adversarial, reconstruction
+
+    def generator_loss(self, output, corrupted, original, masks):
+        """L_G: cross-entropy of the discriminator's verdict on the fill against the target 1,
+        plus lambda times the hole loss; returns it with its two terms."""
+        config = self.config
+        fooled = self.discriminator(complete(config, output, corrupted, masks), training=True)
+        adversarial = self.loss_fn(tf.ones_like(fooled), fooled)
+        reconstruction = self.hole_loss(original, output, masks)
+        return config.adversarial_weight * adversarial + config.reconstruction_weight * reconstruction, adversarial, \
+            reconstruction
 
     def train_discriminator(self, real, fake):
         """One update of the discriminator on real and generated digits; returns its scores."""
@@ -111,14 +122,21 @@ class SharedPassGAN(InpaintingGAN):
         config, inputs = self.config, generator_inputs(self.config, corrupted, masks)
         with tf.GradientTape() as tape:
             output = self.generator(inputs, training=True)
-            generated = complete(config, output, corrupted, masks)
-            real_scores, fake_scores = self.train_discriminator(original, tf.stop_gradient(generated))
-            fooled = self.discriminator(generated, training=True)
-            adversarial = self.loss_fn(tf.ones_like(fooled), fooled)
-            reconstruction = self.hole_loss(original, output, masks)
-            loss = config.adversarial_weight * adversarial + config.reconstruction_weight * reconstruction
+            fakes = tf.stop_gradient(complete(config, output, corrupted, masks))
+            real_scores, fake_scores = self.train_discriminator(original, fakes)
+            loss, adversarial, reconstruction = self.generator_loss(output, corrupted, original, masks)
         self.apply_gradients(tape, loss, self.generator, self.g_optimizer)
         return self.update_metrics(real_scores, fake_scores, adversarial, reconstruction)
+
+
+class RepeatedGeneratorGAN(InpaintingGAN):
+    """A suspect of the collapse study (chapter 7): ``config.generator_steps`` generator updates,
+    on the same batch, for every discriminator update."""
+
+    def train_generator(self, inputs, corrupted, original, masks):
+        for _ in range(self.config.generator_steps):
+            losses = super().train_generator(inputs, corrupted, original, masks)
+        return losses
 
 
 @keras.saving.register_keras_serializable(package="gan_book")
@@ -165,7 +183,8 @@ def build_gan(config: GANConfig = PAPER, steps_per_epoch=None, jit_compile=False
     XLA is off by default: on the book's 2-core CPUs the XLA-compiled step measured slower than
     TensorFlow's graph mode with oneDNN kernels (`benchmarks/train_speed.py`)."""
     checks.instance(config, GANConfig)
-    kind = SharedPassGAN if config.share_generator_pass else InpaintingGAN
+    kind = SharedPassGAN if config.share_generator_pass else RepeatedGeneratorGAN if config.generator_steps > 1 \
+        else InpaintingGAN
     gan = kind(build_generator(config), build_discriminator(config), config)
     gan.compile(
         d_optimizer=adam(config, config.discriminator_learning_rate, steps_per_epoch, "d_adam"),

@@ -30,12 +30,9 @@ def load_inpainter(name="recommended"):
     """A shipped generator and its configuration, by name: ``"paper"`` (the faithful
     reproduction, seed 0) or ``"recommended"`` (chapter 9's model, as
     `lib.runs.recommended_run` records it)."""
-    if name == "paper":
-        run = runs.open(runs.paper_gan(0))
-    elif name == "recommended":
-        run = runs.open(runs.variant(*runs.recommended_run()))
-    else:
+    if name not in SHIPPED:
         raise ValueError(f"name must be one of {SHIPPED}, got {name!r}")
+    run = runs.open(runs.shipped_inpainter(name))
     return run.generator(), run.config
 
 

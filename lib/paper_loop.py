@@ -2,11 +2,11 @@
 against: `generator.predict`, then `discriminator.train_on_batch` on real + generated digits,
 then `combined.train_on_batch` (generator -> frozen discriminator) towards the label 1.
 
-Keras 2 read a model's ``trainable`` flag when it was compiled; Keras 3 read it at every call
-until a change ("Respect compiled trainable state in TensorFlowTrainer") made it respect the
-state at compile time again. `PaperLoop` is right under both: it compiles the discriminator while
-it is trainable, freezes it before compiling the combined model, and sets the flag for each
-update as the paper's loop does.
+Keras 2 read a model's ``trainable`` flag when it was compiled. The Keras 3 pinned here (3.15)
+reads it at every call; a change merged upstream ("Respect compiled trainable state in
+TensorFlowTrainer") makes Keras respect the state at compile time again. `PaperLoop` is right
+under both: it compiles the discriminator while it is trainable, freezes it before compiling
+the combined model, and sets the flag for each update as the paper's loop does.
 """
 from __future__ import annotations
 

@@ -13,8 +13,9 @@ from lib.config import (
     ABLATION_EPOCHS, CANDIDATE_BASELINE, CANDIDATE_CHANGES, CLASSIFIER, PAPER, PROBE_SIZE, RECOMMENDED_EPOCHS,
     SNAPSHOT_MASK_SEED, VARIANTS, budget, combined_name, variant_named,
 )
+from lib.diagnostics import GeneratorDiagnostics
 
-DIAGNOSTIC_DIGITS = 128  # one batch of test digits for `fitting.GeneratorDiagnostics`
+DIAGNOSTIC_DIGITS = 128  # one batch of test digits for `lib.diagnostics.GeneratorDiagnostics`
 DIAGNOSTIC_STEPS = 1000  # the mechanism is measured over the first ~1,000 iterations
 
 
@@ -46,7 +47,7 @@ def watchers(x_test, y_test, probe_every_steps=100, diagnostics=False):
     if diagnostics:
         originals = data.to_model_input(x_test[-DIAGNOSTIC_DIGITS:])
         masks = data.paper_masks(DIAGNOSTIC_DIGITS, SNAPSHOT_MASK_SEED)
-        recorders.append(fitting.GeneratorDiagnostics(data.apply_mask(originals, masks), originals, masks,
+        recorders.append(GeneratorDiagnostics(data.apply_mask(originals, masks), originals, masks,
                                                       every_steps=10, until_step=DIAGNOSTIC_STEPS))
     return recorders
 

@@ -16,8 +16,6 @@ from pathlib import Path
 import numpy as np
 
 from lib import artifacts, checks
-from lib.gan import build_gan
-from lib.models import build_discriminator, build_generator
 from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER, GANConfig, budget
 
 ROOT_VARIABLE = "GAN_BOOK_ARTIFACTS"
@@ -75,6 +73,16 @@ def variant(name, epochs, seed=0, root=(), suffix="") -> Path:
     """A named variant trained for ``epochs`` epochs (``suffix`` tells runs of the same variant
     with other speed settings apart, e.g. ``"-bfloat16"``)."""
     return path(*root, "variants", f"{slug(name)}-{checks.count(epochs, 'epochs', 1)}ep{suffix}", seed_name(seed))
+
+
+def shipped_inpainter(name) -> Path:
+    """The run folder of a shipped inpainter (`lib.inpainting.SHIPPED`): the paper's GAN of seed
+    0, or the recommended variant at the budget `recommended_run` records."""
+    if name == "paper":
+        return paper_gan(0)
+    if name == "recommended":
+        return variant(*recommended_run())
+    raise ValueError(f"the shipped inpainters are 'paper' and 'recommended', got {name!r}")
 
 
 def committed_variant(name, epochs, seed=0) -> Path:
@@ -183,7 +191,7 @@ class Run:
 
     @property
     def diagnostics(self) -> list:
-        """The generator diagnostics (`lib.fitting.GeneratorDiagnostics`), if the run kept them."""
+        """The generator diagnostics (`lib.diagnostics.GeneratorDiagnostics`), if the run kept them."""
         return _rows(self.folder / DIAGNOSTICS) if (self.folder / DIAGNOSTICS).is_file() else []
 
     @property
@@ -194,13 +202,19 @@ class Run:
         return list(artifacts.load_arrays(self.folder / SNAPSHOTS)["frames"])
 
     def generator(self):
+        from lib.models import build_generator  # here, so that naming paths never starts TensorFlow
+
         return artifacts.load_weights(build_generator(self.config), self.folder / GENERATOR_WEIGHTS)
 
     def discriminator(self):
+        from lib.models import build_discriminator
+
         return artifacts.load_weights(build_discriminator(self.config), self.folder / DISCRIMINATOR_WEIGHTS)
 
     def gan(self):
         """The compiled GAN with the run's weights (optimizer state is not kept)."""
+        from lib.gan import build_gan
+
         gan = build_gan(self.config)
         artifacts.load_weights(gan.generator, self.folder / GENERATOR_WEIGHTS)
         artifacts.load_weights(gan.discriminator, self.folder / DISCRIMINATOR_WEIGHTS)
@@ -236,7 +250,9 @@ def drop_weights(folder):
     folder = Path(folder)
     if status(folder) != "finished":
         raise ValueError(f"{folder} holds no finished run to slim")
+    artifacts.verify_manifest(folder)  # a damaged record must not get a fresh checksum
     weights = (GENERATOR_WEIGHTS, DISCRIMINATOR_WEIGHTS)
-    artifacts.write_manifest(folder, exclude=(CHECKPOINT, *weights))
+    kept = {name: digest for name, digest in artifacts.load_json(folder / artifacts.MANIFEST).items() if name not in weights}
+    artifacts.save_json(folder / artifacts.MANIFEST, kept)
     for name in weights:
         (folder / name).unlink(missing_ok=True)

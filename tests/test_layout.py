@@ -2,6 +2,7 @@
 needed, and chapters that call lib instead of defining networks, losses or train steps."""
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,8 +67,8 @@ def test_some_modules_import_without_starting_tensorflow(modules):
 
 
 CHAPTERS = sorted((REPO / "book").glob("*.ipynb"))
-FORBIDDEN_IN_CHAPTERS = ("keras.Model(", "keras.Sequential(", "layers.Conv2D(", "layers.Dense(", "def train_step",
-                         "GradientTape", "BinaryCrossentropy(", "class ", "from lib import cli", "lib.cli")
+FORBIDDEN_IN_CHAPTERS = (r"keras\.Model\(", r"keras\.Sequential\(", r"layers\.\w+\(", r"def train_step", r"GradientTape",
+                         r"BinaryCrossentropy\(", r"^\s*class \w+", r"^\s*def \w+", r"from lib import .*\bcli\b", r"lib\.cli\b")
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
@@ -75,12 +76,12 @@ def test_no_chapter_defines_a_network_a_loss_or_a_train_step(path):
     cells = [cell for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "code"]
     for index, cell in enumerate(cells):
         source = "".join(cell["source"])
-        found = [pattern for pattern in FORBIDDEN_IN_CHAPTERS if pattern in source]
+        found = [pattern for pattern in FORBIDDEN_IN_CHAPTERS if re.search(pattern, source, re.MULTILINE)]
         assert not found, f"{path.name}, code cell {index} defines {found}: that belongs in lib"
 
 
-SHOWN = {"02_generator.ipynb": ["paper_generator"], "03_discriminator.ipynb": ["paper_discriminator"],
-         "04_training.ipynb": ["InpaintingGAN", "train_step", "train_discriminator"],
+SHOWN = {"02_generator.ipynb": ["def paper_generator"], "03_discriminator.ipynb": ["def paper_discriminator"],
+         "04_training.ipynb": ["def train_step", "def train_discriminator", "def train_generator", "def generator_loss"],
          "05_evaluation.ipynb": ["cv2.inpaint"]}
 
 

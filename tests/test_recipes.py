@@ -4,7 +4,7 @@ import types
 import numpy as np
 import pytest
 
-from lib import artifacts, collapse, data, evaluation, fitting, models, recipes, runs, studies
+from lib import artifacts, collapse, data, diagnostics, evaluation, fitting, models, recipes, runs, studies
 from lib.config import (
     CANDIDATE_BASELINE, CANDIDATE_CHANGES, CLASSIFIER, CROSS_CHECK_CLASSIFIER, EVALUATION_MASK_SEED, MODE_VARIABLE,
     PAPER, PROBE_SIZE, RECOMMENDED_EPOCHS, SNAPSHOT_MASK_SEED, VARIANTS, DenseClassifierConfig, budget,
@@ -119,14 +119,14 @@ def test_watchers_are_the_snapshots_and_the_probe_and_the_diagnostics_if_asked(m
     assert np.array_equal(probe.masks, probe_masks)
 
     watched = recipes.watchers(x_test, y_test, diagnostics=True)
-    diagnostics = recorder(watched, fitting.GeneratorDiagnostics)
+    measured = recorder(watched, diagnostics.GeneratorDiagnostics)
     assert len(watched) == 3 and recorder(watched, fitting.ClassifierProbe).every_steps == 100
     originals = data.to_model_input(x_test[-recipes.DIAGNOSTIC_DIGITS:])  # test digits the probe does not use
     masks = data.paper_masks(recipes.DIAGNOSTIC_DIGITS, SNAPSHOT_MASK_SEED)
-    assert np.array_equal(diagnostics.originals, originals)
-    assert np.array_equal(diagnostics.masks[..., 0], masks.astype(np.float32))
-    assert np.array_equal(diagnostics.corrupted, data.apply_mask(originals, masks))
-    assert diagnostics.until_step == recipes.DIAGNOSTIC_STEPS and diagnostics.every_steps == 10
+    assert np.array_equal(measured.originals, originals)
+    assert np.array_equal(measured.masks[..., 0], masks.astype(np.float32))
+    assert np.array_equal(measured.corrupted, data.apply_mask(originals, masks))
+    assert measured.until_step == recipes.DIAGNOSTIC_STEPS and measured.every_steps == 10
 
 
 # ---------------------------------------------------------------- budgets
@@ -190,7 +190,7 @@ def test_run_variant_passes_the_right_plan_to_training(monkeypatch, private_arti
     assert np.array_equal(probe.masks, evaluation.evaluation_masks(PROBE_SIZE))
     snapshots = recorder(call["recorders"], fitting.EpochSnapshots)
     assert np.array_equal(snapshots.masks, data.paper_masks(20, SNAPSHOT_MASK_SEED))
-    assert not [r for r in call["recorders"] if isinstance(r, fitting.GeneratorDiagnostics)]
+    assert not [r for r in call["recorders"] if isinstance(r, diagnostics.GeneratorDiagnostics)]
 
 
 def test_run_variant_with_its_own_config_and_folder(monkeypatch, private_artifacts, captured_training):
@@ -280,7 +280,7 @@ def test_run_collapse_trains_each_seed_with_diagnostics_and_updates_the_summary(
     assert [call["seed"] for call in captured_training] == [4, 7]
     for call in captured_training:
         assert [type(r) for r in call["recorders"]] == [fitting.EpochSnapshots, fitting.ClassifierProbe,
-                                                        fitting.GeneratorDiagnostics]
+                                                        diagnostics.GeneratorDiagnostics]
     assert summaries == [1, 2]  # the summary is rewritten after every run
 
 

@@ -177,3 +177,19 @@ def test_a_run_without_its_weights_still_opens_with_its_records(tmp_path):
         run.generator()
     with pytest.raises(ValueError, match="no finished run to slim"):
         runs.drop_weights(tmp_path / "absent")
+
+
+def test_slimming_a_damaged_run_fails_instead_of_hiding_the_damage(tmp_path):
+    fitting.fit_gan(tiny_images(), tmp_path, TINY, verbose=0)
+    (tmp_path / runs.HISTORY).write_text("step,epoch\n1,1\n")
+    with pytest.raises(ValueError, match="history.csv differs"):
+        runs.drop_weights(tmp_path)
+    assert (tmp_path / runs.GENERATOR_WEIGHTS).is_file()
+
+
+def test_the_shipped_inpainters_have_their_folders(artifacts_root):
+    artifacts.save_json(runs.recommended_record(), {"chosen": "+ global context", "epochs": 12})
+    assert runs.shipped_inpainter("paper") == runs.paper_gan(0)
+    assert runs.shipped_inpainter("recommended") == runs.variant("+ global context", 12)
+    with pytest.raises(ValueError, match="shipped inpainters are"):
+        runs.shipped_inpainter("realistic")

@@ -1,0 +1,92 @@
+"""The generator's learning signal, measured during training (the collapse study, chapter 7)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from lib import runtime  # noqa: F401  (starts TensorFlow quietly)
+import numpy as np
+import tensorflow as tf
+
+from lib import artifacts, checks, data, runs
+from lib.fitting import Recorder
+from lib.models import complete, generator_inputs
+
+TANH_SATURATED = 0.99  # |tanh(a)| > 0.99 means |a| > 2.65 and a slope tanh'(a) = 1 - tanh(a)^2 below 0.02
+SCORE_QUANTILES = (0.1, 0.5, 0.9)
+
+
+class GeneratorDiagnostics(Recorder):
+    """What the generator's learning signal looks like, every ``every_steps`` iterations up to
+    ``until_step``, on one fixed batch (without touching the training state): the norm of the
+    adversarial loss's gradient for each generator block, the share of output pixels in tanh's
+    saturated range for the training-mode pass (what the generator learns through) and the
+    inference-mode pass (what the paper's discriminator is shown, as by `generator.predict`), and
+    the discriminator's scores on real digits and on both kinds of fakes (mean and quantiles).
+    The discriminator is read in inference mode (no dropout, no instance noise): the signal
+    without the noise that training adds to it."""
+
+    key = "diagnostics"
+
+    def __init__(self, corrupted, originals, masks, every_steps=10, until_step=None):
+        super().__init__()
+        self.corrupted = data.with_channel(data.check_images(corrupted, "corrupted"))
+        self.originals = data.with_channel(data.check_images(originals, "originals"))
+        boolean = data.check_masks(masks, self.corrupted.shape)
+        self.masks = data.with_channel(boolean.astype(np.float32))
+        self.every_steps = checks.count(every_steps, "every_steps", minimum=1)
+        self.until_step = None if until_step is None else checks.count(until_step, "until_step")
+        self._measure, self._measured_model = None, None
+        self.epoch = 0
+
+    def set_model(self, model):
+        super().set_model(model)
+        if model is not self._measured_model:  # traced once per model, reused by every epoch's fit
+            self._measure, self._measured_model = tf.function(self.compute), model
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(self.model.d_optimizer.iterations.numpy())
+        if step % self.every_steps or (self.until_step is not None and step > self.until_step):
+            return
+        values = self._measure(tf.constant(self.corrupted), tf.constant(self.originals), tf.constant(self.masks))
+        self.rows.append({"step": step, "epoch": self.epoch, **{k: float(v) for k, v in values.items()}})
+
+    def compute(self, corrupted, originals, masks):
+        gan = self.model
+        config, generator = gan.config, gan.generator
+        inputs = generator_inputs(config, corrupted, masks)
+        trainable = [variable.value for variable in generator.trainable_variables]
+        fixed = [variable.value for variable in generator.non_trainable_variables]
+        with tf.GradientTape() as tape:
+            tape.watch(trainable)
+            # stateless_call: batch-norm statistics and noise seeds of the real training stay untouched
+            output, _ = generator.stateless_call(trainable, fixed, inputs, training=True)
+            fooled = gan.discriminator(complete(config, output, corrupted, masks), training=False)
+            adversarial = gan.loss_fn(tf.ones_like(fooled), fooled)
+        gradients = tape.gradient(adversarial, trainable)
+        shown, _ = generator.stateless_call(trainable, fixed, inputs, training=False)
+        values = {"g_loss": adversarial}
+        blocks = {}
+        for variable, gradient in zip(generator.trainable_variables, gradients):
+            blocks.setdefault(variable.path.split("/")[0].split("_")[0], []).append(tf.reduce_sum(tf.square(gradient)))
+        for block, squares in blocks.items():
+            values[f"grad_norm_{block}"] = tf.sqrt(tf.add_n(squares))
+        values["grad_norm"] = tf.sqrt(tf.add_n([tf.add_n(squares) for squares in blocks.values()]))
+        for mode, images in (("train", output), ("inference", shown)):
+            values[f"saturated_{mode}"] = tf.reduce_mean(tf.cast(tf.abs(images) > TANH_SATURATED, tf.float32))
+            values[f"tanh_slope_{mode}"] = tf.reduce_mean(1.0 - tf.square(images))
+        scored = {"real": originals, "fake_inference": complete(config, shown, corrupted, masks),
+                  "fake_train": complete(config, output, corrupted, masks)}
+        for name, images in scored.items():
+            scores = tf.sort(tf.reshape(gan.discriminator(images, training=False), [-1]))
+            values[f"d_{name}_mean"] = tf.reduce_mean(scores)
+            for quantile in SCORE_QUANTILES:
+                index = int(round(quantile * (len(self.corrupted) - 1)))
+                values[f"d_{name}_p{int(100 * quantile)}"] = scores[index]
+        return values
+
+    def save(self, folder, record):
+        if self.rows:
+            artifacts.save_table(Path(folder) / runs.DIAGNOSTICS, self.rows)
