@@ -51,7 +51,7 @@ def fresh_fill(driver):
                                        "window.inpaintDemo.fill().then(done, (e) => done({error: String(e)}));")
 
 
-def erase_with_the_mouse(driver, rows, columns):
+def erase_with_the_mouse(driver, rows, columns, brush="demo-erase"):
     """Drag across the enlarged digit, one stroke per row of digit pixels."""
     from selenium.webdriver.common.action_chains import ActionChains
 
@@ -61,7 +61,7 @@ def erase_with_the_mouse(driver, rows, columns):
     def offset(index):  # Selenium measures from the element's centre
         return int((index + 0.5) * cell - canvas.size["width"] / 2)
 
-    driver.find_element("id", "demo-erase").click()
+    driver.find_element("id", brush).click()
     for row in rows:
         actions = ActionChains(driver).move_to_element_with_offset(canvas, offset(columns[0]), offset(row)).click_and_hold()
         for column in columns[1:]:
@@ -104,6 +104,20 @@ def test_a_digit_erased_with_the_mouse_is_filled_as_lib_fills_it(page, name):
     assert result["label"] == label
     shown = driver.find_element("css selector", "#demo-bars .demo-bar-row.top .demo-bar-label").text
     assert shown == str(label)
+
+
+def test_the_draw_brush_paints_white_strokes_that_the_models_keep(page):
+    driver, _ = page
+    driver.find_elements("css selector", "#demo-strip canvas")[1].click()
+    erase_with_the_mouse(driver, rows=(2,), columns=range(2, 8), brush="demo-draw")
+    result = fresh_fill(driver)
+    pixels, mask = np.asarray(result["pixels"]).reshape(28, 28), np.asarray(result["mask"]).reshape(28, 28)
+    assert (pixels[1:4, 2:8] == 1).sum() >= 12 and not mask.any()  # a 3-pixel brush, nothing missing
+    driver.find_element("id", "demo-erase").click()
+    driver.find_element("id", "demo-reset").click()
+    restored = fresh_fill(driver)
+    (_, _), (x_test, _) = data.load_mnist()
+    np.testing.assert_array_equal(np.round((np.asarray(restored["pixels"]) + 1) * 127.5), x_test[1].reshape(-1))
 
 
 def test_one_fill_takes_at_most_50_ms_after_warm_up(page):

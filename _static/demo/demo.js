@@ -127,7 +127,9 @@
   }
 
   let drawing = false;
+  let loaded = false; // nothing reacts before the models and digits are loaded
   damaged.addEventListener("pointerdown", (event) => {
+    if (!loaded) return;
     drawing = true;
     damaged.setPointerCapture(event.pointerId);
     applyBrush(event);
@@ -145,8 +147,11 @@
   eraseButton.addEventListener("click", () => setBrush("erase"));
   drawButton.addEventListener("click", () => setBrush("draw"));
   brushSelect.addEventListener("change", () => { state.brushSize = Number(brushSelect.value); });
-  resetButton.addEventListener("click", () => selectDigit(state.digit));
-  modelSelect.addEventListener("change", () => { state.model = modelSelect.value; scheduleFill(); });
+  resetButton.addEventListener("click", () => { if (loaded) selectDigit(state.digit); });
+  modelSelect.addEventListener("change", () => {
+    state.model = modelSelect.value;
+    if (loaded) scheduleFill();
+  });
 
   // ---------------------------------------------------------------- inference
   function tensor(values) {
@@ -154,11 +159,13 @@
   }
 
   async function fill() {
-    const entry = record.inpainters[state.model];
+    // What this fill answers, taken before the awaits: strokes made meanwhile go to the next fill.
+    const input = { model: state.model, digit: state.digit, mask: Array.from(state.mask), pixels: Array.from(state.pixels) };
+    const entry = record.inpainters[input.model];
     const [corruptedName, maskName] = entry.input_names;
     const feeds = { [corruptedName]: tensor(corrupted()), [maskName]: tensor(Float32Array.from(state.mask)) };
     const started = performance.now();
-    const output = (await sessions[state.model].run(feeds))[entry.output_name].data;
+    const output = (await sessions[input.model].run(feeds))[entry.output_name].data;
     const filledAt = performance.now();
     const classifier = record.classifier;
     const probabilities = (await sessions.classifier.run({ [classifier.input_names[0]]: tensor(Float32Array.from(output)) }))[
@@ -167,9 +174,8 @@
     const label = probabilities.indexOf(Math.max(...probabilities));
     state.fills += 1;
     lastResult = {
-      model: state.model, digit: state.digit, filled: Array.from(output), probabilities: Array.from(probabilities), label,
+      ...input, filled: Array.from(output), probabilities: Array.from(probabilities), label,
       fillMs: filledAt - started, classifyMs: finished - filledAt, totalMs: finished - started, fills: state.fills,
-      mask: Array.from(state.mask), pixels: Array.from(state.pixels),
     };
     paint(filled, output, null);
     barNodes.forEach((node, digit) => {
@@ -177,7 +183,7 @@
       node.value.textContent = `${(100 * probabilities[digit]).toFixed(1)} %`;
       node.row.classList.toggle("top", digit === label);
     });
-    status.textContent = `${state.model} model: filled in ${lastResult.fillMs.toFixed(1)} ms, read in ` +
+    status.textContent = `${input.model} model: filled in ${lastResult.fillMs.toFixed(1)} ms, read in ` +
       `${lastResult.classifyMs.toFixed(1)} ms (ONNX Runtime Web ${ort.env.versions.web}, wasm, 1 thread)` +
       (state.label === null ? "" : `; MNIST's label for this test digit: ${state.label}`);
     return lastResult;
@@ -190,7 +196,10 @@
       pending = true;
       return running;
     }
-    running = fill().finally(() => {
+    running = fill().catch((error) => {
+      status.textContent = `The fill failed: ${error}`;
+      throw error;
+    }).finally(() => {
       running = null;
       if (pending) {
         pending = false;
@@ -232,6 +241,7 @@
       paint(thumbnail, values.map((value) => value / 127.5 - 1), null);
       thumbnail.addEventListener("click", () => selectDigit(index));
     });
+    loaded = true;
     await selectDigit(0);
     return true;
   }
@@ -239,7 +249,7 @@
   window.inpaintDemo = {
     state,
     selectDigit,
-    setModel: (name) => { state.model = name; modelSelect.value = name; return scheduleFill(); },
+    setModel: (name) => { state.model = name; modelSelect.value = name; return window.inpaintDemo.fill(); },
     // A fresh fill of the current state, once any fill in flight has finished.
     fill: async () => {
       while (running) await running;
