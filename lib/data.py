@@ -11,6 +11,7 @@ import os
 
 import numpy as np
 
+from lib import checks
 from lib.config import CENTRE_JITTER, PAPER, GANConfig
 
 NPZ_VARIABLE = "MNIST_NPZ"
@@ -68,31 +69,12 @@ def check_masks(masks, images_shape=None, name="masks"):
     return masks
 
 
-def _check_config(config):
-    if not isinstance(config, GANConfig):
-        raise ValueError(f"config must be a lib.config.GANConfig, got {type(config).__name__}")
-    return config
-
-
-def _check_seed(seed, name="seed"):
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {seed!r}")
-    return int(seed)
-
-
 def _check_seed_like(seed):
     """A seed for NumPy's generator: a non-negative integer or a sequence of them."""
     values = seed if isinstance(seed, (list, tuple)) else [seed]
     if not values or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0 for v in values):
         raise ValueError(f"seed must be a non-negative integer or a list of them, got {seed!r}")
     return seed
-
-
-def check_count(n):
-    """``n`` as an int, if it is a count of images (an integer >= 0)."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
-    return int(n)
 
 
 # ---------------------------------------------------------------- loading
@@ -219,8 +201,8 @@ def square_masks(corners, hole_size, image_size=PAPER.image_size):
 
 def paper_corners(n, seed, config=PAPER):
     """Top-left corners of the paper's holes: uniform in rows and columns 8..11, per image."""
-    n = check_count(n)
-    config = _check_config(config)
+    n = checks.count(n)
+    config = checks.instance(config, GANConfig)
     rng = np.random.default_rng(_check_seed_like(seed))
     return rng.integers(config.hole_corner_min, config.hole_corner_max + 1, size=(n, 2))
 
@@ -232,7 +214,7 @@ def paper_masks(n, seed, config=PAPER):
 
 def centre_masks(n, hole_size, image_size=PAPER.image_size):
     """A ``hole_size`` square in the centre of every image (an odd margin puts the extra row/col below/right)."""
-    n = check_count(n)
+    n = checks.count(n)
     if isinstance(hole_size, bool) or not isinstance(hole_size, (int, np.integer)) or not 0 < hole_size <= image_size:
         raise ValueError(f"hole_size must be an integer in 1..{image_size}, got {hole_size!r}")
     top = (image_size - hole_size) // 2
@@ -244,7 +226,7 @@ def random_square_masks(n, seed, min_size, max_size, image_size=PAPER.image_size
     """Squares of a size uniform in ``min_size..max_size`` at a position uniform over the image;
     a share ``centred_share`` of them is centred instead, shifted by up to ``centre_jitter``
     pixels each way (then kept inside the image)."""
-    n = check_count(n)
+    n = checks.count(n)
     if not (isinstance(min_size, (int, np.integer)) and isinstance(max_size, (int, np.integer))) \
             or not 1 <= min_size <= max_size <= image_size:
         raise ValueError(f"sizes must satisfy 1 <= min_size <= max_size <= {image_size}, got {min_size}, {max_size}")
@@ -276,15 +258,15 @@ def apply_mask(images, masks):
 def epoch_order(n, seed, epoch):
     """The permutation of ``n`` training images used in ``epoch``: a function of (seed, epoch)
     alone, so a resumed run sees the same batches as an uninterrupted one."""
-    seed, epoch = _check_seed(seed), _check_seed(epoch, "epoch")
-    return np.random.default_rng([seed, epoch, 0]).permutation(check_count(n))
+    seed, epoch = checks.count(seed, "seed"), checks.count(epoch, "epoch")
+    return np.random.default_rng([seed, epoch, 0]).permutation(checks.count(n))
 
 
 def epoch_masks(n, seed, epoch, config=PAPER):
     """The training holes of ``epoch`` (fresh each epoch): the paper's masks, or random squares
     when ``config.random_holes`` is set."""
-    seed, epoch = _check_seed(seed), _check_seed(epoch, "epoch")
-    config = _check_config(config)
+    seed, epoch = checks.count(seed, "seed"), checks.count(epoch, "epoch")
+    config = checks.instance(config, GANConfig)
     if config.random_holes:
         return random_square_masks(n, [seed, epoch, 2], config.random_hole_min, config.random_hole_max,
                                    config.image_size, centred_share=config.centred_hole_share)
@@ -302,8 +284,7 @@ def corrupted_pairs(images, masks, batch_size, drop_remainder=False, with_masks=
 
     images = with_channel(check_images(images))
     masks = check_masks(masks, images.shape)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = checks.count(batch_size, "batch_size", minimum=1)
     tensors = (apply_mask(images, masks), images)
     if with_masks:
         tensors += (with_channel(masks.astype(np.float32)),)
@@ -315,7 +296,7 @@ def training_epoch(images, seed, epoch, config=PAPER):
     """The ``(corrupted, original, mask)`` batches of one training epoch: order and holes depend
     on (seed, epoch) alone; the last incomplete batch is dropped as in the paper's loop."""
     images = with_channel(check_images(images))
-    config = _check_config(config)
+    config = checks.instance(config, GANConfig)
     order = epoch_order(len(images), seed, epoch)
     masks = epoch_masks(len(images), seed, epoch, config)
     return corrupted_pairs(images[order], masks, config.batch_size, drop_remainder=True, with_masks=True)

@@ -12,7 +12,7 @@ import keras
 import tensorflow as tf
 import numpy as np
 
-from lib import artifacts, data, runs
+from lib import artifacts, checks, data, runs
 from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, EVALUATION_MASK_SEED, ClassifierConfig, DenseClassifierConfig
 from lib.inpainting import inpaint
 from lib.models import build_classifier, compile_classifier
@@ -268,8 +268,7 @@ def worst_cases(confidence, predictions, labels, count=12):
     confidence, predictions, labels = np.asarray(confidence), np.asarray(predictions), np.asarray(labels)
     if not confidence.shape == predictions.shape == labels.shape:
         raise ValueError("confidence, predictions and labels must have the same shape")
-    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
-        raise ValueError(f"count must be a non-negative integer, got {count!r}")
+    count = checks.count(count, "count")
     wrong = np.flatnonzero(predictions != labels)
     return wrong[np.argsort(confidence[wrong], kind="stable")][:count]
 

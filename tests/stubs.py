@@ -1,4 +1,4 @@
-"""Stand-ins for trained networks, shared by the tests of lib's studies and recipes."""
+"""Stand-ins for trained networks and tiny training data, shared by several of lib's test files."""
 import numpy as np
 
 SIZE = 28
@@ -19,3 +19,20 @@ class CentreClassifier:
 
     def predict(self, images, batch_size=None, verbose=0):
         return np.eye(10, dtype=np.float32)[(np.asarray(images)[:, 14, 14, 0] > 0).astype(int)]
+
+
+def tiny_images(count=128, seed=0):
+    """Random [-1, 1] "digits": enough for a GAN to take a few steps on."""
+    return np.random.default_rng(seed).uniform(-1, 1, (count, SIZE, SIZE, 1)).astype(np.float32)
+
+
+def holes(count):
+    """An 8x8 hole at the centre of every digit."""
+    masks = np.zeros((count, SIZE, SIZE), bool)
+    masks[:, 10:18, 10:18] = True
+    return masks
+
+
+def all_weights(run):
+    """Both networks' weights of a finished run."""
+    return run.generator().get_weights() + run.discriminator().get_weights()

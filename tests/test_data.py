@@ -235,7 +235,7 @@ BAD_INPUTS = {
     "epoch_order negative n": (lambda: data.epoch_order(-1, 0, 0), "non-negative integer"),
     "epoch_masks negative n": (lambda: data.epoch_masks(-1, 0, 0), "non-negative integer"),
     "corrupted_pairs batch 0": (
-        lambda: data.corrupted_pairs(random_images(2), data.paper_masks(2, 0), 0), "batch_size must be a positive integer"),
+        lambda: data.corrupted_pairs(random_images(2), data.paper_masks(2, 0), 0), "batch_size must be an integer >= 1"),
     "corrupted_pairs float batch": (
         lambda: data.corrupted_pairs(random_images(2), data.paper_masks(2, 0), 2.0), "batch_size"),
     "corrupted_pairs bool batch": (

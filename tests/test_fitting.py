@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from lib import artifacts, fitting, gan as gans, models, runs
 from lib.config import PAPER
+from stubs import all_weights, holes, tiny_images
 
 TINY = PAPER.variant("tiny", batch_size=32, epochs=2)
 REPO = Path(__file__).resolve().parent.parent
@@ -22,20 +23,6 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module", autouse=True)
 def deterministic_ops():
     tf.config.experimental.enable_op_determinism()
-
-
-def tiny_images(count=128, seed=0):
-    return np.random.default_rng(seed).uniform(-1, 1, (count, 28, 28, 1)).astype(np.float32)
-
-
-def holes(count):
-    masks = np.zeros((count, 28, 28), bool)
-    masks[:, 10:18, 10:18] = True
-    return masks
-
-
-def all_weights(run):
-    return run.generator().get_weights() + run.discriminator().get_weights()
 
 
 def test_a_run_keeps_its_history_records_and_verified_files(tmp_path):
