@@ -31,10 +31,16 @@ def checkout_folder(version: str = VERSION) -> str:
 
 
 CHECKOUT = checkout_folder()
+# The versions every committed chapter was executed with (minor versions: a patch release does
+# not change the outputs). Colab upgrades its packages under its users; the setup cell warns when
+# they differ. `tests/test_colab.py` checks these against the environment that executes the book.
+EXECUTED_WITH = {"tensorflow": "2.21", "keras": "3.15", "numpy": "2.4"}
+HIDDEN_TAG = "remove-cell"  # Jupyter Book leaves the cell out of the HTML; Colab still runs it
 SETUP_MARKER = "# Colab only:"
 ROOT = Path(__file__).resolve().parent.parent
 
 SETUP_CELL = '''# Colab only: fetch this book's code ({version}) and install `lib`; elsewhere this cell does nothing.
+# The book was executed with {executed_words}.
 import sys
 if "google.colab" in sys.modules:
     import os, subprocess
@@ -43,7 +49,13 @@ if "google.colab" in sys.modules:
     # --no-deps keeps Colab's own TensorFlow, Keras, NumPy and OpenCV.
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "{checkout}"], check=True)
     sys.path.insert(0, "{checkout}")
-    os.chdir("{checkout}/book")'''
+    os.chdir("{checkout}/book")
+    from importlib.metadata import version
+    drift = [f"{{name}} {{version(name)}} (book: {{minor}})" for name, minor in {executed!r}.items()
+             if version(name).split(".")[:2] != minor.split(".")[:2]]
+    if drift:
+        print("Warning: this Colab has other versions than the book was executed with:", ", ".join(drift),
+              "- outputs may differ from the book's, and an error may come from the difference.")'''
 
 # `repository: branch:` in _config.yml: the ref the book's launch buttons open notebooks at.
 BRANCH_LINE = re.compile(r"^(  branch: ).*$", re.MULTILINE)
@@ -56,7 +68,10 @@ def setup_cell(version: str = VERSION, repository: str = REPOSITORY, checkout: s
     for name, value in (("version", version), ("repository", repository), ("checkout", checkout)):
         if not isinstance(value, str) or not value or any(c in value for c in "\"'\n "):
             raise ValueError(f"{name} must be a non-empty string without quotes, spaces or newlines, got {value!r}")
-    return SETUP_CELL.format(version=version, repository=repository, checkout=checkout)
+    names = {"tensorflow": "TensorFlow", "keras": "Keras", "numpy": "NumPy"}
+    words = [f"{names.get(name, name)} {minor}" for name, minor in EXECUTED_WITH.items()]
+    return SETUP_CELL.format(version=version, repository=repository, checkout=checkout, executed=EXECUTED_WITH,
+                             executed_words=", ".join(words[:-1]) + " and " + words[-1])
 
 
 def colab_link(notebook: str, version: str = VERSION, repository: str = REPOSITORY) -> str:
@@ -69,8 +84,8 @@ def colab_link(notebook: str, version: str = VERSION, repository: str = REPOSITO
 
 
 def write_setup_cells(book: Path = ROOT / "book", version: str = VERSION) -> list[Path]:
-    """Make the first code cell of every chapter the setup cell for ``version``; returns the
-    notebooks that changed. A first code cell that is not a setup cell is kept, and a new setup
+    """Make the first code cell of every chapter the setup cell for ``version``, hidden in the
+    HTML (`HIDDEN_TAG`); returns the notebooks that changed. A first code cell that is not a setup cell is kept, and a new setup
     cell goes before it (re-execute that chapter then). Each notebook is rewritten atomically;
     outputs and counts are untouched (the cell has no output outside Colab)."""
     source = setup_cell(version)
@@ -80,13 +95,16 @@ def write_setup_cells(book: Path = ROOT / "book", version: str = VERSION) -> lis
         code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
         if not code:
             raise ValueError(f"{path} has no code cell to hold the Colab setup")
-        if "".join(code[0]["source"]) == source:
+        if "".join(code[0]["source"]) == source and HIDDEN_TAG in code[0]["metadata"].get("tags", []):
             continue
         if "".join(code[0]["source"]).startswith(SETUP_MARKER):
             code[0]["source"] = source.splitlines(keepends=True)
+            tags = code[0]["metadata"].setdefault("tags", [])
+            if HIDDEN_TAG not in tags:
+                tags.append(HIDDEN_TAG)
         else:
-            cell = {"cell_type": "code", "execution_count": None, "id": uuid.uuid4().hex[:8], "metadata": {},
-                    "outputs": [], "source": source.splitlines(keepends=True)}
+            cell = {"cell_type": "code", "execution_count": None, "id": uuid.uuid4().hex[:8],
+                    "metadata": {"tags": [HIDDEN_TAG]}, "outputs": [], "source": source.splitlines(keepends=True)}
             notebook["cells"].insert(notebook["cells"].index(code[0]), cell)
         with atomic_path(path) as temporary:
             temporary.write_text(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n")

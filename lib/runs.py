@@ -69,6 +69,12 @@ def paper_gan(seed, root=()) -> Path:
     return path(*root, "paper_gan", seed_name(seed))
 
 
+def fixed_paper_gan(seed, root=()) -> Path:
+    """The paper's GAN with the collapse study's smallest fix (chapter 7), trained for the paper's
+    6 epochs with ``seed``: the row "paper's GAN, fixed" of chapter 5."""
+    return path(*root, "paper_gan_fixed", seed_name(seed))
+
+
 def variant(name, epochs, seed=0, root=(), suffix="") -> Path:
     """A named variant trained for ``epochs`` epochs (``suffix`` tells runs of the same variant
     with other speed settings apart, e.g. ``"-bfloat16"``)."""

@@ -1,5 +1,6 @@
 """The Colab setup cell: the same in every chapter, right in Colab, inert elsewhere."""
 import json
+import os
 import subprocess
 import sys
 import types
@@ -13,8 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
 
 
-def run_cell(source, in_colab, monkeypatch, existing_checkout=False):
+def run_cell(source, in_colab, monkeypatch, existing_checkout=False, versions=None):
     calls = []
+    installed = dict(colab.EXECUTED_WITH, **(versions or {}))
+    monkeypatch.setattr("importlib.metadata.version", lambda name: installed[name] + ".1")
     monkeypatch.setattr(subprocess, "run", lambda command, **kwargs: calls.append((command, kwargs)))
     monkeypatch.setattr("os.path.isdir", lambda path: existing_checkout)
     monkeypatch.setattr("os.chdir", lambda path: calls.append((["chdir", path], {})))
@@ -31,6 +34,38 @@ def run_cell(source, in_colab, monkeypatch, existing_checkout=False):
 def test_every_chapter_starts_with_the_setup_cell(path):
     cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
     assert "".join(cells[0]["source"]) == colab.setup_cell()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_setup_cell_is_hidden_in_the_html(path):
+    cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    assert colab.HIDDEN_TAG in cells[0]["metadata"].get("tags", [])
+
+
+@pytest.mark.skipif(os.environ.get("GAN_BOOK_LANE") == "newest", reason="the newest-packages lane differs on purpose")
+def test_the_stated_versions_are_those_that_execute_the_book():
+    from importlib.metadata import version
+
+    for name, minor in colab.EXECUTED_WITH.items():
+        assert version(name).split(".")[:2] == minor.split("."), name
+
+
+def test_setup_cell_states_the_versions_in_words():
+    minor = colab.EXECUTED_WITH
+    assert colab.setup_cell().splitlines()[1] == (f"# The book was executed with TensorFlow {minor['tensorflow']}, "
+                                                  f"Keras {minor['keras']} and NumPy {minor['numpy']}.")
+
+
+def test_setup_cell_warns_in_one_line_when_colab_has_another_minor_version(monkeypatch, capsys):
+    run_cell(colab.setup_cell(), in_colab=True, monkeypatch=monkeypatch, versions={"keras": "3.99"})
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert len(printed) == 1 and printed[0].startswith("Warning:") and "keras 3.99.1 (book: 3.15)" in printed[0]
+    assert "tensorflow" not in printed[0]
+
+
+def test_setup_cell_is_silent_when_only_patch_versions_differ(monkeypatch, capsys):
+    run_cell(colab.setup_cell(), in_colab=True, monkeypatch=monkeypatch)
+    assert capsys.readouterr().out == ""
 
 
 def test_setup_cell_does_nothing_outside_colab(monkeypatch):

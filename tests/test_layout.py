@@ -93,3 +93,24 @@ def test_chapters_show_the_code_that_runs(chapter, names):
                     for cell in cells if "lib.show(" in "".join(cell["source"]) for output in cell["outputs"])
     for name in names:
         assert name in shown, f"{chapter} does not show {name}"
+
+
+def readme_command(name):
+    block = re.search(r"<!-- ci: %s -->\s*```bash\n(.*?)\n\s*```" % re.escape(name), (REPO / "README.md").read_text(), re.S)
+    assert block, f"README.md has no '<!-- ci: {name} -->' command"
+    return block.group(1).strip()
+
+
+def test_the_readme_commands_make_and_use_a_virtual_environment():
+    setup, test = readme_command("set-up"), readme_command("test")
+    assert "\n" not in setup and "\n" not in test  # one line a reader pastes
+    assert setup.startswith("python3 -m venv .venv && . .venv/bin/activate && pip install -r requirements.txt")
+    assert test.startswith(". .venv/bin/activate && ") and "pytest" in test
+
+
+def test_ci_runs_the_readme_commands_and_the_newest_packages_lane():
+    ci = (REPO / ".ci" / "run").read_text()
+    assert 'bash -c "$SETUP_COMMAND"' in ci and 'bash -c "$TEST_COMMAND"' in ci
+    assert "pip install" not in ci  # every install is the README's (or the newest lane's)
+    newest = (REPO / ".ci" / "newest").read_text()
+    assert "--no-deps -e ." in newest and "--upgrade tensorflow keras numpy" in newest

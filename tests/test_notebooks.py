@@ -70,3 +70,16 @@ def test_mentions_of_other_chapters_are_links(path):
             assert int(number) == own, f"{path.name}: 'chapter {number}' is not a link: {line.strip()[:100]}"
         for target in re.findall(r"\]\(([^)#]+\.ipynb)", line):
             assert (BOOK / target).is_file(), f"{path.name}: link to a missing chapter {target}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_nbval_is_driven_by_cell_tags_not_comments_a_reader_would_see(path):
+    for index, cell in enumerate(code_cells(path)):
+        assert "NBVAL_" not in "".join(cell["source"]), f"{path.name}, code cell {index}: use an nbval-* cell tag"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_run_mode_print_is_kept_out_of_the_html(path):
+    for cell in code_cells(path):
+        if "describe_mode()" in "".join(cell["source"]):
+            assert "remove-output" in cell["metadata"].get("tags", [])
