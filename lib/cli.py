@@ -5,6 +5,7 @@
     python -m lib.cli paper-gan --seeds 0 1 2
     python -m lib.cli collapse --recipe paper --seeds 0 1 2 3 4 5 6 7 8 9   # chapter 7's study, 2 epochs each
     python -m lib.cli collapse --recipe "training-mode fakes" --seeds 0 1 2 3 4
+    python -m lib.cli film --seeds 0 3                     # chapter 7's animation: the first 600 iterations filmed
     python -m lib.cli paper-gan-fixed --seeds 0 1 2          # the study's smallest fix, 6 epochs each
     python -m lib.cli collapse-summary                      # rebuild artifacts/collapse/summary.json
     python -m lib.cli ablation                              # every variant, 2 epochs each
@@ -23,7 +24,7 @@ import argparse
 from lib import collapse, recipes, runs, studies
 from lib.config import ABLATION_EPOCHS, CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER
 
-RUNS = ["classifier", "cross-check-classifier", "paper-gan", "collapse", "collapse-summary", "paper-gan-fixed", "ablation", "variant",
+RUNS = ["classifier", "cross-check-classifier", "paper-gan", "collapse", "collapse-summary", "paper-gan-fixed", "film", "ablation", "variant",
         "recommended", "ceiling", "speed-study"]
 
 
@@ -56,6 +57,8 @@ def main(argv=None):
         if args.recipe not in collapse.RECIPES:
             parser.error(f"--recipe must be one of {list(collapse.RECIPES)}, got {args.recipe!r}")
         recipes.run_collapse(args.recipe, seeds, epochs=args.epochs or collapse.DECIDING_EPOCHS)
+    elif args.run == "film":
+        recipes.run_film(seeds)
     elif args.run == "paper-gan-fixed":
         recipes.run_fixed_paper_gan(seeds)
     elif args.run == "collapse-summary":

@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from lib import artifacts, checks, data, runs
 from lib.fitting import Recorder
+from lib.inpainting import inpaint
 from lib.models import complete, generator_inputs
 
 TANH_SATURATED = 0.99  # |tanh(a)| > 0.99 means |a| > 2.65 and a slope tanh'(a) = 1 - tanh(a)^2 below 0.02
@@ -90,3 +91,49 @@ class GeneratorDiagnostics(Recorder):
     def save(self, folder, record):
         if self.rows:
             artifacts.save_table(Path(folder) / runs.DIAGNOSTICS, self.rows)
+
+
+class TrainingFilm(Recorder):
+    """The first iterations of a run as a film: every ``every_steps`` iterations up to
+    ``until_step``, the generator's inpaintings of fixed digits (uint8 frames, as
+    `generator.predict` makes them) and the discriminator's scores, in inference mode, on real
+    digits and on the generator's fills of their corrupted copies: the raw scores whose
+    histograms chapter 7 shows, not just their quantiles."""
+
+    key = "film"
+
+    def __init__(self, corrupted, masks, scored_originals, scored_masks, every_steps=20, until_step=600):
+        super().__init__()
+        self.corrupted = data.with_channel(data.check_images(corrupted, "corrupted"))
+        self.masks = data.check_masks(masks, self.corrupted.shape)
+        self.originals = data.with_channel(data.check_images(scored_originals, "scored_originals"))
+        self.scored_masks = data.check_masks(scored_masks, self.originals.shape)
+        self.every_steps = checks.count(every_steps, "every_steps", minimum=1)
+        self.until_step = checks.count(until_step, "until_step", minimum=1)
+        self.rows = {"step": [], "frames": [], "d_real": [], "d_fake": []}
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(self.model.d_optimizer.iterations.numpy())
+        if step % self.every_steps or step > self.until_step:
+            return
+        gan = self.model
+        fakes = inpaint(gan.generator, gan.config, data.apply_mask(self.originals, self.scored_masks), self.scored_masks)
+        scores = {"d_real": gan.discriminator(self.originals, training=False),
+                  "d_fake": gan.discriminator(fakes, training=False)}
+        frames = inpaint(gan.generator, gan.config, self.corrupted, self.masks)
+        self.rows["step"].append(step)
+        self.rows["frames"].append(data.rescale(frames[..., 0]))
+        for name, values in scores.items():
+            self.rows[name].append(np.asarray(values, np.float32).reshape(-1))
+
+    def state(self):
+        return {f"{self.key}_{name}": np.asarray(values) for name, values in self.rows.items() if len(values)}
+
+    def restore(self, arrays):
+        for name in self.rows:
+            stored = arrays.get(f"{self.key}_{name}")
+            self.rows[name] = [] if stored is None else list(stored)
+
+    def save(self, folder, record):
+        if self.rows["step"]:
+            artifacts.save_arrays(Path(folder) / runs.FILM, **{name: np.asarray(values) for name, values in self.rows.items()})

@@ -13,10 +13,12 @@ from lib.config import (
     ABLATION_EPOCHS, CANDIDATE_BASELINE, CANDIDATE_CHANGES, CLASSIFIER, PAPER, PROBE_SIZE, RECOMMENDED_EPOCHS,
     SNAPSHOT_MASK_SEED, VARIANTS, budget, combined_name, variant_named,
 )
-from lib.diagnostics import GeneratorDiagnostics
+from lib.diagnostics import GeneratorDiagnostics, TrainingFilm
 
 DIAGNOSTIC_DIGITS = 128  # one batch of test digits for `lib.diagnostics.GeneratorDiagnostics`
 DIAGNOSTIC_STEPS = 1000  # the mechanism is measured over the first ~1,000 iterations
+FILM_STEPS, FILM_EVERY = 600, 20  # chapter 7's animation: a frame every 20 iterations up to 600
+FILM_SCORED_DIGITS = 256  # real digits (and their fills) the discriminator scores in each frame
 
 
 def snapshot_indices(y_test):
@@ -37,9 +39,10 @@ def probe_inputs(x_test, y_test, size=PROBE_SIZE):
     return (data.apply_mask(data.to_model_input(x_test[:size]), masks), masks), y_test[:size]
 
 
-def watchers(x_test, y_test, probe_every_steps=100, diagnostics=False):
+def watchers(x_test, y_test, probe_every_steps=100, diagnostics=False, film=False):
     """The recorders of a committed run: epoch snapshots and the classifier probe, plus the
-    generator diagnostics over the first `DIAGNOSTIC_STEPS` iterations if asked."""
+    generator diagnostics over the first `DIAGNOSTIC_STEPS` iterations and the film of the first
+    `FILM_STEPS` if asked."""
     (snapshot_corrupted, snapshot_masks), _ = snapshot_inputs(x_test, y_test)
     (probe, probe_masks), labels = probe_inputs(x_test, y_test)
     recorders = [fitting.EpochSnapshots(snapshot_corrupted, snapshot_masks),
@@ -49,16 +52,21 @@ def watchers(x_test, y_test, probe_every_steps=100, diagnostics=False):
         masks = data.paper_masks(DIAGNOSTIC_DIGITS, SNAPSHOT_MASK_SEED)
         recorders.append(GeneratorDiagnostics(data.apply_mask(originals, masks), originals, masks,
                                                       every_steps=10, until_step=DIAGNOSTIC_STEPS))
+    if film:
+        originals = data.to_model_input(x_test[-FILM_SCORED_DIGITS:])
+        recorders.append(TrainingFilm(snapshot_corrupted, snapshot_masks, originals,
+                                      data.paper_masks(FILM_SCORED_DIGITS, SNAPSHOT_MASK_SEED), every_steps=FILM_EVERY,
+                                      until_step=FILM_STEPS))
     return recorders
 
 
-def train(config, folder, seed=0, plan=None, verbose=2, probe_every_steps=100, diagnostics=False):
+def train(config, folder, seed=0, plan=None, verbose=2, probe_every_steps=100, diagnostics=False, film=False):
     """Train ``config`` on the training digits of ``plan`` (default: the current mode's) into
     ``folder`` with the standard watchers; returns the finished `lib.runs.Run`."""
     plan = plan or budget()
     (x_train, _), (x_test, y_test) = data.load_mnist()
     return fitting.fit_gan(data.to_model_input(x_train[: plan.train_images]), folder, config, seed=seed,
-                           recorders=watchers(x_test, y_test, probe_every_steps, diagnostics), verbose=verbose)
+                           recorders=watchers(x_test, y_test, probe_every_steps, diagnostics, film), verbose=verbose)
 
 
 def budget_epochs(epochs, plan=None):
@@ -113,6 +121,18 @@ def run_collapse(recipe_name, seeds, epochs=collapse.DECIDING_EPOCHS, verbose=0)
         result = collapse.outcome(run.probe, seed, config.epochs)
         write_collapse_summary()
         print(f"{recipe_name}, seed {seed}: {result} ({run.record['wall_seconds']} s)", flush=True)
+
+
+def run_film(seeds, verbose=0):
+    """Re-run the collapse study's paper recipe with each seed, with the same recorders and the
+    film of its first iterations (`lib.diagnostics.TrainingFilm`); keeps the records only."""
+    config = collapse.recipe("paper", budget_epochs(collapse.DECIDING_EPOCHS))
+    for seed in seeds:
+        folder = runs.film_run(seed, runs.mode_root())
+        run = train(config, folder, seed, verbose=verbose, diagnostics=True, film=True)
+        if (folder / runs.GENERATOR_WEIGHTS).is_file():
+            runs.drop_weights(folder)
+        print(f"film, seed {seed}: probe at the end {run.probe[-1]}", flush=True)
 
 
 def run_fixed_paper_gan(seeds, verbose=0):

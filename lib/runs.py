@@ -31,6 +31,7 @@ DISCRIMINATOR_WEIGHTS = "discriminator.weights.h5"
 HISTORY = "history.csv"
 SNAPSHOTS = "snapshots.npz"
 DIAGNOSTICS = "diagnostics.csv"
+FILM = "film.npz"
 
 
 # ---------------------------------------------------------------- paths
@@ -99,6 +100,12 @@ def committed_variant(name, epochs, seed=0) -> Path:
 def collapse_run(recipe, seed, root=()) -> Path:
     """One run of the collapse study (chapter 7): a recipe (`lib.collapse.RECIPES`) and a seed."""
     return path(*root, "collapse", slug(recipe), seed_name(seed))
+
+
+def film_run(seed, root=()) -> Path:
+    """A re-run of the collapse study's paper recipe that films its first iterations
+    (`lib.diagnostics.TrainingFilm`): chapter 7's animation and score histograms."""
+    return path(*root, "film", seed_name(seed))
 
 
 def collapse_summary(root=()) -> Path:
@@ -206,6 +213,13 @@ class Run:
         if not (self.folder / SNAPSHOTS).is_file():
             return []
         return list(artifacts.load_arrays(self.folder / SNAPSHOTS)["frames"])
+
+    def film(self) -> dict:
+        """The first iterations filmed (`lib.diagnostics.TrainingFilm`): ``step``, ``frames``,
+        ``d_real``, ``d_fake``; empty if the run has no film."""
+        if not (self.folder / FILM).is_file():
+            return {}
+        return dict(artifacts.load_arrays(self.folder / FILM))
 
     def generator(self):
         from lib.models import build_generator  # here, so that naming paths never starts TensorFlow

@@ -50,3 +50,29 @@ def test_diagnostics_see_a_saturated_generator():
 def test_diagnostics_reject_a_bad_schedule():
     with pytest.raises(ValueError, match="every_steps must be an integer >= 1"):
         diagnosis.GeneratorDiagnostics(tiny_images(4), tiny_images(4), holes(4), every_steps=0)
+
+
+def test_training_film_records_frames_and_raw_scores_and_survives_a_resume(tmp_path):
+    images = tiny_images()
+    count = len(images) // TINY.batch_size  # iterations per epoch
+
+    def film():
+        return diagnosis.TrainingFilm(images[:3], holes(3), images[:5], holes(5), every_steps=2, until_step=count + 2)
+
+    whole = fitting.fit_gan(images, tmp_path / "whole", TINY, seed=0, recorders=[film()], verbose=0)
+    assert fitting.fit_gan(images, tmp_path / "halves", TINY, seed=0, recorders=[film()], verbose=0,
+                           stop_after_epochs=1) is None
+    resumed = fitting.fit_gan(images, tmp_path / "halves", TINY, seed=0, recorders=[film()], verbose=0)
+    recorded = whole.film()
+    steps = list(range(2, count + 3, 2))
+    assert recorded["step"].tolist() == steps  # nothing after until_step
+    assert recorded["frames"].shape == (len(steps), 3, 28, 28) and recorded["frames"].dtype == np.uint8
+    assert recorded["d_real"].shape == recorded["d_fake"].shape == (len(steps), 5)
+    assert ((recorded["d_real"] > 0) & (recorded["d_real"] < 1)).all()
+    for name, values in resumed.film().items():
+        np.testing.assert_array_equal(values, recorded[name], err_msg=name)
+
+
+def test_training_film_rejects_masks_of_another_shape():
+    with pytest.raises(ValueError, match="mask"):
+        diagnosis.TrainingFilm(tiny_images(3), holes(4), tiny_images(5), holes(5))

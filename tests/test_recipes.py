@@ -592,3 +592,33 @@ def test_run_classifiers_checks_the_config_before_any_work(monkeypatch, private_
     with pytest.raises(ValueError, match="shipped classifier configurations"):
         recipes.run_classifiers([0], config=config)
     assert not private_artifacts.exists()
+
+
+def test_run_film_reruns_the_study_recipe_with_its_recorders_and_the_film(monkeypatch, private_artifacts,
+                                                                          captured_training):
+    monkeypatch.setenv(MODE_VARIABLE, "full")
+    recipes.run_film([0, 3])
+    assert [call["folder"] for call in captured_training] == [str(runs.film_run(seed)) for seed in (0, 3)]
+    assert {call["config"] for call in captured_training} == {collapse.recipe("paper")}
+    for call in captured_training:
+        assert [type(r) for r in call["recorders"]] == [fitting.EpochSnapshots, fitting.ClassifierProbe,
+                                                        diagnostics.GeneratorDiagnostics, diagnostics.TrainingFilm]
+        film = call["recorders"][-1]
+        assert (film.every_steps, film.until_step) == (recipes.FILM_EVERY, recipes.FILM_STEPS)
+
+
+def test_run_fixed_paper_gan_trains_the_smallest_fix_for_the_papers_budget(monkeypatch, private_artifacts,
+                                                                           captured_training):
+    monkeypatch.setenv(MODE_VARIABLE, "full")
+    rows = [{"seed": seed, "collapsed": seed == 9} for seed in range(10)]
+    artifacts.save_json(runs.collapse_summary(), {"paper": [{"seed": 0, "collapsed": True}], "more dropout": rows})
+    recipes.run_fixed_paper_gan([0, 1, 2])
+    assert [call["folder"] for call in captured_training] == [str(runs.fixed_paper_gan(seed)) for seed in (0, 1, 2)]
+    assert {call["config"] for call in captured_training} == {collapse.recipe("more dropout", PAPER.epochs)}
+
+
+def test_run_fixed_paper_gan_refuses_when_no_suspect_is_a_fix(monkeypatch, private_artifacts, captured_training):
+    artifacts.save_json(runs.collapse_summary(), {"more dropout": [{"seed": s, "collapsed": s < 5} for s in range(10)]})
+    with pytest.raises(ValueError, match="no suspect"):
+        recipes.run_fixed_paper_gan([0])
+    assert captured_training == []
