@@ -1,7 +1,7 @@
 """The command line that produces the committed artifacts (chapters never import it).
 
     python -m lib.cli classifier --seeds 0 1 2
-    python -m lib.cli cross-check-classifier --seeds 0 1 2   # another architecture (chapter 9)
+    python -m lib.cli cross-check-classifier --seeds 0 1 2   # another architecture (chapter 10)
     python -m lib.cli paper-gan --seeds 0 1 2
     python -m lib.cli collapse --recipe paper --seeds 0 1 2 3 4 5 6 7 8 9   # chapter 7's study, 2 epochs each
     python -m lib.cli collapse --recipe "training-mode fakes" --seeds 0 1 2 3 4

@@ -47,7 +47,7 @@ class GANConfig:
     random_hole_min: int = 6
     random_hole_max: int = 18
     # Of the random holes, the share centred on the image (within CENTRE_JITTER pixels) rather
-    # than placed anywhere: the centre is where a digit's identity is, and what chapter 9 measures.
+    # than placed anywhere: the centre is where a digit's identity is, and what chapter 10 measures.
     centred_hole_share: float = 0.0
     skip_connections: bool = False  # U-Net style: decoder blocks also see the encoder's maps
     global_context: bool = False  # Context Encoders' channel-wise fully connected bottleneck
@@ -164,7 +164,7 @@ def _check_training_budget(config):
 
 @dataclass(frozen=True)
 class DenseClassifierConfig:
-    """The cross-check classifier (chapter 9): a multilayer perceptron on the 784 pixels, with
+    """The cross-check classifier (chapter 10): a multilayer perceptron on the 784 pixels, with
     dropout. It has no convolutions, so none of their built-in view of strokes and shapes: if the
     book's results hold for it too, they are not a quirk of the paper's classifier."""
 

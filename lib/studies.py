@@ -75,7 +75,7 @@ def hole_size_study(methods, originals, labels, classifiers, sizes=HOLE_SIZES):
 
 
 def accuracy_table(by_hole):
-    """Chapter 9's accuracy table: ``{hole: {method: "mean ± sd"}}`` in percent, one decimal, from
+    """Chapter 10's accuracy table: ``{hole: {method: "mean ± sd"}}`` in percent, one decimal, from
     `hole_size_study`'s or `reclassify`'s results (a DataFrame of it has a column per hole)."""
     if not by_hole:
         raise ValueError("accuracy_table needs the results of at least one hole")
@@ -163,7 +163,7 @@ def hole_masks(n, hole, train=False):
 
 
 def ceiling_table(by_hole, method="improved", budgets=(CLASSIFIER.epochs, LONG_CEILING_EPOCHS)):
-    """Chapter 9's "what limits it" table, as rows by hole (`hole_label`): ``method``'s accuracy
+    """Chapter 10's "what limits it" table, as rows by hole (`hole_label`): ``method``'s accuracy
     (percent, shipped classifier) in ``by_hole`` (`hole_size_study`'s results) next to the
     committed ceiling records, one column per classifier budget in ``budgets``. The first row,
     no hole, holds the shipped classifier's clean accuracy (a composited inpainting of nothing

@@ -15,7 +15,7 @@ def code_cells(path):
 
 
 def test_there_are_chapters():
-    assert len(NOTEBOOKS) >= 7
+    assert len(NOTEBOOKS) >= 10
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -83,3 +83,15 @@ def test_the_run_mode_print_is_kept_out_of_the_html(path):
     for cell in code_cells(path):
         if "describe_mode()" in "".join(cell["source"]):
             assert "remove-output" in cell["metadata"].get("tags", [])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_exercise_has_a_solution_collapsed_by_default(path):
+    import re
+
+    text = markdown_text(path)
+    assert "## Exercises" in text, f"{path.name} has no exercises"
+    exercises = text[text.index("## Exercises"):]
+    numbered = re.findall(r"^(\d+)\. ", exercises, flags=re.M)
+    solutions = re.findall(r"^ *`{3,}\{dropdown\} Solution", exercises, flags=re.M)
+    assert numbered and len(solutions) == len(numbered), f"{path.name}: {len(numbered)} exercises, {len(solutions)} solutions"
