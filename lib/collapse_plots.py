@@ -95,3 +95,77 @@ def collapse_rates(rows, title=None):
         axis.set_title(title)
     figure.tight_layout()
     return figure
+
+
+def _check_films(films):
+    if not films:
+        raise ValueError("films must map at least one label to a film (lib.runs.Run.film())")
+    for label, film in films.items():
+        missing = {"step", "frames", "d_real", "d_fake"} - set(film)
+        if missing:
+            raise ValueError(f"film {label!r} lacks {sorted(missing)}")
+        if len(film["step"]) != len(film["frames"]) or len(film["step"]) == 0:
+            raise ValueError(f"film {label!r} needs one frame per recorded step")
+
+
+def film_animation(films, digits=10, columns=5, interval=250):
+    """The generator's fills of fixed digits over the first iterations, one panel grid per run
+    (``films`` maps a label to `lib.runs.Run.film()`), as a `matplotlib.animation.FuncAnimation`;
+    in a notebook, ``HTML(animation.to_jshtml())`` shows it with play controls."""
+    from matplotlib import animation
+
+    _check_films(films)
+    steps = [np.asarray(film["step"]) for film in films.values()]
+    if any(len(s) != len(steps[0]) or (s != steps[0]).any() for s in steps):
+        raise ValueError("the films must be recorded at the same steps")
+    rows = -(-digits // columns)
+    figure, axes = plt.subplots(rows, columns * len(films), figsize=(1.0 * columns * len(films), 1.05 * rows + 0.5),
+                                squeeze=False)
+    images = []
+    for run, (label, film) in enumerate(films.items()):
+        for index in range(rows * columns):
+            axis = axes[index // columns, run * columns + index % columns]
+            axis.set_xticks([]), axis.set_yticks([])
+            if index < digits:
+                images.append(axis.imshow(film["frames"][0][index], cmap=plotting.DIGIT_CMAP, vmin=0, vmax=255))
+            else:
+                axis.axis("off")
+        axes[0, run * columns + columns // 2].set_title(label, fontsize=9)
+    caption = figure.suptitle("")
+
+    def draw(frame):
+        for run, film in enumerate(films.values()):
+            for index in range(digits):
+                images[run * digits + index].set_data(film["frames"][frame][index])
+        caption.set_text(f"iteration {int(steps[0][frame])}")
+        return images
+
+    draw(0)
+    movie = animation.FuncAnimation(figure, draw, frames=len(steps[0]), interval=interval, blit=False)
+    plt.close(figure)  # the animation is the output, not the still figure
+    return movie
+
+
+def score_histograms(films, steps, bins=20):
+    """Histograms of the discriminator's scores on real digits and on the generator's fills,
+    at the given iterations (columns), one row per run (``films`` maps a label to a film)."""
+    _check_films(films)
+    figure, axes = plt.subplots(len(films), len(steps), figsize=(2.1 * len(steps), 1.9 * len(films)),
+                                sharex=True, squeeze=False)
+    edges = np.linspace(0, 1, bins + 1)
+    for row, (label, film) in enumerate(films.items()):
+        recorded = list(np.asarray(film["step"]))
+        for column, step in enumerate(steps):
+            if step not in recorded:
+                raise ValueError(f"film {label!r} has no frame at iteration {step}")
+            axis, frame = axes[row, column], recorded.index(step)
+            axis.hist(film["d_real"][frame], bins=edges, color=SCORE_COLOURS["real"], alpha=0.6, label="real digits")
+            axis.hist(film["d_fake"][frame], bins=edges, color=SCORE_COLOURS["fake_inference"], alpha=0.6,
+                      label="fills (inference mode)")
+            axis.set_yticks([])
+            axis.set_title(f"{label}, iteration {step}" if column == 0 else f"iteration {step}", fontsize=8)
+    for axis in axes[-1]:
+        axis.set_xlabel("D's score")
+    axes[0, 0].legend(loc="upper center", fontsize=7)
+    figure.tight_layout()
+    return figure

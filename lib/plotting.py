@@ -75,8 +75,11 @@ def method_columns(columns, row_labels=None, title=None, size=1.1):
         raise ValueError(f"every column needs the same number of digits, got {sorted(counts)}")
     nrows = counts.pop()
     figure, axes = plt.subplots(nrows, len(arrays), figsize=(len(arrays) * size, nrows * size), squeeze=False)
+    # A title wider than its column (about 9 characters to the inch) is wrapped at its spaces,
+    # so neighbouring titles never run into each other.
+    fits = max(4, int(9 * size))
     for column, (name, images) in enumerate(arrays.items()):
-        axes[0, column].set_title(name)
+        axes[0, column].set_title(name if len(name) <= fits else name.replace(" ", "\n"), fontsize=9 if size >= 1 else 8)
         for row in range(nrows):
             axis = axes[row, column]
             _hide_axes(axis)
@@ -159,8 +162,13 @@ def probe_curves(runs, target=None, target_label=None, x="step", title=None):
     if any(not isinstance(row, dict) or x not in row or "accuracy" not in row for rows in runs.values() for row in rows):
         raise ValueError(f"probe rows must be dicts with {x!r} and 'accuracy'")
     figure, axis = plt.subplots(figsize=(7, 3.2))
-    for label, rows in runs.items():
-        axis.plot([row[x] for row in rows], [100 * row["accuracy"] for row in rows], marker=".", label=str(label))
+    # Runs that collapse the same way draw the same line: later ones are thinner and dashed, so
+    # every run stays visible where they overlap.
+    styles = [("-", 3.0), ("--", 2.0), (":", 1.5), ("-.", 1.2)]
+    for index, (label, rows) in enumerate(runs.items()):
+        style, width = styles[index % len(styles)]
+        axis.plot([row[x] for row in rows], [100 * row["accuracy"] for row in rows], marker=".", linestyle=style,
+                  linewidth=width, label=str(label))
     if target is not None:
         axis.axhline(100 * target, color="#999999", linestyle="--", linewidth=1, label=target_label)
     axis.set_xlabel({"step": "iteration", "seconds": "training time (s)"}.get(x, x))
@@ -220,9 +228,10 @@ def grouped_bars(table, ylabel, title=None):
 
 
 def loss_curves(history, smoothed, series, band=None, mark_iteration=None, title=None,
-                ylabel="binary cross-entropy"):
+                ylabel="binary cross-entropy", references=None):
     """Raw (faint) and smoothed (solid) curves of ``series`` (column names of ``history``, a dict
-    of arrays), with an optional shaded ``band`` (low, high) and a vertical marker."""
+    of arrays), with an optional shaded ``band`` (low, high), a vertical marker, and horizontal
+    ``references`` ({label: value}, e.g. an equilibrium value)."""
     if not series or any(name not in history or name not in smoothed for name in series):
         raise ValueError(f"series must name columns present in both tables, got {series}")
     figure, axis = plt.subplots(figsize=(8, 3.2))
@@ -234,6 +243,8 @@ def loss_curves(history, smoothed, series, band=None, mark_iteration=None, title
         axis.axhspan(*band, color="#2ca02c", alpha=0.12, label=f"paper's range {band[0]}-{band[1]}")
     if mark_iteration is not None:
         axis.axvline(mark_iteration, color="#999999", linestyle="--", linewidth=1)
+    for (label, value), style in zip((references or {}).items(), ("--", ":", "-.")):
+        axis.axhline(value, color="#555555", linestyle=style, linewidth=1, label=label)
     axis.set_xlabel("iteration")
     axis.set_ylabel(ylabel)
     axis.legend(loc="upper right", ncols=2)
@@ -243,17 +254,26 @@ def loss_curves(history, smoothed, series, band=None, mark_iteration=None, title
     return figure
 
 
-def heatmaps(maps, title=None, cmap="magma"):
-    """Several 2-D maps side by side on one colour scale."""
+def heatmaps(maps, title=None, cmap="magma", outline=None):
+    """Several 2-D maps side by side on one colour scale; ``outline`` (a boolean map of the same
+    shape, e.g. the pixels a hole can cover) is drawn as a white contour on each."""
     if not maps:
         raise ValueError("maps must map at least one title to a 2-D array")
     arrays = {name: np.asarray(values) for name, values in maps.items()}
     if any(values.ndim != 2 for values in arrays.values()):
         raise ValueError("every map must be 2-D")
+    if outline is not None:
+        outline = np.asarray(outline, bool)
+        if any(values.shape != outline.shape for values in arrays.values()):
+            raise ValueError(f"outline must have the maps' shape, got {outline.shape}")
     top = max(float(values.max()) for values in arrays.values())
-    figure, axes = plt.subplots(1, len(arrays), figsize=(3 * len(arrays) + 0.6, 3), squeeze=False)
+    # constrained layout keeps the titles centred over their panels beside the colour bar
+    figure, axes = plt.subplots(1, len(arrays), figsize=(3 * len(arrays) + 0.6, 3.2), squeeze=False,
+                                layout="constrained")
     for axis, (name, values) in zip(axes[0], arrays.items()):
         shown = axis.imshow(values, cmap=cmap, vmin=0, vmax=top)
+        if outline is not None:
+            axis.contour(outline.astype(float), levels=[0.5], colors="white", linewidths=1.0)
         _hide_axes(axis)
         axis.set_title(name)
     figure.colorbar(shown, ax=list(axes[0]), fraction=0.03)

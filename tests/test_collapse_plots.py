@@ -59,3 +59,39 @@ def test_collapse_rates_plots_each_recipe_with_its_interval():
     assert {text.get_text() for text in axis.texts} == {"3/4", "0/5"}
     with pytest.raises(ValueError, match="collapse_rates rows"):
         collapse_plots.collapse_rates([{"recipe": "paper"}])
+
+
+def film(steps=(20, 40, 60), digits=10, collapsed=False):
+    rng = np.random.default_rng(0)
+    frames = np.zeros((len(steps), digits, 28, 28), np.uint8) if collapsed else \
+        rng.integers(0, 256, (len(steps), digits, 28, 28), dtype=np.uint8)
+    return {"step": np.array(steps), "frames": frames, "d_real": rng.random((len(steps), 32)),
+            "d_fake": rng.random((len(steps), 32)) * (0.1 if collapsed else 1.0)}
+
+
+def test_film_animation_has_one_frame_per_recorded_step_and_shows_each_one():
+    movie = collapse_plots.film_animation({"escapes": film(), "stays collapsed": film(collapsed=True)})
+    assert len(list(movie.new_frame_seq())) == 3
+    page = movie.to_jshtml()
+    assert page.count("data:image/png;base64") == 3  # one embedded image per recorded step
+    movie._func(2)
+    shown = [image.get_array() for image in movie._fig.axes[0].images]
+    np.testing.assert_array_equal(shown[0], film()["frames"][2][0])
+    assert movie._fig._suptitle.get_text() == "iteration 60"
+
+
+def test_film_animation_refuses_films_of_other_steps():
+    with pytest.raises(ValueError, match="same steps"):
+        collapse_plots.film_animation({"a": film(), "b": film(steps=(20, 40, 80))})
+
+
+def test_score_histograms_draw_one_panel_per_run_and_step():
+    figure = collapse_plots.score_histograms({"a": film(), "b": film(collapsed=True)}, steps=[20, 60])
+    assert len(figure.axes) == 4
+    with pytest.raises(ValueError, match="no frame at iteration 100"):
+        collapse_plots.score_histograms({"a": film()}, steps=[100])
+
+
+def test_films_without_frames_are_refused():
+    with pytest.raises(ValueError, match="lacks"):
+        collapse_plots.score_histograms({"a": {"step": [20]}}, steps=[20])

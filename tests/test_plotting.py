@@ -176,6 +176,14 @@ def test_probe_curves_one_line_per_run_in_percent():
     assert axis.get_xlabel() == "iteration"
 
 
+def test_probe_curves_that_overlap_stay_distinguishable():
+    same = [{"step": 100, "accuracy": 0.1135}, {"step": 200, "accuracy": 0.1135}]
+    axis = plotting.probe_curves({"seed 1": same, "seed 2": same}).axes[0]
+    (first, second) = axis.lines
+    assert (first.get_linestyle(), first.get_linewidth()) != (second.get_linestyle(), second.get_linewidth())
+    assert first.get_linewidth() > second.get_linewidth()  # the later, thinner line is drawn over the wider one
+
+
 def test_probe_curves_against_seconds():
     figure = plotting.probe_curves({"a": [{"seconds": 1.5, "accuracy": 0.1}]}, x="seconds")
     assert figure.axes[0].get_xlabel() == "training time (s)"
@@ -243,6 +251,14 @@ def test_loss_curves_raw_and_smoothed_line_per_series():
     assert len(axis.patches) == 1  # the band
 
 
+def test_loss_curves_draw_each_reference_as_a_labelled_horizontal_line():
+    history, smoothed = loss_tables()
+    axis = plotting.loss_curves(history, smoothed, ["g_loss"], references={"equilibrium": 0.45, "target": 0.9}).axes[0]
+    flat = [line for line in axis.lines if len(set(line.get_ydata())) == 1]
+    assert sorted(line.get_ydata()[0] for line in flat) == [0.45, 0.9]
+    assert {"equilibrium", "target"} <= {text.get_text() for text in axis.get_legend().get_texts()}
+
+
 def test_loss_curves_without_band_or_marker():
     history, smoothed = loss_tables()
     figure = plotting.loss_curves(history, smoothed, ["g_loss"])
@@ -271,6 +287,15 @@ def test_heatmaps_share_one_colour_scale():
     limits = {figure.axes[i].images[0].get_clim() for i in range(2)}
     assert limits == {(0, 1.5)}
     assert [figure.axes[i].get_title() for i in range(2)] == ["a", "b"]
+
+
+def test_heatmaps_outline_the_given_region_on_every_map():
+    region = np.zeros((4, 4), bool)
+    region[1:3, 1:3] = True
+    figure = plotting.heatmaps({"a": np.ones((4, 4)), "b": np.ones((4, 4))}, outline=region)
+    assert all(len(figure.axes[i].collections) == 1 for i in range(2))  # one contour each
+    with pytest.raises(ValueError, match="outline must have the maps' shape"):
+        plotting.heatmaps({"a": np.ones((4, 4))}, outline=np.zeros((3, 3), bool))
 
 
 def test_heatmaps_rejects_bad_input():
@@ -302,3 +327,10 @@ def test_render_digit_gives_an_mnist_like_image():
     assert 0.05 < (image > 128).mean() < 0.4
     with pytest.raises(ValueError, match="single character"):
         plotting.render_digit("77")
+
+
+def test_method_columns_wraps_titles_wider_than_their_column():
+    digits = np.zeros((2, 28, 28), np.uint8)
+    figure = plotting.method_columns({"epoch 1": digits, "generated (epoch 6)": digits}, size=0.9)
+    titles = [figure.axes[i].get_title() for i in (0, 1)]
+    assert titles == ["epoch 1", "generated\n(epoch\n6)"]
