@@ -83,21 +83,22 @@ def smooth_history(history, window=100):
     return {key: (values if key == "step" else moving_average(values, window)) for key, values in history.items()}
 
 
-WINNING_FAKE_SCORE = 0.01  # D all but certain that every fill is fake
+WINNING_FAKE_LOSS = 0.01  # -log(1 - D) < 0.01: D below 0.01, all but certain that every fill is fake
 
 
 def collapse_indicators(history, probe, window=100):
     """The signs of mode collapse and of a winning discriminator in one run (chapter 6). A
-    discriminator wins when its mean score on fakes is below `WINNING_FAKE_SCORE`, not when it
-    classifies them right at 0.5: with the paper's 0.9 target the balanced game's D is 0.45."""
-    fake_score = moving_average(history["d_fake"], window)
+    discriminator wins when its loss on fakes, -log(1 - D), is below `WINNING_FAKE_LOSS` (D
+    below about 0.01 on every fill), not when it classifies them right at 0.5: with the paper's
+    0.9 target the balanced game's D is 0.45, on the "right" side of 0.5 for every fill."""
+    fake_loss = moving_average(history["d_loss_fake"], window)
     adversarial = moving_average(history["g_loss"], window)
     shares = [row["top_class_share"] for row in probe]
     if not shares:
         raise ValueError("probe must hold at least one measurement")
     return {
         "first probe's top-class share": shares[0], "last probe's top-class share": shares[-1],
-        f"iterations with D's {window}-it. mean score on fakes < {WINNING_FAKE_SCORE}": int((fake_score < WINNING_FAKE_SCORE).sum()),
+        f"iterations with D's {window}-it. loss on fakes < {WINNING_FAKE_LOSS}": int((fake_loss < WINNING_FAKE_LOSS).sum()),
         f"max adversarial loss ({window}-it. mean)": round(float(adversarial.max()), 2),
         "iteration of that maximum": int(np.argmax(adversarial)) + 1,
     }

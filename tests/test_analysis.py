@@ -189,12 +189,12 @@ def test_smooth_history_keeps_the_step_column_and_smooths_the_rest():
 
 
 def test_collapse_indicators_flag_a_winning_discriminator():
-    history = {"d_fake": np.r_[np.full(150, 0.001), np.full(150, 0.45)], "g_loss": np.r_[np.zeros(100), np.full(100, 9.0), np.zeros(100)]}
+    history = {"d_loss_fake": -np.log(1 - np.r_[np.full(150, 0.001), np.full(150, 0.45)]), "g_loss": np.r_[np.zeros(100), np.full(100, 9.0), np.zeros(100)]}
     probe = [{"top_class_share": 1.0}, {"top_class_share": 0.95}]
     result = analysis.collapse_indicators(history, probe, window=100)
     assert result["first probe's top-class share"] == 1.0 and result["last probe's top-class share"] == 0.95
     # 150 certain iterations, then the moving average crosses 0.01 within a few more; 0.45 is no win
-    assert 150 <= result["iterations with D's 100-it. mean score on fakes < 0.01"] < 160
+    assert 150 <= result["iterations with D's 100-it. loss on fakes < 0.01"] < 160
     assert result["max adversarial loss (100-it. mean)"] == 9.0 and result["iteration of that maximum"] == 200
     with pytest.raises(ValueError, match="probe"):
         analysis.collapse_indicators(history, [], window=100)
