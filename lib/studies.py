@@ -238,4 +238,12 @@ def collapse_outcomes(root=(), committed_paper_seeds=(0, 1, 2)):
                                      "source": f"the committed {run.config.epochs}-epoch run"})
         if outcomes:
             summary[name] = sorted(outcomes, key=lambda row: row["seed"])
+    # The smallest fix trained for the paper's budget (`lib.recipes.run_fixed_paper_gan`): its own
+    # row, under its budget, so that its seeds are not counted twice with the study's.
+    fixed = [runs.open(folder) for folder in runs.fixed_paper_gan(0, root).parent.glob("seed*")
+             if runs.status(folder) == "finished"]
+    for run in sorted(fixed, key=lambda run: run.seed):
+        key = f"{run.config.name}, {run.config.epochs} epochs"
+        summary.setdefault(key, []).append({**collapse.outcome(run.probe, run.seed, run.config.epochs),
+                                            "source": "the fix at the paper's budget"})
     return summary

@@ -1,4 +1,5 @@
 """Tests of lib.site: serving the built book locally and the release tag the Colab cells clone."""
+import os
 import subprocess
 import urllib.request
 from pathlib import Path
@@ -77,3 +78,31 @@ def test_the_publishing_workflow_is_a_thin_call_of_the_tested_scripts():
     assert any(step.get("uses", "").startswith("actions/upload-pages-artifact") and step["with"]["path"] == "_build/html"
                for step in workflow["jobs"]["build"]["steps"])
     assert "bash scripts/build_book.sh" in (REPO / ".ci" / "run").read_text()
+
+
+BUILT_CHAPTERS = sorted((site.BUILT / "book").glob("[0-9][0-9]_*.html"))
+built = pytest.mark.skipif(not BUILT_CHAPTERS and not os.environ.get("CI"), reason="the book is not built here")
+
+
+@built
+def test_the_built_book_has_every_chapter():
+    import pathlib
+
+    chapters = sorted(path.stem for path in (pathlib.Path(__file__).resolve().parent.parent / "book").glob("*.ipynb"))
+    assert [path.stem for path in BUILT_CHAPTERS] == chapters
+
+
+@built
+@pytest.mark.parametrize("name", ["NBVAL", "google.colab", "run mode: "])
+def test_the_built_pages_show_the_book_not_its_tooling(name):
+    showing = [path.name for path in BUILT_CHAPTERS if name in path.read_text()]
+    assert showing == [], f"{name!r} is visible in {showing}"
+
+
+@built
+def test_the_built_pages_have_the_figures_a_reader_expects():
+    pages = {path.stem: path.read_text() for path in BUILT_CHAPTERS}
+    assert "fig-generator-diagram" in pages["02_generator"] and "fig-discriminator-diagram" in pages["03_discriminator"]
+    assert "fig-gan-data-flow" in pages["04_training"]
+    assert "animation" in pages["07_collapse"].lower() and "fig-score-histograms" in pages["07_collapse"]
+    assert "fig-recommended-losses" in pages["09_beyond"] and "fig-recommended-epochs" in pages["09_beyond"]

@@ -388,3 +388,15 @@ def test_paper_runs_opens_the_committed_runs_by_seed(finished_runs):
     assert list(opened) == [2] and opened[2].folder == runs.paper_gan(2) and opened[2].seed == 2
     with pytest.raises(ValueError, match="holds no finished run"):
         studies.paper_runs(seeds=(2, 0))
+
+
+def test_collapse_outcomes_give_the_fix_at_the_papers_budget_its_own_row(finished_runs):
+    place(finished_runs["no label smoothing", 3], runs.collapse_run("no label smoothing", 3))
+    place(finished_runs["no label smoothing", 3], runs.fixed_paper_gan(3))
+    run = runs.open(runs.fixed_paper_gan(3))
+    key = f"{run.config.name}, {run.config.epochs} epochs"
+    summary = studies.collapse_outcomes()
+    assert summary[key] == [{"seed": 3, "epochs": run.config.epochs, "collapsed": False, "top_class_share": 0.1,
+                             "probe_accuracy": 1.0, "source": "the fix at the paper's budget"}]
+    assert len(summary["no label smoothing"]) == 1  # the study's own run, not counted twice
+    assert collapse.smallest_fix(summary) == []  # three runs or one: never a fix by themselves
