@@ -143,7 +143,9 @@ def run_fixed_paper_gan(seeds, verbose=0):
         raise ValueError("no suspect of the collapse study trains in 9 of 10 seeds: there is no fix to train")
     config = collapse.recipe(fixes[0], budget_epochs(PAPER.epochs))
     for seed in seeds:
-        run = train(config, runs.fixed_paper_gan(seed, runs.mode_root()), seed, verbose=verbose)
+        folder = runs.fixed_paper_gan(seed, runs.mode_root())
+        run = train(config, folder, seed, verbose=verbose)
+        runs.drop_weights(folder, keep_generator=True)  # chapter 5 evaluates the generator only
         print(f"{config.name}, {config.epochs} epochs, seed {seed}: probe {run.probe[-1]} "
               f"({run.record['wall_seconds']} s)", flush=True)
 

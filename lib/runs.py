@@ -263,15 +263,18 @@ def commit(folder):
     (folder / CHECKPOINT).unlink(missing_ok=True)
 
 
-def drop_weights(folder):
+def drop_weights(folder, keep_generator=False):
     """Keep a finished run's records only (history, probe, diagnostics, snapshots): for study
-    runs whose networks no chapter loads. The new manifest comes first, so a kill in between
-    leaves a run that opens."""
+    runs whose networks no chapter loads; with ``keep_generator``, also the generator, for runs
+    whose fills a chapter shows but whose discriminator none loads. The new manifest comes
+    first, so a kill in between leaves a run that opens."""
     folder = Path(folder)
     if status(folder) != "finished":
         raise ValueError(f"{folder} holds no finished run to slim")
+    if not isinstance(keep_generator, bool):
+        raise ValueError(f"keep_generator must be True or False, got {keep_generator!r}")
     artifacts.verify_manifest(folder)  # a damaged record must not get a fresh checksum
-    weights = (GENERATOR_WEIGHTS, DISCRIMINATOR_WEIGHTS)
+    weights = (DISCRIMINATOR_WEIGHTS,) if keep_generator else (GENERATOR_WEIGHTS, DISCRIMINATOR_WEIGHTS)
     kept = {name: digest for name, digest in artifacts.load_json(folder / artifacts.MANIFEST).items() if name not in weights}
     artifacts.save_json(folder / artifacts.MANIFEST, kept)
     for name in weights:

@@ -612,7 +612,10 @@ def test_run_fixed_paper_gan_trains_the_smallest_fix_for_the_papers_budget(monke
     monkeypatch.setenv(MODE_VARIABLE, "full")
     rows = [{"seed": seed, "collapsed": seed == 9} for seed in range(10)]
     artifacts.save_json(runs.collapse_summary(), {"paper": [{"seed": 0, "collapsed": True}], "more dropout": rows})
+    slimmed = []
+    monkeypatch.setattr(runs, "drop_weights", lambda folder, **kwargs: slimmed.append((str(folder), kwargs)))
     recipes.run_fixed_paper_gan([0, 1, 2])
+    assert slimmed == [(str(runs.fixed_paper_gan(seed)), {"keep_generator": True}) for seed in (0, 1, 2)]
     assert [call["folder"] for call in captured_training] == [str(runs.fixed_paper_gan(seed)) for seed in (0, 1, 2)]
     assert {call["config"] for call in captured_training} == {collapse.recipe("more dropout", PAPER.epochs)}
 

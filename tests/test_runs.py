@@ -179,6 +179,19 @@ def test_a_run_without_its_weights_still_opens_with_its_records(tmp_path):
         runs.drop_weights(tmp_path / "absent")
 
 
+def test_a_run_can_keep_its_generator_alone(tmp_path):
+    fitting.fit_gan(tiny_images(), tmp_path, TINY, verbose=0)
+    before = runs.open(tmp_path).generator().get_weights()
+    runs.drop_weights(tmp_path, keep_generator=True)
+    runs.drop_weights(tmp_path, keep_generator=True)  # again: nothing left to drop, still a run
+    run = runs.open(tmp_path)
+    assert not (tmp_path / runs.DISCRIMINATOR_WEIGHTS).exists()
+    for a, b in zip(before, run.generator().get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="keep_generator must be True or False"):
+        runs.drop_weights(tmp_path, keep_generator="yes")
+
+
 def test_slimming_a_damaged_run_fails_instead_of_hiding_the_damage(tmp_path):
     fitting.fit_gan(tiny_images(), tmp_path, TINY, verbose=0)
     (tmp_path / runs.HISTORY).write_text("step,epoch\n1,1\n")
