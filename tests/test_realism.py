@@ -1,0 +1,56 @@
+"""Tests of lib.realism: the two-sample detector test and the Fréchet distance."""
+import keras
+import numpy as np
+import pytest
+
+from lib import realism
+from stubs import tiny_images
+
+
+def test_the_frechet_distance_of_a_set_to_itself_is_zero_and_grows_with_a_shift():
+    features = np.random.default_rng(0).normal(size=(500, 4))
+    assert realism.frechet_distance(features, features) == pytest.approx(0.0, abs=1e-9)
+    shifted = features + np.array([3.0, 0, 0, 0])
+    assert realism.frechet_distance(features, shifted) == pytest.approx(9.0, rel=1e-6)
+
+
+def test_the_frechet_distance_matches_the_closed_form_for_diagonal_covariances():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(20000, 2)) * [1.0, 2.0], rng.normal(size=(20000, 2)) * [3.0, 2.0]
+    # sum over dimensions of (s_a - s_b)^2 for diagonal Gaussians with equal means: (1 - 3)^2 + 0
+    assert realism.frechet_distance(a, b) == pytest.approx(4.0, abs=0.15)
+
+
+@pytest.mark.parametrize("a, b", [(np.zeros((5, 3)), np.zeros((5, 4))), (np.zeros((1, 3)), np.zeros((5, 3))),
+                                  (np.zeros(5), np.zeros(5))])
+def test_the_frechet_distance_refuses_mismatched_features(a, b):
+    with pytest.raises(ValueError, match="features must be two"):
+        realism.frechet_distance(a, b)
+
+
+def test_halves_are_disjoint_and_depend_on_the_seed():
+    first, second = realism.halves(101, seed=0)
+    assert len(first) == len(second) == 50 and not set(first) & set(second)
+    assert list(realism.halves(101, seed=1)[0]) != list(first)
+
+
+def test_the_detector_spots_an_obvious_difference_and_not_a_non_difference():
+    digits = tiny_images(400)
+    blank = -np.ones_like(digits)
+    assert realism.detector_accuracy(blank, digits, seed=0, epochs=3) > 0.95
+    same = realism.two_sample_test(digits, digits, seeds=(0, 1), epochs=2)
+    assert 0.3 < same["mean"] < 0.7 and set(same["by_seed"]) == {0, 1}
+
+
+def test_the_two_sample_test_refuses_sets_of_other_digits():
+    with pytest.raises(ValueError, match="the same digits"):
+        realism.two_sample_test(tiny_images(20), tiny_images(30))
+    with pytest.raises(ValueError, match="at least 8"):
+        realism.detector_accuracy(tiny_images(4), tiny_images(4))
+
+
+def test_penultimate_features_are_the_last_hidden_layer():
+    inputs = keras.Input((28, 28, 1))
+    hidden = keras.layers.Dense(7, name="hidden")(keras.layers.Flatten()(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(hidden))
+    assert realism.penultimate_features(model, tiny_images(3)).shape == (3, 7)
