@@ -12,6 +12,10 @@
     python -m lib.cli recommended                           # choose from the ablation, train 40 epochs
     python -m lib.cli ceiling                               # classifiers trained on corrupted digits
     python -m lib.cli ceiling --epochs 10 --holes none paper 12   # longer-trained ones, some holes
+    python -m lib.cli adversary --seeds 0 1                 # chapter 12's arms, fine-tuned from the recommended model
+    python -m lib.cli adversary --arms "global, 0.1" --epochs 3
+    python -m lib.cli adversary-study                       # score the baselines and every finished arm
+    python -m lib.cli realistic --arms "global, 0.3" --epochs 4   # train an arm longer, ship it as "realistic"
     python -m lib.cli speed-study                           # chapter 4's speed options against float32, 2 seeds
 
 Each run writes into ``artifacts/`` atomically and resumes from its last checkpoint if it was
@@ -21,11 +25,12 @@ from __future__ import annotations
 
 import argparse
 
-from lib import collapse, recipes, runs, studies
+from lib import collapse, recipes, runs, studies, tradeoff
 from lib.config import ABLATION_EPOCHS, CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER
 
 RUNS = ["classifier", "cross-check-classifier", "paper-gan", "collapse", "collapse-summary", "paper-gan-fixed", "film", "ablation", "variant",
-        "recommended", "ceiling", "speed-study"]
+        "recommended", "ceiling", "speed-study", "adversary", "adversary-study",
+        "realistic"]
 
 
 def main(argv=None):
@@ -36,6 +41,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, help=f"with ablation, variant and speed-study (default "
                         f"{ABLATION_EPOCHS}), collapse (default {collapse.DECIDING_EPOCHS}) and ceiling (the classifiers' epochs, default {CLASSIFIER.epochs})")
     parser.add_argument("--recipe", help=f"with collapse: one of {list(collapse.RECIPES)}")
+    parser.add_argument("--arms", nargs="+", help=f"with adversary: arms of {list(tradeoff.ARMS)} (default: all)")
     parser.add_argument("--holes", nargs="+", help="with ceiling: centre sizes, 'paper' and/or 'none' (default: "
                         "the paper's hole and every size of the hole-size study)")
     args = parser.parse_args(argv)
@@ -43,6 +49,10 @@ def main(argv=None):
         parser.error("--epochs must be >= 1")
     if args.holes and args.run != "ceiling":
         parser.error("--holes goes with ceiling")
+    if args.arms and args.run not in ("adversary", "realistic"):
+        parser.error("--arms goes with adversary and realistic")
+    if args.run == "realistic" and (not args.arms or len(args.arms) != 1 or (args.seeds and len(args.seeds) != 1)):
+        parser.error("realistic ships one model: give one arm (--arms) and at most one seed")
     if (args.recipe is None) != (args.run != "collapse"):
         parser.error("--recipe goes with collapse, and collapse needs it")
     epochs = args.epochs or ABLATION_EPOCHS
@@ -66,6 +76,17 @@ def main(argv=None):
     elif args.run == "ablation":
         for seed in seeds:
             recipes.run_ablation(epochs, seed)
+    elif args.run in ("adversary", "realistic"):
+        unknown = [arm for arm in args.arms or () if arm not in tradeoff.ARMS]
+        if unknown:
+            parser.error(f"--arms must be among {list(tradeoff.ARMS)}, got {unknown}")
+        if args.run == "realistic":
+            tradeoff.run_realistic(args.arms[0], args.epochs or tradeoff.STUDY_EPOCHS, seeds[0])
+        else:
+            tradeoff.run_arms(args.arms or list(tradeoff.ARMS), args.seeds or list(tradeoff.STUDY_SEEDS),
+                              args.epochs or tradeoff.STUDY_EPOCHS)
+    elif args.run == "adversary-study":
+        tradeoff.write_study_record()
     elif args.run == "speed-study":
         recipes.run_speed_study(seeds=seeds, epochs=epochs, name=args.name)
     elif args.run == "ceiling":

@@ -13,6 +13,7 @@ from lib import checks
 
 MODE_VARIABLE = "GAN_BOOK_MODE"
 MODES = ("full", "quick")
+ADVERSARIES = ("global", "global+local", "patch")
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,16 @@ class GANConfig:
     generator_steps: int = 1  # generator updates per iteration, each on the same batch
     instance_noise: float = 0.0  # std of Gaussian noise added to every image the discriminator sees in training
     noise_size: int = 0  # length of a random noise vector fed to the generator's bottleneck (0: none)
+    # The adversary (chapter 12; `lib.adversaries`): the paper's discriminator on the whole digit
+    # ("global"), GLCIC's global and local pair ("global+local"), or DeepFill v2's mask-aware
+    # SN-PatchGAN with the hinge loss ("patch").
+    adversary: str = "global"
+    # pix2pixHD's discriminator feature matching: the L1 distance between the discriminator's
+    # hidden features of the real digit and of its fill, added to the generator's loss.
+    feature_matching_weight: float = 0.0
+    # Start the generator from a finished run's weights (its folder, relative to the repository)
+    # instead of a random initialisation, as GLCIC trains: reconstruction first, then adversarially.
+    warm_start: str = ""
 
     def __post_init__(self):
         if self.image_size < 8 or self.image_size % 4:
@@ -87,6 +98,16 @@ class GANConfig:
             raise ValueError(f"instance_noise must be >= 0, got {self.instance_noise}")
         if self.reconstruction_loss not in ("none", "l1", "l2"):
             raise ValueError(f"reconstruction_loss must be 'none', 'l1' or 'l2', got {self.reconstruction_loss!r}")
+        if self.adversary not in ADVERSARIES:
+            raise ValueError(f"adversary must be one of {ADVERSARIES}, got {self.adversary!r}")
+        if self.adversary != "global" and (self.instance_noise or self.mixed_precision or self.share_generator_pass
+                                           or self.generator_steps > 1):
+            raise ValueError("the literature's adversaries are built for the paper's two-pass loop in float32, "
+                             "without instance noise")
+        if self.feature_matching_weight < 0:
+            raise ValueError(f"feature_matching_weight must be >= 0, got {self.feature_matching_weight}")
+        if not isinstance(self.warm_start, str):
+            raise ValueError(f"warm_start must be a run folder's path (a string), got {self.warm_start!r}")
         if self.reconstruction_weight < 0 or self.adversarial_weight < 0:
             raise ValueError("loss weights must be >= 0")
         if (self.reconstruction_loss == "none") != (self.reconstruction_weight == 0):

@@ -64,8 +64,8 @@ class GeneratorDiagnostics(Recorder):
             tape.watch(trainable)
             # stateless_call: batch-norm statistics and noise seeds of the real training stay untouched
             output, _ = generator.stateless_call(trainable, fixed, inputs, training=True)
-            fooled = gan.discriminator(complete(config, output, corrupted, masks), training=False)
-            adversarial = gan.loss_fn(tf.ones_like(fooled), fooled)
+            fooled = gan.judge(complete(config, output, corrupted, masks), masks, training=False)
+            adversarial = gan.adversarial_loss(fooled)
         gradients = tape.gradient(adversarial, trainable)
         shown, _ = generator.stateless_call(trainable, fixed, inputs, training=False)
         values = {"g_loss": adversarial}

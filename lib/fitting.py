@@ -192,6 +192,18 @@ def restore_checkpoint(path, gan, recorders, expected_state):
     return state
 
 
+def warm_start(generator, folder):
+    """Load the generator weights of the finished run in ``folder`` (relative to the repository)
+    into ``generator``: a fine-tuning run starts where that run ended."""
+    source = runs.REPO_ROOT / folder
+    if runs.status(source) != "finished" or not (source / runs.GENERATOR_WEIGHTS).is_file():
+        raise ValueError(f"warm_start must name a finished run with generator weights, got {folder!r}")
+    try:
+        generator.load_weights(source / runs.GENERATOR_WEIGHTS)
+    except ValueError as error:
+        raise ValueError(f"the generator of {folder!r} does not fit this configuration's: {error}") from None
+
+
 # ---------------------------------------------------------------- the entry point
 
 def machine_description():
@@ -248,6 +260,8 @@ def fit_gan(images, folder, config: GANConfig = PAPER, seed=0, recorders=(), cal
     state = {**expected, "epoch": 0, "seconds": 0.0}
     if runs.status(folder) == "resumable":
         state = restore_checkpoint(folder / runs.CHECKPOINT, gan, recorders, expected)
+    elif config.warm_start:
+        warm_start(gan.generator, config.warm_start)
     started = time.perf_counter() - state["seconds"]
     for recorder in recorders:
         if isinstance(recorder, ClassifierProbe):

@@ -11,6 +11,7 @@ import keras
 import tensorflow as tf
 
 from lib import checks
+from lib.adversaries import HINGE, MASK_AWARE, hidden_features
 from lib.config import PAPER, GANConfig
 from lib.models import build_discriminator, build_generator, complete, generator_inputs
 
@@ -26,7 +27,13 @@ class InpaintingGAN(keras.Model):
         super().__init__(**kwargs)
         self.generator, self.discriminator = generator, discriminator
         self.config = checks.instance(config, GANConfig)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in METRICS}
+        names = METRICS + (("g_feature_matching",) if config.feature_matching_weight else ())
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+        # The verdict and the hidden features in one pass, for discriminator feature matching.
+        self.critic = hidden_features(discriminator) if config.feature_matching_weight else None
+        self.matching = keras.Variable(0.0, trainable=False, name="feature_matching") if self.critic else None
+        # Where a verdict turns from "fake" to "real": a probability, or a hinge-loss logit.
+        self.threshold = 0.0 if config.adversary in HINGE else 0.5
 
     def compile(self, d_optimizer, g_optimizer, **kwargs):
         super().compile(**kwargs)
@@ -49,12 +56,45 @@ class InpaintingGAN(keras.Model):
         # 1. The discriminator learns: real digits towards 0.9, the generator's fills towards 0.
         #    The paper makes its fakes with `generator.predict`, i.e. in inference mode.
         fakes = complete(config, self.generator(inputs, training=False), corrupted, masks)
-        real_scores, fake_scores = self.train_discriminator(original, fakes)
+        real_scores, fake_scores = self.train_discriminator(original, fakes, masks)
 
         # 2. The generator learns to make the discriminator say 1 ("real"), through its frozen
         #    weights, plus lambda times the hole's reconstruction error (lambda = 0 in the paper).
         adversarial, reconstruction = self.train_generator(inputs, corrupted, original, masks)
         return self.update_metrics(real_scores, fake_scores, adversarial, reconstruction)
+
+    def judge(self, images, masks, training=True):
+        """The discriminator's verdict on ``images``; the literature's adversaries
+        (`lib.adversaries`) are also told where the hole is."""
+        if self.config.adversary in MASK_AWARE:
+            return self.discriminator([images, masks], training=training)
+        return self.discriminator(images, training=training)
+
+    def discriminator_losses(self, real_scores, fake_scores):
+        """D's loss on real digits and on fills: the cross-entropy against the paper's labels
+        (0.9 and 0), or, for SN-PatchGAN, the hinge loss mean(relu(1 - real)), mean(relu(1 + fake))."""
+        if self.config.adversary in HINGE:
+            return tf.reduce_mean(tf.nn.relu(1.0 - real_scores)), tf.reduce_mean(tf.nn.relu(1.0 + fake_scores))
+        config = self.config
+        return (self.loss_fn(tf.fill(tf.shape(real_scores), config.real_label), real_scores),
+                self.loss_fn(tf.fill(tf.shape(fake_scores), config.fake_label), fake_scores))
+
+    def adversarial_loss(self, fooled):
+        """G's adversarial loss: the cross-entropy of D's verdict on the fill against "real" (1),
+        the non-saturating loss; for the hinge adversary, minus its mean score."""
+        if self.config.adversary in HINGE:
+            return -tf.reduce_mean(fooled)
+        return self.loss_fn(tf.ones_like(fooled), fooled)
+
+    def feature_matching(self, original, filled, masks):
+        """pix2pixHD's feature-matching loss: the mean L1 distance between D's hidden features of
+        each real digit and of its fill, layer by layer (D's dropout off, so both see one network)."""
+        both = tf.concat([original, filled], axis=0)
+        inputs = [both, tf.concat([masks, masks], axis=0)] if self.config.adversary in MASK_AWARE else both
+        _, *features = self.critic(inputs, training=False)
+        size = tf.shape(original)[0]
+        return tf.add_n([tf.reduce_mean(tf.abs(tf.stop_gradient(layer[:size]) - layer[size:])) for layer in features]) \
+            / len(features)
 
     def train_generator(self, inputs, corrupted, original, masks):
         """One update of the generator; returns its adversarial and reconstruction losses."""
@@ -68,19 +108,24 @@ class InpaintingGAN(keras.Model):
         """L_G: cross-entropy of the discriminator's verdict on the fill against the target 1,
         plus lambda times the hole loss; returns it with its two terms."""
         config = self.config
-        fooled = self.discriminator(complete(config, output, corrupted, masks), training=True)
-        adversarial = self.loss_fn(tf.ones_like(fooled), fooled)
+        filled = complete(config, output, corrupted, masks)
+        adversarial = self.adversarial_loss(self.judge(filled, masks))
         reconstruction = self.hole_loss(original, output, masks)
-        return config.adversarial_weight * adversarial + config.reconstruction_weight * reconstruction, adversarial, \
-            reconstruction
+        loss = config.adversarial_weight * adversarial + config.reconstruction_weight * reconstruction
+        if config.feature_matching_weight:
+            matching = self.feature_matching(original, filled, masks)
+            self.matching.assign(matching)  # the step's value, for `update_metrics`
+            loss += config.feature_matching_weight * matching
+        return loss, adversarial, reconstruction
 
-    def train_discriminator(self, real, fake):
-        """One update of the discriminator on real and generated digits; returns its scores."""
-        config, size = self.config, tf.shape(real)[0]
-        labels = tf.concat([tf.fill((size, 1), config.real_label), tf.fill((size, 1), config.fake_label)], axis=0)
+    def train_discriminator(self, real, fake, masks):
+        """One update of the discriminator on real and generated digits (one pass over both, as
+        the paper's ``train_on_batch`` on their concatenation); returns its scores."""
+        size = tf.shape(real)[0]
         with tf.GradientTape() as tape:
-            scores = self.discriminator(tf.concat([real, fake], axis=0), training=True)
-            loss = self.loss_fn(labels, scores)
+            scores = self.judge(tf.concat([real, fake], axis=0), tf.concat([masks, masks], axis=0))
+            real_loss, fake_loss = self.discriminator_losses(scores[:size], scores[size:])
+            loss = 0.5 * (real_loss + fake_loss)  # the mean over the concatenated batch
         self.apply_gradients(tape, loss, self.discriminator, self.d_optimizer)
         return scores[:size], scores[size:]
 
@@ -98,16 +143,17 @@ class InpaintingGAN(keras.Model):
         optimizer.apply([gradient / replicas for gradient in gradients], model.trainable_variables)
 
     def update_metrics(self, real_scores, fake_scores, adversarial, reconstruction):
-        config = self.config
+        real_loss, fake_loss = self.discriminator_losses(real_scores, fake_scores)
         values = {
-            "d_loss_real": self.loss_fn(tf.fill(tf.shape(real_scores), config.real_label), real_scores),
-            "d_loss_fake": self.loss_fn(tf.fill(tf.shape(fake_scores), config.fake_label), fake_scores),
+            "d_loss_real": real_loss, "d_loss_fake": fake_loss,
             "g_loss": adversarial, "g_reconstruction": reconstruction,
             "d_real": tf.reduce_mean(real_scores), "d_fake": tf.reduce_mean(fake_scores),
             # Accuracy at the 0.5 threshold: with the 0.9 target the equilibrium is D = 0.45 (chapter 6).
-            "d_acc_real": tf.reduce_mean(tf.cast(real_scores > 0.5, tf.float32)),
-            "d_acc_fake": tf.reduce_mean(tf.cast(fake_scores <= 0.5, tf.float32)),
+            "d_acc_real": tf.reduce_mean(tf.cast(real_scores > self.threshold, tf.float32)),
+            "d_acc_fake": tf.reduce_mean(tf.cast(fake_scores <= self.threshold, tf.float32)),
         }
+        if self.critic is not None:
+            values["g_feature_matching"] = self.matching.value
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return values
@@ -123,7 +169,7 @@ class SharedPassGAN(InpaintingGAN):
         with tf.GradientTape() as tape:
             output = self.generator(inputs, training=True)
             fakes = tf.stop_gradient(complete(config, output, corrupted, masks))
-            real_scores, fake_scores = self.train_discriminator(original, fakes)
+            real_scores, fake_scores = self.train_discriminator(original, fakes, masks)
             loss, adversarial, reconstruction = self.generator_loss(output, corrupted, original, masks)
         self.apply_gradients(tape, loss, self.generator, self.g_optimizer)
         return self.update_metrics(real_scores, fake_scores, adversarial, reconstruction)

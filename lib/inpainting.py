@@ -23,13 +23,14 @@ def inpaint(generator, config: GANConfig, corrupted, masks, batch_size=500):
 
 # ---------------------------------------------------------------- for your own digits
 
-SHIPPED = ("paper", "recommended")
+SHIPPED = ("paper", "recommended", "realistic")
 
 
 def load_inpainter(name="recommended"):
     """A shipped generator and its configuration, by name: ``"paper"`` (the faithful
-    reproduction, seed 0) or ``"recommended"`` (chapter 9's model, as
-    `lib.runs.recommended_run` records it)."""
+    reproduction, seed 0), ``"recommended"`` (chapter 9's model, the most accurate, as
+    `lib.runs.recommended_run` records it) or ``"realistic"`` (chapter 11's, whose fills a
+    detector finds hardest to tell from real digits, as `lib.runs.realistic_run` records it)."""
     if name not in SHIPPED:
         raise ValueError(f"name must be one of {SHIPPED}, got {name!r}")
     run = runs.open(runs.shipped_inpainter(name))

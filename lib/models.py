@@ -13,6 +13,7 @@ import numpy as np
 from keras import layers
 
 from lib import checks
+from lib.adversaries import build_adversary
 from lib.config import CLASSIFIER, PAPER, ClassifierConfig, DenseClassifierConfig, GANConfig
 
 
@@ -191,8 +192,11 @@ def build_generator(config: GANConfig = PAPER, name="generator"):
 
 
 def build_discriminator(config: GANConfig = PAPER, name="discriminator"):
-    """The paper's discriminator, behind instance noise if the configuration asks for it."""
+    """The paper's discriminator, behind instance noise if the configuration asks for it, or one
+    of the literature's adversaries (`lib.adversaries`)."""
     checks.instance(config, GANConfig)
+    if config.adversary != "global":
+        return build_adversary(config, name)
     with dtype_policy(config):
         if config.instance_noise:
             return with_instance_noise(paper_discriminator(config, "paper_discriminator"), config.instance_noise, name)

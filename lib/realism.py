@@ -13,12 +13,27 @@ import keras
 import numpy as np
 from keras import layers
 
-from lib import checks, data
+from lib import checks, data, evaluation
+from lib.config import CROSS_CHECK_CLASSIFIER, run_mode
 
 DETECTOR_EPOCHS = 3
 DETECTOR_BATCH = 128
 DETECTOR_SEEDS = (0, 1, 2)
 HELD_OUT = 0.25  # the share of each set the detector never trains on
+REFERENCE_DIGITS = 10000  # real training digits the Fréchet distance compares with
+FEATURE_CLASSIFIER_SEED = 0  # the cross-check MLP whose hidden features the distance is taken in
+
+
+def detector_seeds():
+    """Three detector seeds for the committed outputs, one in quick mode (CI)."""
+    return DETECTOR_SEEDS if run_mode() == "full" else DETECTOR_SEEDS[:1]
+
+
+def in_batches(model, images, batch_size=1000):
+    """``model`` applied to ``images`` in inference mode, batch by batch, as a NumPy array.
+    (A direct call, not ``predict``: a fresh model per call would retrace ``predict``'s graph.)"""
+    return np.concatenate([keras.ops.convert_to_numpy(model(images[start:start + batch_size], training=False))
+                           for start in range(0, len(images), batch_size)])
 
 
 def build_detector(image_size=28):
@@ -59,7 +74,7 @@ def detector_accuracy(inpainted, real, seed=0, epochs=DETECTOR_EPOCHS):
                  verbose=0)
     tests = np.concatenate([inpainted[train:count], real[train:count]])
     truth = np.concatenate([np.ones(count - train), np.zeros(count - train)])
-    scores = detector.predict(tests, batch_size=1000, verbose=0)[:, 0]
+    scores = in_batches(detector, tests)[:, 0]
     return float(((scores > 0.5) == truth).mean())
 
 
@@ -86,8 +101,8 @@ def penultimate_features(classifier, images, batch_size=1000):
     images = data.with_channel(data.check_images(images))
     if not hasattr(classifier, "layers") or len(classifier.layers) < 3:
         raise ValueError("classifier must be a Keras model with at least one hidden layer")
-    features = keras.Model(classifier.inputs, classifier.layers[-2].output)
-    return features.predict(images, batch_size=batch_size, verbose=0).reshape(len(images), -1)
+    features = keras.Model(classifier.input, classifier.layers[-2].output)
+    return in_batches(features, images, batch_size).reshape(len(images), -1)
 
 
 def frechet_distance(features_a, features_b):
@@ -103,3 +118,43 @@ def frechet_distance(features_a, features_b):
     root_a = (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
     cross = np.linalg.eigvalsh(root_a @ cov_b @ root_a)
     return float(np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2 * np.sqrt(np.clip(cross, 0, None)).sum())
+
+
+class RealismJudge:
+    """Both realism measures with their fixed parts prepared once: the feature classifier (by
+    default the cross-check MLP, which no inpainter was trained or selected with), the features
+    of `REFERENCE_DIGITS` real training digits, and the detector seeds."""
+
+    def __init__(self, feature_classifier, reference_digits, seeds=None):
+        self.feature_classifier = feature_classifier
+        self.reference = penultimate_features(feature_classifier, reference_digits)
+        self.seeds = tuple(detector_seeds() if seeds is None else seeds)
+        if not self.seeds:
+            raise ValueError("a judge needs at least one detector seed")
+
+    def frechet(self, digits):
+        """The Fréchet distance from ``digits`` to the real training digits, in the features."""
+        return frechet_distance(penultimate_features(self.feature_classifier, digits), self.reference)
+
+    def score(self, inpainted, originals):
+        """``{"detector", "detector_sd", "detector_by_seed", "frechet"}`` for inpainted test
+        digits against the real ``originals`` they were made from."""
+        test = two_sample_test(inpainted, originals, self.seeds)
+        return {"detector": test["mean"], "detector_sd": test["sd"], "detector_by_seed": test["by_seed"],
+                "frechet": self.frechet(inpainted)}
+
+
+def default_judge(seeds=None):
+    """The book's judge: the shipped cross-check MLP's features, the last `REFERENCE_DIGITS`
+    training digits as the real reference."""
+    (x_train, _), _ = data.load_mnist()
+    classifier = evaluation.load_classifier(FEATURE_CLASSIFIER_SEED, CROSS_CHECK_CLASSIFIER)
+    return RealismJudge(classifier, data.to_model_input(x_train[-REFERENCE_DIGITS:]), seeds)
+
+
+def add_realism(results, originals, judge):
+    """`lib.evaluation.evaluate`'s ``results`` with each method's realism (`RealismJudge.score`)
+    added to its entry; the "clean" row, real digits themselves, is scored like any other."""
+    for result in results.values():
+        result.update(judge.score(result["inpainted"], originals))
+    return results

@@ -84,12 +84,15 @@ def variant(name, epochs, seed=0, root=(), suffix="") -> Path:
 
 def shipped_inpainter(name) -> Path:
     """The run folder of a shipped inpainter (`lib.inpainting.SHIPPED`): the paper's GAN of seed
-    0, or the recommended variant at the budget `recommended_run` records."""
+    0, the recommended variant at the budget `recommended_run` records, or the arm of chapter
+    11's study that `realistic_run` records."""
     if name == "paper":
         return paper_gan(0)
     if name == "recommended":
         return variant(*recommended_run())
-    raise ValueError(f"the shipped inpainters are 'paper' and 'recommended', got {name!r}")
+    if name == "realistic":
+        return adversary_run(*realistic_run())
+    raise ValueError(f"the shipped inpainters are 'paper', 'recommended' and 'realistic', got {name!r}")
 
 
 def committed_variant(name, epochs, seed=0) -> Path:
@@ -106,6 +109,27 @@ def film_run(seed, root=()) -> Path:
     """A re-run of the collapse study's paper recipe that films its first iterations
     (`lib.diagnostics.TrainingFilm`): chapter 7's animation and score histograms."""
     return path(*root, "film", seed_name(seed))
+
+
+def adversary_run(arm, epochs, seed, root=()) -> Path:
+    """One run of the perception-distortion study (chapter 12): an arm of `lib.tradeoff.ARMS`,
+    fine-tuned from the recommended model for ``epochs`` epochs with ``seed``."""
+    return path(*root, "adversary", f"{slug(arm)}-{checks.count(epochs, 'epochs', 1)}ep", seed_name(seed))
+
+
+def adversary_study(root=()) -> Path:
+    return path(*root, "adversary", "study.json")
+
+
+def realistic_record(root=()) -> Path:
+    """The record of chapter 11's choice: the arm shipped as the "realistic" inpainter."""
+    return path(*root, "adversary", "realistic.json")
+
+
+def realistic_run(root=()):
+    """The realistic inpainter's arm, epochs and seed (`adversary_run`'s arguments)."""
+    record = artifacts.load_json(realistic_record(root))
+    return record["arm"], int(record["epochs"]), int(record["seed"])
 
 
 def collapse_summary(root=()) -> Path:

@@ -1,6 +1,6 @@
 import pytest
 
-from lib import artifacts, cli, collapse, data, evaluation, fitting, recipes, runs, studies
+from lib import artifacts, cli, collapse, data, evaluation, fitting, recipes, runs, studies, tradeoff
 from lib.config import ABLATION_EPOCHS, CROSS_CHECK_CLASSIFIER, MODE_VARIABLE
 
 
@@ -133,3 +133,24 @@ def test_main_rejects_bad_ceiling_arguments(capsys, calls, argv, message):
 def test_main_rejects_bad_collapse_arguments(capsys, calls, argv, message):
     refused(capsys, argv, message)
     assert calls == []
+
+
+def test_main_adversary_trains_the_arms_asked_for_or_all(monkeypatch, capsys):
+    seen = []
+    monkeypatch.setattr(tradeoff, "run_arms", lambda *args: seen.append(args))
+    cli.main(["adversary"])
+    cli.main(["adversary", "--arms", "global, 0.1", "--seeds", "3", "--epochs", "2"])
+    assert seen == [(list(tradeoff.ARMS), list(tradeoff.STUDY_SEEDS), tradeoff.STUDY_EPOCHS), (["global, 0.1"], [3], 2)]
+    refused(capsys, ["adversary", "--arms", "global, 7"], "--arms must be among")
+    refused(capsys, ["paper-gan", "--arms", "global, 0.1"], "--arms goes with adversary and realistic")
+    assert len(seen) == 2
+
+
+def test_main_realistic_trains_one_arm_and_ships_it(monkeypatch, capsys):
+    seen = []
+    monkeypatch.setattr(tradeoff, "run_realistic", lambda *args: seen.append(args))
+    cli.main(["realistic", "--arms", "global, 0.3", "--epochs", "4"])
+    assert seen == [("global, 0.3", 4, 0)]
+    refused(capsys, ["realistic"], "give one arm")
+    refused(capsys, ["realistic", "--arms", "global, 0.3", "global, 0.1"], "give one arm")
+    refused(capsys, ["realistic", "--arms", "global, 0.3", "--seeds", "0", "1"], "give one arm")

@@ -255,3 +255,15 @@ def test_departures_name_every_field_a_variant_changes():
 def test_the_collapse_studys_fields_are_checked(changes, message):
     with pytest.raises(ValueError, match=message):
         config.PAPER.variant("bad", **changes)
+
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(adversary="local"), "adversary must be one of"),
+    (dict(adversary="patch", share_generator_pass=True), "two-pass loop"),
+    (dict(adversary="global+local", instance_noise=0.1), "two-pass loop"),
+    (dict(feature_matching_weight=-1.0), "feature_matching_weight"),
+    (dict(warm_start=3), "warm_start"),
+])
+def test_the_adversary_fields_are_checked(changes, message):
+    with pytest.raises(ValueError, match=message):
+        PAPER.variant("bad", **changes)

@@ -235,3 +235,21 @@ def test_a_killed_process_resumes_from_its_last_checkpoint_exactly(tmp_path, str
     assert len(resumed.history) == 12
     for a, b in zip(all_weights(straight_run), all_weights(resumed)):
         np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_a_warm_started_run_begins_with_the_weights_of_the_run_it_names(tmp_path, monkeypatch):
+    source = tmp_path / "source"
+    first = fitting.fit_gan(tiny_images(), source, TINY.variant("tiny", epochs=1), seed=0, verbose=0)
+    monkeypatch.setattr(runs, "REPO_ROOT", tmp_path)
+    keras.utils.set_random_seed(5)
+    generator = models.build_generator(TINY)
+    fitting.warm_start(generator, "source")
+    for a, b in zip(generator.get_weights(), first.generator().get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="finished run"):
+        fitting.warm_start(generator, "nowhere")
+    with pytest.raises(ValueError, match="does not fit"):
+        fitting.warm_start(models.build_generator(TINY.variant("wider", generator_filters=(8, 16, 32))), "source")
+    warm = fitting.fit_gan(tiny_images(), tmp_path / "warm", TINY.variant("warm", epochs=1, warm_start="source"),
+                           seed=0, verbose=0, stop_after_epochs=0)
+    assert warm is None  # nothing trained yet; the warm start happens when it does

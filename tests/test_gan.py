@@ -250,3 +250,36 @@ def test_training_runs_under_a_mirrored_strategy():
                             timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "REPLICAS 2 FINITE True MOVED True" in result.stdout
+
+
+@pytest.mark.parametrize("adversary", ["global+local", "patch"])
+def test_the_literatures_adversaries_train_inside_the_step_and_see_the_masks(adversary):
+    keras.utils.set_random_seed(0)
+    gan = gans.build_gan(TINY.variant("adversary", adversary=adversary, composite=True, mask_channel=True))
+    generator_before, discriminator_before = weights(gan.generator), weights(gan.discriminator)
+    logs = gan.train_step(batch())
+    assert moved(generator_before, gan.generator) and moved(discriminator_before, gan.discriminator)
+    assert all(np.isfinite(float(value)) for value in logs.values())
+    assert len(gan.discriminator.inputs) == 2
+
+
+def test_the_patch_adversary_uses_the_hinge_loss():
+    keras.utils.set_random_seed(0)
+    gan = gans.build_gan(TINY.variant("patch", adversary="patch"))
+    real, fake = tf.constant([[2.0, 0.5]]), tf.constant([[-3.0, 0.0]])
+    real_loss, fake_loss = gan.discriminator_losses(real, fake)
+    assert float(real_loss) == pytest.approx((0 + 0.5) / 2) and float(fake_loss) == pytest.approx((0 + 1) / 2)
+    assert float(gan.adversarial_loss(fake)) == pytest.approx(1.5)
+    assert gan.threshold == 0.0
+
+
+def test_feature_matching_is_zero_for_a_perfect_fill_and_reported_each_step():
+    keras.utils.set_random_seed(0)
+    config = TINY.variant("matching", feature_matching_weight=10.0, reconstruction_loss="l2",
+                          reconstruction_weight=0.9, adversarial_weight=0.1)
+    gan = gans.build_gan(config)
+    corrupted, original, masks = batch()
+    assert float(gan.feature_matching(original, original, masks)) == pytest.approx(0.0, abs=1e-7)
+    assert float(gan.feature_matching(original, corrupted, masks)) > 0
+    logs = gan.train_step((corrupted, original, masks))
+    assert float(logs["g_feature_matching"]) > 0 and "g_feature_matching" in {m.name for m in gan.metrics}

@@ -54,3 +54,35 @@ def test_penultimate_features_are_the_last_hidden_layer():
     hidden = keras.layers.Dense(7, name="hidden")(keras.layers.Flatten()(inputs))
     model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(hidden))
     assert realism.penultimate_features(model, tiny_images(3)).shape == (3, 7)
+
+
+def tiny_classifier():
+    inputs = keras.Input((28, 28, 1))
+    hidden = keras.layers.Dense(5, activation="relu", name="hidden")(keras.layers.Flatten()(inputs))
+    return keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(hidden))
+
+
+def test_a_judge_scores_both_measures_and_real_digits_sit_at_the_floor():
+    keras.utils.set_random_seed(0)
+    judge = realism.RealismJudge(tiny_classifier(), tiny_images(400, seed=1), seeds=(0, 1))
+    real, blank = tiny_images(400, seed=2), -np.ones((400, 28, 28, 1), np.float32)
+    near, far = judge.score(tiny_images(400, seed=3), real), judge.score(blank, real)
+    assert set(far) == {"detector", "detector_sd", "detector_by_seed", "frechet"} and set(far["detector_by_seed"]) == {0, 1}
+    assert far["detector"] > 0.9 and far["frechet"] > 10 * near["frechet"]
+
+
+def test_add_realism_scores_every_method_of_an_evaluation():
+    keras.utils.set_random_seed(0)
+    judge = realism.RealismJudge(tiny_classifier(), tiny_images(100, seed=1), seeds=(0,))
+    real = tiny_images(16, seed=2)
+    results = realism.add_realism({"clean": {"inpainted": real}, "blank": {"inpainted": -np.ones_like(real)}}, real, judge)
+    assert all("detector" in result and "frechet" in result for result in results.values())
+    with pytest.raises(ValueError, match="at least one detector seed"):
+        realism.RealismJudge(tiny_classifier(), tiny_images(10), seeds=())
+
+
+def test_quick_mode_uses_one_detector_seed(monkeypatch):
+    monkeypatch.setenv("GAN_BOOK_MODE", "quick")
+    assert realism.detector_seeds() == (0,)
+    monkeypatch.setenv("GAN_BOOK_MODE", "full")
+    assert realism.detector_seeds() == realism.DETECTOR_SEEDS

@@ -204,5 +204,8 @@ def test_the_shipped_inpainters_have_their_folders(artifacts_root):
     artifacts.save_json(runs.recommended_record(), {"chosen": "+ global context", "epochs": 12})
     assert runs.shipped_inpainter("paper") == runs.paper_gan(0)
     assert runs.shipped_inpainter("recommended") == runs.variant("+ global context", 12)
+    artifacts.save_json(runs.realistic_record(), {"arm": "global+local, 0.1", "epochs": 3, "seed": 1})
+    assert runs.shipped_inpainter("realistic") == runs.adversary_run("global+local, 0.1", 3, 1)
+    assert runs.shipped_inpainter("realistic").parts[-2:] == ("global_local__0_1-3ep", "seed1")
     with pytest.raises(ValueError, match="shipped inpainters are"):
-        runs.shipped_inpainter("realistic")
+        runs.shipped_inpainter("blurry")

@@ -1,0 +1,69 @@
+"""Tests of lib.tradeoff: the arms of the perception-distortion study and how they are scored."""
+import numpy as np
+import pytest
+
+from lib import runs, tradeoff
+from lib.config import variant_named
+from stubs import CentreClassifier
+
+
+def test_every_arm_is_the_recommended_recipe_warm_started_with_weights_that_sum_to_one():
+    name, _ = runs.recommended_run()
+    recommended = variant_named(name)
+    for arm in tradeoff.ARMS:
+        config = tradeoff.arm_config(arm, epochs=2)
+        assert config.adversarial_weight + config.reconstruction_weight == pytest.approx(1.0)
+        assert config.epochs == 2 and config.global_context == recommended.global_context
+        assert (runs.REPO_ROOT / config.warm_start) == runs.shipped_inpainter("recommended")
+    assert tradeoff.arm_config("global, 0.001").adversarial_weight == recommended.adversarial_weight
+    assert {tradeoff.arm_config(arm).adversary for arm in tradeoff.ARMS} == {"global", "global+local", "patch"}
+
+
+def test_an_unknown_arm_is_refused():
+    with pytest.raises(ValueError, match="unknown arm"):
+        tradeoff.arm_config("global, 7")
+
+
+class FixedJudge:
+    def score(self, inpainted, originals):
+        return {"detector": 0.5, "frechet": float(np.abs(inpainted - originals).mean())}
+
+
+def test_a_method_is_scored_on_every_hole_of_the_study():
+    originals = -np.ones((20, 28, 28, 1), np.float32)
+    originals[::2, 14, 14] = 1.0
+    labels = (originals[:, 14, 14, 0] > 0).astype(int)
+    scores = tradeoff.score_method(lambda corrupted, masks: originals, originals, labels, {0: CentreClassifier()},
+                                   FixedJudge(), holes=("paper", 14))
+    assert list(scores) == ["paper (8x8 jittered)", "14x14 centre"]
+    assert all(hole["accuracy_mean"] == 1.0 and hole["frechet"] == 0 and hole["detector"] == 0.5
+               for hole in scores.values())
+
+
+def scored(accuracy, detector):
+    return {"accuracy_mean": accuracy, "detector": detector, "frechet": 1.0, "hole_psnr": 10.0}
+
+
+def test_arm_means_average_each_measure_over_the_seeds_with_its_spread():
+    record = {"holes": ["14x14 centre"], "arms": {
+        "a": {"0": {"14x14 centre": scored(0.8, 0.7)}, "1": {"14x14 centre": scored(0.9, 0.6)}}, "b": {}}}
+    means = tradeoff.arm_means(record)
+    assert list(means) == ["a"]
+    hole = means["a"]["14x14 centre"]
+    assert hole["seeds"] == 2 and hole["accuracy_mean"] == pytest.approx(0.85)
+    assert hole["detector_spread"] == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="study's record"):
+        tradeoff.arm_means({"arms": {}})
+
+
+def test_the_target_report_checks_accuracy_against_the_reference_and_realism_against_its_goal():
+    reference = {"paper (8x8 jittered)": scored(0.977, 0.5), "14x14 centre": scored(0.887, 0.9),
+                 "12x12 centre": scored(0.937, 0.9)}
+    report = tradeoff.target_report({"paper (8x8 jittered)": scored(0.972, 0.55), "14x14 centre": scored(0.880, 0.71),
+                                     "12x12 centre": scored(0.9, 0.5)}, reference)
+    assert report["paper (8x8 jittered)"]["accuracy_met"] and report["paper (8x8 jittered)"]["detector_met"]
+    assert not report["14x14 centre"]["accuracy_met"] and not report["14x14 centre"]["detector_met"]
+    assert report["14x14 centre"]["points_lost"] == pytest.approx(0.7)
+    assert report["12x12 centre"]["detector_target"] is None and report["12x12 centre"]["detector_met"] is None
+    with pytest.raises(ValueError, match="no scores for the 16x16"):
+        tradeoff.target_report({"16x16 centre": scored(0.8, 0.7)}, reference)
