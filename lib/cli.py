@@ -12,7 +12,7 @@
     python -m lib.cli recommended                           # choose from the ablation, train 40 epochs
     python -m lib.cli ceiling                               # classifiers trained on corrupted digits
     python -m lib.cli ceiling --epochs 10 --holes none paper 12   # longer-trained ones, some holes
-    python -m lib.cli adversary --seeds 0 1                 # chapter 12's arms, fine-tuned from the recommended model
+    python -m lib.cli adversary --seeds 0 1                 # chapter 11's arms, fine-tuned from the recommended model
     python -m lib.cli adversary --arms "global, 0.1" --epochs 3
     python -m lib.cli adversary-study                       # score the baselines and every finished arm
     python -m lib.cli realistic --arms "global, 0.3" --epochs 4   # train an arm longer, ship it as "realistic"

@@ -64,7 +64,7 @@ class GANConfig:
     generator_steps: int = 1  # generator updates per iteration, each on the same batch
     instance_noise: float = 0.0  # std of Gaussian noise added to every image the discriminator sees in training
     noise_size: int = 0  # length of a random noise vector fed to the generator's bottleneck (0: none)
-    # The adversary (chapter 12; `lib.adversaries`): the paper's discriminator on the whole digit
+    # The adversary (chapter 11; `lib.adversaries`): the paper's discriminator on the whole digit
     # ("global"), GLCIC's global and local pair ("global+local"), or DeepFill v2's mask-aware
     # SN-PatchGAN with the hinge loss ("patch").
     adversary: str = "global"

@@ -158,3 +158,31 @@ def add_realism(results, originals, judge):
     for result in results.values():
         result.update(judge.score(result["inpainted"], originals))
     return results
+
+
+def realism_table(results, floor=None):
+    """One row per scored method of `add_realism`'s ``results``: the mean accuracy beside the
+    detector's accuracy (mean ± sd over its seeds) and the Fréchet distance, with the
+    real-against-real ``floor`` as a last row if given."""
+    rows = []
+    for name, result in results.items():
+        if "detector" not in result:
+            raise ValueError(f"{name!r} has no realism scores: run add_realism first")
+        rows.append({"method": name, "accuracy mean %": round(100 * result["accuracy_mean"], 2),
+                     "detector %": f"{100 * result['detector']:.1f} ± {100 * result['detector_sd']:.1f}",
+                     "Fréchet distance": round(result["frechet"], 2)})
+    if floor is not None:
+        rows.append({"method": "real test digits (the floor)", "accuracy mean %": None, "detector %": "50 (chance)",
+                     "Fréchet distance": round(floor, 2)})
+    return rows
+
+
+def realism_by_hole(by_hole, measure="detector"):
+    """``{hole: {method: value}}`` of one realism measure in `add_realism`'s results per hole
+    (the detector in %, one decimal; the Fréchet distance, two decimals): a DataFrame of it has
+    a column per hole."""
+    if measure not in ("detector", "frechet"):
+        raise ValueError(f"measure must be 'detector' or 'frechet', got {measure!r}")
+    scale, decimals = (100, 1) if measure == "detector" else (1, 2)
+    return {hole: {name: round(scale * result[measure], decimals) for name, result in results.items()}
+            for hole, results in by_hole.items()}

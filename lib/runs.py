@@ -112,7 +112,7 @@ def film_run(seed, root=()) -> Path:
 
 
 def adversary_run(arm, epochs, seed, root=()) -> Path:
-    """One run of the perception-distortion study (chapter 12): an arm of `lib.tradeoff.ARMS`,
+    """One run of the perception-distortion study (chapter 11): an arm of `lib.tradeoff.ARMS`,
     fine-tuned from the recommended model for ``epochs`` epochs with ``seed``."""
     return path(*root, "adversary", f"{slug(arm)}-{checks.count(epochs, 'epochs', 1)}ep", seed_name(seed))
 

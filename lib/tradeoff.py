@@ -1,4 +1,4 @@
-"""What the adversary buys (chapter 12): the recommended model fine-tuned against adversaries of
+"""What the adversary buys (chapter 11): the recommended model fine-tuned against adversaries of
 growing weight and of the literature's kinds, each arm scored on accuracy and on realism.
 
 A reconstruction loss alone fills an ambiguous hole with the average of its possible contents;

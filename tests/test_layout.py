@@ -83,7 +83,9 @@ def test_no_chapter_defines_a_network_a_loss_or_a_train_step(path):
 
 SHOWN = {"02_generator.ipynb": ["def paper_generator"], "03_discriminator.ipynb": ["def paper_discriminator"],
          "04_training.ipynb": ["def train_step", "def train_discriminator", "def train_generator", "def generator_loss"],
-         "05_evaluation.ipynb": ["cv2.inpaint"]}
+         "05_evaluation.ipynb": ["cv2.inpaint"],
+         "11_adversary.ipynb": ["def detector_accuracy", "def frechet_distance", "def global_local_discriminator",
+                                "def patch_discriminator", "def discriminator_losses", "def feature_matching"]}
 
 
 @pytest.mark.parametrize("chapter, names", SHOWN.items())

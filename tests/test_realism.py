@@ -86,3 +86,16 @@ def test_quick_mode_uses_one_detector_seed(monkeypatch):
     assert realism.detector_seeds() == (0,)
     monkeypatch.setenv("GAN_BOOK_MODE", "full")
     assert realism.detector_seeds() == realism.DETECTOR_SEEDS
+
+
+def test_the_realism_tables_read_what_add_realism_wrote():
+    results = {"telea": {"accuracy_mean": 0.9, "detector": 0.91, "detector_sd": 0.01, "frechet": 2.345}}
+    rows = realism.realism_table(results, floor=0.14)
+    assert rows[0] == {"method": "telea", "accuracy mean %": 90.0, "detector %": "91.0 ± 1.0", "Fréchet distance": 2.35}
+    assert rows[-1]["Fréchet distance"] == 0.14
+    assert realism.realism_by_hole({"14x14 centre": results}) == {"14x14 centre": {"telea": 91.0}}
+    assert realism.realism_by_hole({"14x14 centre": results}, "frechet") == {"14x14 centre": {"telea": 2.35}}
+    with pytest.raises(ValueError, match="add_realism first"):
+        realism.realism_table({"telea": {"accuracy_mean": 0.9}})
+    with pytest.raises(ValueError, match="measure must be"):
+        realism.realism_by_hole({"14x14 centre": results}, "psnr")

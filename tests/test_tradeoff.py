@@ -67,3 +67,34 @@ def test_the_target_report_checks_accuracy_against_the_reference_and_realism_aga
     assert report["12x12 centre"]["detector_target"] is None and report["12x12 centre"]["detector_met"] is None
     with pytest.raises(ValueError, match="no scores for the 16x16"):
         tradeoff.target_report({"16x16 centre": scored(0.8, 0.7)}, reference)
+
+
+def test_the_study_record_scores_baselines_and_finished_arms_once_each(tmp_path, monkeypatch):
+    from lib import artifacts, data, evaluation, fitting, realism
+    from lib.config import PAPER
+    from stubs import tiny_images
+
+    monkeypatch.setenv(runs.ROOT_VARIABLE, str(tmp_path))
+    monkeypatch.setenv("GAN_BOOK_MODE", "full")
+    digits = np.random.default_rng(0).integers(0, 256, (20, 28, 28), dtype=np.uint8)
+    monkeypatch.setattr(data, "load_mnist", lambda: ((digits, digits[:, 0, 0] % 10), (digits, digits[:, 0, 0] % 10)))
+    monkeypatch.setattr(evaluation, "load_classifiers", lambda: {0: CentreClassifier()})
+    monkeypatch.setattr(realism, "default_judge", lambda: type("J", (FixedJudge,), {"seeds": (0,), "frechet": lambda self, x: 0.1})())
+    monkeypatch.setattr(tradeoff, "baseline_methods", lambda: {"masked": evaluation.no_inpainting})
+    fitting.fit_gan(tiny_images(32), runs.adversary_run("global, 0.1", 1, 0), PAPER.variant("tiny", batch_size=32, epochs=1),
+                    verbose=0)
+    record = tradeoff.write_study_record(arms=["global, 0.1", "global, 0.3"], seeds=(0, 1), epochs=1, holes=("paper", 14))
+    assert list(record["baselines"]) == ["masked"] and list(record["arms"]) == ["global, 0.1"]
+    assert list(record["arms"]["global, 0.1"]) == ["0"]  # seed 1 and the other arm are not trained
+    assert record["arms"]["global, 0.1"]["0"]["14x14 centre"]["detector"] == 0.5
+    assert artifacts.load_json(runs.adversary_study()) == json_round_trip(record)
+    calls = []
+    monkeypatch.setattr(tradeoff, "score_method", lambda *args, **kwargs: calls.append(args))
+    tradeoff.write_study_record(arms=["global, 0.1"], seeds=(0,), epochs=1, holes=("paper", 14))
+    assert calls == []  # everything was scored already
+
+
+def json_round_trip(value):
+    import json
+
+    return json.loads(json.dumps(value))
