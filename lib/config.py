@@ -100,10 +100,9 @@ class GANConfig:
             raise ValueError(f"reconstruction_loss must be 'none', 'l1' or 'l2', got {self.reconstruction_loss!r}")
         if self.adversary not in ADVERSARIES:
             raise ValueError(f"adversary must be one of {ADVERSARIES}, got {self.adversary!r}")
-        if self.adversary != "global" and (self.instance_noise or self.mixed_precision or self.share_generator_pass
-                                           or self.generator_steps > 1):
-            raise ValueError("the literature's adversaries are built for the paper's two-pass loop in float32, "
-                             "without instance noise")
+        if self.adversary != "global" and (self.instance_noise or self.mixed_precision or self.generator_steps > 1):
+            raise ValueError("the literature's adversaries are built for float32, one generator step per "
+                             "iteration, without instance noise")
         if self.feature_matching_weight < 0:
             raise ValueError(f"feature_matching_weight must be >= 0, got {self.feature_matching_weight}")
         if not isinstance(self.warm_start, str):

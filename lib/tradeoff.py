@@ -8,7 +8,9 @@ one. Blau and Michaeli (2018) prove the two goals trade off; this study measures
 Every arm starts from the recommended model's weights (GLCIC's schedule: a completion network
 trained on reconstruction first, then adversarially) with a fresh discriminator, and trains for
 `STUDY_EPOCHS` epochs. The reconstruction weight is 1 minus the adversarial weight, as in the
-recommended recipe (0.999 and 0.001).
+recommended recipe (0.999 and 0.001). Every arm with an adversary trains it on the generator's
+training-mode fills, the ones the generator learns through (`share_generator_pass`, chapter
+7's fix): in the paper's two passes the discriminator judges other images than those it steers.
 """
 from __future__ import annotations
 
@@ -19,16 +21,18 @@ from lib.inpainting import load_inpainter
 STUDY_EPOCHS = 1
 STUDY_SEEDS = (0, 1)
 FEATURE_MATCHING_WEIGHT = 10.0  # pix2pixHD's lambda
+SHARED = dict(share_generator_pass=True)
 ARMS = {
+    # With no adversary the generator's updates do not depend on the loop: the paper's is kept.
     "reconstruction only": dict(adversarial_weight=0.0),
-    "global, 0.001": dict(adversarial_weight=0.001),
-    "global, 0.01": dict(adversarial_weight=0.01),
-    "global, 0.1": dict(adversarial_weight=0.1),
-    "global, 0.3": dict(adversarial_weight=0.3),
-    "global+local, 0.1": dict(adversary="global+local", adversarial_weight=0.1),
-    "SN-PatchGAN, 0.1": dict(adversary="patch", adversarial_weight=0.1),
+    "global, 0.001": dict(adversarial_weight=0.001, **SHARED),
+    "global, 0.01": dict(adversarial_weight=0.01, **SHARED),
+    "global, 0.1": dict(adversarial_weight=0.1, **SHARED),
+    "global, 0.3": dict(adversarial_weight=0.3, **SHARED),
+    "global+local, 0.1": dict(adversary="global+local", adversarial_weight=0.1, **SHARED),
+    "SN-PatchGAN, 0.1": dict(adversary="patch", adversarial_weight=0.1, **SHARED),
     "global+local + feature matching, 0.1": dict(adversary="global+local", adversarial_weight=0.1,
-                                                 feature_matching_weight=FEATURE_MATCHING_WEIGHT),
+                                                 feature_matching_weight=FEATURE_MATCHING_WEIGHT, **SHARED),
 }
 HOLES = ("paper", 12, 14, 16)
 

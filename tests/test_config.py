@@ -259,8 +259,8 @@ def test_the_collapse_studys_fields_are_checked(changes, message):
 
 @pytest.mark.parametrize("changes, message", [
     (dict(adversary="local"), "adversary must be one of"),
-    (dict(adversary="patch", share_generator_pass=True), "two-pass loop"),
-    (dict(adversary="global+local", instance_noise=0.1), "two-pass loop"),
+    (dict(adversary="patch", generator_steps=2), "one generator step"),
+    (dict(adversary="global+local", instance_noise=0.1), "without instance noise"),
     (dict(feature_matching_weight=-1.0), "feature_matching_weight"),
     (dict(warm_start=3), "warm_start"),
 ])

@@ -17,6 +17,7 @@ def test_every_arm_is_the_recommended_recipe_warm_started_with_weights_that_sum_
         assert (runs.REPO_ROOT / config.warm_start) == runs.shipped_inpainter("recommended")
     assert tradeoff.arm_config("global, 0.001").adversarial_weight == recommended.adversarial_weight
     assert {tradeoff.arm_config(arm).adversary for arm in tradeoff.ARMS} == {"global", "global+local", "patch"}
+    assert all(tradeoff.arm_config(arm).share_generator_pass for arm in tradeoff.ARMS if arm != "reconstruction only")
 
 
 def test_an_unknown_arm_is_refused():
