@@ -15,7 +15,7 @@
     python -m lib.cli adversary --seeds 0 1                 # chapter 11's arms, fine-tuned from the recommended model
     python -m lib.cli adversary --arms "global, 0.1" --epochs 3
     python -m lib.cli adversary-study                       # score the baselines and every finished arm
-    python -m lib.cli realistic --arms "global, 0.3" --epochs 4   # train an arm longer, ship it as "realistic"
+    python -m lib.cli realistic                             # the study's most realistic arm, 3 epochs: "realistic"
     python -m lib.cli speed-study                           # chapter 4's speed options against float32, 2 seeds
 
 Each run writes into ``artifacts/`` atomically and resumes from its last checkpoint if it was
@@ -51,8 +51,8 @@ def main(argv=None):
         parser.error("--holes goes with ceiling")
     if args.arms and args.run not in ("adversary", "realistic"):
         parser.error("--arms goes with adversary and realistic")
-    if args.run == "realistic" and (not args.arms or len(args.arms) != 1 or (args.seeds and len(args.seeds) != 1)):
-        parser.error("realistic ships one model: give one arm (--arms) and at most one seed")
+    if args.run == "realistic" and ((args.arms and len(args.arms) != 1) or (args.seeds and len(args.seeds) != 1)):
+        parser.error("realistic ships one model: give at most one arm (--arms) and one seed")
     if (args.recipe is None) != (args.run != "collapse"):
         parser.error("--recipe goes with collapse, and collapse needs it")
     epochs = args.epochs or ABLATION_EPOCHS
@@ -81,7 +81,7 @@ def main(argv=None):
         if unknown:
             parser.error(f"--arms must be among {list(tradeoff.ARMS)}, got {unknown}")
         if args.run == "realistic":
-            tradeoff.run_realistic(args.arms[0], args.epochs or tradeoff.STUDY_EPOCHS, seeds[0])
+            tradeoff.run_realistic(args.arms[0] if args.arms else None, args.epochs or tradeoff.REALISTIC_EPOCHS, seeds[0])
         else:
             tradeoff.run_arms(args.arms or list(tradeoff.ARMS), args.seeds or list(tradeoff.STUDY_SEEDS),
                               args.epochs or tradeoff.STUDY_EPOCHS)

@@ -150,7 +150,7 @@ def test_main_realistic_trains_one_arm_and_ships_it(monkeypatch, capsys):
     seen = []
     monkeypatch.setattr(tradeoff, "run_realistic", lambda *args: seen.append(args))
     cli.main(["realistic", "--arms", "global, 0.3", "--epochs", "4"])
-    assert seen == [("global, 0.3", 4, 0)]
-    refused(capsys, ["realistic"], "give one arm")
-    refused(capsys, ["realistic", "--arms", "global, 0.3", "global, 0.1"], "give one arm")
-    refused(capsys, ["realistic", "--arms", "global, 0.3", "--seeds", "0", "1"], "give one arm")
+    cli.main(["realistic"])
+    assert seen == [("global, 0.3", 4, 0), (None, tradeoff.REALISTIC_EPOCHS, 0)]
+    refused(capsys, ["realistic", "--arms", "global, 0.3", "global, 0.1"], "at most one arm")
+    refused(capsys, ["realistic", "--arms", "global, 0.3", "--seeds", "0", "1"], "at most one arm")

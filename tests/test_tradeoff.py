@@ -99,3 +99,18 @@ def json_round_trip(value):
     import json
 
     return json.loads(json.dumps(value))
+
+
+def test_the_realistic_arm_is_the_one_nearest_the_realism_goals_then_the_most_accurate():
+    def run(paper, c14, c16, accuracy=0.9):
+        return {"paper (8x8 jittered)": scored(accuracy, paper), "14x14 centre": scored(accuracy, c14),
+                "16x16 centre": scored(accuracy, c16)}
+    record = {"holes": ["paper (8x8 jittered)", "14x14 centre", "16x16 centre"], "arms": {
+        "reconstruction only": {"0": run(0.5, 0.5, 0.5)},  # the control is never chosen
+        "global, 0.1": {"0": run(0.55, 0.8, 0.9)},
+        "global, 0.3": {"0": run(0.55, 0.72, 0.8), "1": run(0.55, 0.7, 0.78)},
+        "global+local, 0.1": {"0": run(0.55, 0.71, 0.79, accuracy=0.95)}}}
+    assert tradeoff.realism_shortfall(tradeoff.arm_means(record)["global, 0.3"]) == pytest.approx(0.01 + 0.04)
+    assert tradeoff.choose_realistic(record) == "global+local, 0.1"  # the same shortfall, more accurate
+    with pytest.raises(ValueError, match="no arm with an adversary"):
+        tradeoff.choose_realistic({"holes": record["holes"], "arms": {"reconstruction only": record["arms"]["reconstruction only"]}})
