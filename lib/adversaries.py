@@ -78,9 +78,12 @@ def convolution_stack(x, config: GANConfig, strides, prefix):
 def global_local_discriminator(config: GANConfig, name="discriminator"):
     """GLCIC's pair: the paper's discriminator on the whole digit and a second stack of the same
     blocks on the `LOCAL_WINDOW` around the hole, one logistic score over both features."""
-    size = config.image_size
-    if LOCAL_WINDOW > size:
-        raise ValueError(f"the local window ({LOCAL_WINDOW}px) does not fit a {size}px image")
+    size, largest_hole = config.image_size, max(config.hole_size, config.random_hole_max if config.random_holes else 0)
+    if LOCAL_WINDOW > size or largest_hole + 2 > LOCAL_WINDOW:
+        raise ValueError(f"the local window ({LOCAL_WINDOW}px) must fit the {size}px image and hold the largest "
+                         f"hole ({largest_hole}px) with a pixel either side")
+    if len(config.discriminator_filters) != 3:
+        raise ValueError(f"the local stack has three blocks: give three discriminator_filters, got {config.discriminator_filters}")
     image, mask = keras.Input((size, size, 1), name="image"), keras.Input((size, size, 1), name="mask")
     whole = convolution_stack(image, config, config.discriminator_strides, "global")
     window = HoleWindow(LOCAL_WINDOW, name="hole_window")([image, mask])

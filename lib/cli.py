@@ -86,7 +86,7 @@ def main(argv=None):
             tradeoff.run_arms(args.arms or list(tradeoff.ARMS), args.seeds or list(tradeoff.STUDY_SEEDS),
                               args.epochs or tradeoff.STUDY_EPOCHS)
     elif args.run == "adversary-study":
-        tradeoff.write_study_record()
+        tradeoff.write_study_record(seeds=args.seeds or tradeoff.STUDY_SEEDS, epochs=args.epochs or tradeoff.STUDY_EPOCHS)
     elif args.run == "speed-study":
         recipes.run_speed_study(seeds=seeds, epochs=epochs, name=args.name)
     elif args.run == "ceiling":

@@ -105,6 +105,8 @@ class GANConfig:
                              "iteration, without instance noise")
         if self.feature_matching_weight < 0:
             raise ValueError(f"feature_matching_weight must be >= 0, got {self.feature_matching_weight}")
+        if self.feature_matching_weight and self.instance_noise:
+            raise ValueError("feature matching compares the discriminator's hidden features, which instance noise hides")
         if not isinstance(self.warm_start, str):
             raise ValueError(f"warm_start must be a run folder's path (a string), got {self.warm_start!r}")
         if self.reconstruction_weight < 0 or self.adversarial_weight < 0:

@@ -16,6 +16,13 @@ TANH_SATURATED = 0.99  # |tanh(a)| > 0.99 means |a| > 2.65 and a slope tanh'(a) 
 SCORE_QUANTILES = (0.1, 0.5, 0.9)
 
 
+
+def per_image_scores(gan, images, masks):
+    """The discriminator's verdict on each image in inference mode (a patch discriminator's
+    patches averaged), told where the holes are if it is mask-aware (`InpaintingGAN.judge`)."""
+    scores = gan.judge(images, masks, training=False)
+    return tf.reduce_mean(tf.reshape(scores, [tf.shape(images)[0], -1]), axis=1)
+
 class GeneratorDiagnostics(Recorder):
     """What the generator's learning signal looks like, every ``every_steps`` iterations up to
     ``until_step``, on one fixed batch (without touching the training state): the norm of the
@@ -81,7 +88,7 @@ class GeneratorDiagnostics(Recorder):
         scored = {"real": originals, "fake_inference": complete(config, shown, corrupted, masks),
                   "fake_train": complete(config, output, corrupted, masks)}
         for name, images in scored.items():
-            scores = tf.sort(tf.reshape(gan.discriminator(images, training=False), [-1]))
+            scores = tf.sort(per_image_scores(gan, images, masks))
             values[f"d_{name}_mean"] = tf.reduce_mean(scores)
             for quantile in SCORE_QUANTILES:
                 index = int(round(quantile * (len(self.corrupted) - 1)))
@@ -118,8 +125,8 @@ class TrainingFilm(Recorder):
             return
         gan = self.model
         fakes = inpaint(gan.generator, gan.config, data.apply_mask(self.originals, self.scored_masks), self.scored_masks)
-        scores = {"d_real": gan.discriminator(self.originals, training=False),
-                  "d_fake": gan.discriminator(fakes, training=False)}
+        masks = data.with_channel(self.scored_masks.astype(np.float32))
+        scores = {"d_real": per_image_scores(gan, self.originals, masks), "d_fake": per_image_scores(gan, fakes, masks)}
         frames = inpaint(gan.generator, gan.config, self.corrupted, self.masks)
         self.rows["step"].append(step)
         self.rows["frames"].append(data.rescale(frames[..., 0]))

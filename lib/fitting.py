@@ -198,9 +198,10 @@ def warm_start(generator, folder):
     source = runs.REPO_ROOT / folder
     if runs.status(source) != "finished" or not (source / runs.GENERATOR_WEIGHTS).is_file():
         raise ValueError(f"warm_start must name a finished run with generator weights, got {folder!r}")
+    runs.open(source)  # verifies the run's checksums
     try:
         generator.load_weights(source / runs.GENERATOR_WEIGHTS)
-    except ValueError as error:
+    except (ValueError, OSError) as error:
         raise ValueError(f"the generator of {folder!r} does not fit this configuration's: {error}") from None
 
 

@@ -93,6 +93,7 @@ class InpaintingGAN(keras.Model):
         inputs = [both, tf.concat([masks, masks], axis=0)] if self.config.adversary in MASK_AWARE else both
         _, *features = self.critic(inputs, training=False)
         size = tf.shape(original)[0]
+        features = [tf.cast(layer, tf.float32) for layer in features]  # bfloat16 under mixed precision
         return tf.add_n([tf.reduce_mean(tf.abs(tf.stop_gradient(layer[:size]) - layer[size:])) for layer in features]) \
             / len(features)
 
@@ -109,6 +110,8 @@ class InpaintingGAN(keras.Model):
         plus lambda times the hole loss; returns it with its two terms."""
         config = self.config
         filled = complete(config, output, corrupted, masks)
+        # In training mode a spectrally normalised D also renormalises its kernels here; D's own step
+        # has just done so, and dividing by a spectral norm of about 1 again changes almost nothing.
         adversarial = self.adversarial_loss(self.judge(filled, masks))
         reconstruction = self.hole_loss(original, output, masks)
         loss = config.adversarial_weight * adversarial + config.reconstruction_weight * reconstruction

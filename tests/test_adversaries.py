@@ -73,3 +73,9 @@ def test_build_adversary_builds_only_the_literatures_adversaries():
         adversaries.build_adversary(TINY)
     with pytest.raises(ValueError, match="no leaky-ReLU"):
         adversaries.hidden_features(keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]))
+
+
+def test_the_local_window_must_hold_the_largest_hole():
+    with pytest.raises(ValueError, match="hold the largest hole"):
+        adversaries.build_adversary(TINY.variant("big holes", adversary="global+local", random_holes=True,
+                                                 random_hole_max=20))

@@ -76,3 +76,17 @@ def test_training_film_records_frames_and_raw_scores_and_survives_a_resume(tmp_p
 def test_training_film_rejects_masks_of_another_shape():
     with pytest.raises(ValueError, match="mask"):
         diagnosis.TrainingFilm(tiny_images(3), holes(4), tiny_images(5), holes(5))
+
+
+def test_the_diagnostics_score_each_image_with_a_mask_aware_adversary():
+    import keras
+    import numpy as np
+    from lib import diagnostics, gan as gans
+    from lib.config import PAPER
+
+    keras.utils.set_random_seed(0)
+    gan = gans.build_gan(PAPER.variant("patch", adversary="patch", batch_size=8))
+    masks = np.zeros((3, 28, 28, 1), np.float32)
+    masks[:, 10:18, 10:18] = 1
+    scores = diagnostics.per_image_scores(gan, np.zeros((3, 28, 28, 1), np.float32), masks)
+    assert scores.shape == (3,)  # the 49 patch scores of each image averaged

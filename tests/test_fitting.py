@@ -250,6 +250,10 @@ def test_a_warm_started_run_begins_with_the_weights_of_the_run_it_names(tmp_path
         fitting.warm_start(generator, "nowhere")
     with pytest.raises(ValueError, match="does not fit"):
         fitting.warm_start(models.build_generator(TINY.variant("wider", generator_filters=(8, 16, 32))), "source")
-    warm = fitting.fit_gan(tiny_images(), tmp_path / "warm", TINY.variant("warm", epochs=1, warm_start="source"),
-                           seed=0, verbose=0, stop_after_epochs=0)
-    assert warm is None  # nothing trained yet; the warm start happens when it does
+    starts = []
+    monkeypatch.setattr(fitting, "warm_start", lambda generator, folder: starts.append(folder))
+    config = TINY.variant("warm", epochs=2, warm_start="source")
+    assert fitting.fit_gan(tiny_images(), tmp_path / "warm", config, seed=0, verbose=0, stop_after_epochs=1) is None
+    fitting.fit_gan(tiny_images(), tmp_path / "warm", config, seed=0, verbose=0)  # resumes: its own weights
+    fitting.fit_gan(tiny_images(), tmp_path / "warm", config, seed=0, verbose=0)  # finished: opens
+    assert starts == ["source"]  # a new run starts warm; a resumed or finished one keeps its own weights

@@ -252,10 +252,13 @@ def test_training_runs_under_a_mirrored_strategy():
     assert "REPLICAS 2 FINITE True MOVED True" in result.stdout
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["two passes", "shared pass"])
 @pytest.mark.parametrize("adversary", ["global+local", "patch"])
-def test_the_literatures_adversaries_train_inside_the_step_and_see_the_masks(adversary):
+def test_the_literatures_adversaries_train_inside_the_step_and_see_the_masks(adversary, shared):
     keras.utils.set_random_seed(0)
-    gan = gans.build_gan(TINY.variant("adversary", adversary=adversary, composite=True, mask_channel=True))
+    gan = gans.build_gan(TINY.variant("adversary", adversary=adversary, composite=True, mask_channel=True,
+                                      share_generator_pass=shared))
+    assert isinstance(gan, gans.SharedPassGAN) == shared
     generator_before, discriminator_before = weights(gan.generator), weights(gan.discriminator)
     logs = gan.train_step(batch())
     assert moved(generator_before, gan.generator) and moved(discriminator_before, gan.discriminator)
@@ -273,10 +276,11 @@ def test_the_patch_adversary_uses_the_hinge_loss():
     assert gan.threshold == 0.0
 
 
-def test_feature_matching_is_zero_for_a_perfect_fill_and_reported_each_step():
+@pytest.mark.parametrize("adversary", ["global", "global+local"])
+def test_feature_matching_is_zero_for_a_perfect_fill_and_reported_each_step(adversary):
     keras.utils.set_random_seed(0)
-    config = TINY.variant("matching", feature_matching_weight=10.0, reconstruction_loss="l2",
-                          reconstruction_weight=0.9, adversarial_weight=0.1)
+    config = TINY.variant("matching", feature_matching_weight=10.0, reconstruction_loss="l2", adversary=adversary,
+                          reconstruction_weight=0.9, adversarial_weight=0.1, share_generator_pass=True)
     gan = gans.build_gan(config)
     corrupted, original, masks = batch()
     assert float(gan.feature_matching(original, original, masks)) == pytest.approx(0.0, abs=1e-7)

@@ -66,6 +66,8 @@ def test_the_target_report_checks_accuracy_against_the_reference_and_realism_aga
     assert not report["14x14 centre"]["accuracy_met"] and not report["14x14 centre"]["detector_met"]
     assert report["14x14 centre"]["points_lost"] == pytest.approx(0.7)
     assert report["12x12 centre"]["detector_target"] is None and report["12x12 centre"]["detector_met"] is None
+    assert report["paper (8x8 jittered)"]["met"] and not report["14x14 centre"]["met"]
+    assert not report["12x12 centre"]["met"]  # no realism goal there, and 3.7 points of accuracy lost
     with pytest.raises(ValueError, match="no scores for the 16x16"):
         tradeoff.target_report({"16x16 centre": scored(0.8, 0.7)}, reference)
 
@@ -82,8 +84,9 @@ def test_the_study_record_scores_baselines_and_finished_arms_once_each(tmp_path,
     monkeypatch.setattr(evaluation, "load_classifiers", lambda: {0: CentreClassifier()})
     monkeypatch.setattr(realism, "default_judge", lambda: type("J", (FixedJudge,), {"seeds": (0,), "frechet": lambda self, x: 0.1})())
     monkeypatch.setattr(tradeoff, "baseline_methods", lambda: {"masked": evaluation.no_inpainting})
-    fitting.fit_gan(tiny_images(32), runs.adversary_run("global, 0.1", 1, 0), PAPER.variant("tiny", batch_size=32, epochs=1),
-                    verbose=0)
+    tiny = PAPER.variant("tiny", batch_size=32, epochs=1)
+    fitting.fit_gan(tiny_images(32), runs.adversary_run("global, 0.1", 1, 0), tiny, verbose=0)
+    monkeypatch.setattr(tradeoff, "arm_config", lambda arm, epochs: tiny)
     record = tradeoff.write_study_record(arms=["global, 0.1", "global, 0.3"], seeds=(0, 1), epochs=1, holes=("paper", 14))
     assert list(record["baselines"]) == ["masked"] and list(record["arms"]) == ["global, 0.1"]
     assert list(record["arms"]["global, 0.1"]) == ["0"]  # seed 1 and the other arm are not trained
@@ -93,6 +96,12 @@ def test_the_study_record_scores_baselines_and_finished_arms_once_each(tmp_path,
     monkeypatch.setattr(tradeoff, "score_method", lambda *args, **kwargs: calls.append(args))
     tradeoff.write_study_record(arms=["global, 0.1"], seeds=(0,), epochs=1, holes=("paper", 14))
     assert calls == []  # everything was scored already
+    with pytest.raises(ValueError, match="another protocol or other holes"):
+        tradeoff.write_study_record(arms=["global, 0.1"], seeds=(0,), epochs=1, holes=("paper", 12))
+    artifacts.save_json(runs.adversary_study(), {**record, "arms": {}})
+    monkeypatch.setattr(tradeoff, "arm_config", lambda arm, epochs: tiny.variant("other", epochs=1))
+    with pytest.raises(ValueError, match="another configuration"):
+        tradeoff.write_study_record(arms=["global, 0.1"], seeds=(0,), epochs=1, holes=("paper", 14))
 
 
 def json_round_trip(value):
