@@ -97,7 +97,8 @@ def baseline_methods():
 def write_study_record(arms=ARMS, seeds=STUDY_SEEDS, epochs=STUDY_EPOCHS, holes=HOLES):
     """Score the baselines and every finished arm run on the study's holes into
     `lib.runs.adversary_study`, adding to what is there (a kill loses one entry at most);
-    returns the record. Arms not yet trained are left out."""
+    returns the record. Arms not yet trained are left out. A scored run keeps its records only
+    (`lib.runs.drop_weights`): no chapter loads its networks."""
     path = runs.adversary_study(runs.mode_root())
     record = artifacts.load_json(path) if path.is_file() else {}
     (_, _), (x_test, y_test) = data.load_mnist()
@@ -126,7 +127,11 @@ def write_study_record(arms=ARMS, seeds=STUDY_SEEDS, epochs=STUDY_EPOCHS, holes=
         for seed in seeds:
             folder = runs.adversary_run(arm, epochs, seed, runs.mode_root())
             key = str(seed)
-            if key in scored_arms.get(arm, {}) or runs.status(folder) != "finished":
+            if runs.status(folder) != "finished":
+                continue
+            if key in scored_arms.get(arm, {}):
+                if (folder / runs.GENERATOR_WEIGHTS).is_file():
+                    runs.drop_weights(folder)  # scored before its weights were dropped
                 continue
             run = runs.open(folder)
             if run.config != arm_config(arm, epochs):
@@ -136,6 +141,7 @@ def write_study_record(arms=ARMS, seeds=STUDY_SEEDS, epochs=STUDY_EPOCHS, holes=
                 "wall_seconds": run.record["wall_seconds"], "config": run.config.departures(),
                 **score_method(method, originals, y_test, classifiers, judge, holes)}
             save()
+            runs.drop_weights(folder)
     return record
 
 
@@ -208,6 +214,8 @@ def run_realistic(arm=None, epochs=REALISTIC_EPOCHS, seed=0, verbose=0):
     config = arm_config(arm, recipes.budget_epochs(epochs))
     folder = runs.adversary_run(arm, config.epochs, seed, runs.mode_root())
     run = recipes.train(config, folder, seed, verbose=verbose)
+    if (folder / runs.DISCRIMINATOR_WEIGHTS).is_file():
+        runs.drop_weights(folder, keep_generator=True)  # the chapters load its generator only
     artifacts.save_json(runs.realistic_record(runs.mode_root()), {"arm": arm, "epochs": config.epochs, "seed": seed})
     print(f"realistic: {arm}, {config.epochs} epochs, seed {seed}: {run.record['wall_seconds']} s", flush=True)
     return run

@@ -92,6 +92,7 @@ def test_the_study_record_scores_baselines_and_finished_arms_once_each(tmp_path,
     assert list(record["arms"]["global, 0.1"]) == ["0"]  # seed 1 and the other arm are not trained
     assert record["arms"]["global, 0.1"]["0"]["14x14 centre"]["detector"] == 0.5
     assert artifacts.load_json(runs.adversary_study()) == json_round_trip(record)
+    assert not (runs.adversary_run("global, 0.1", 1, 0) / runs.GENERATOR_WEIGHTS).exists()  # scored: records only
     calls = []
     monkeypatch.setattr(tradeoff, "score_method", lambda *args, **kwargs: calls.append(args))
     tradeoff.write_study_record(arms=["global, 0.1"], seeds=(0,), epochs=1, holes=("paper", 14))
