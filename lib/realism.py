@@ -131,9 +131,10 @@ class RealismJudge:
     def __init__(self, feature_classifier, reference_digits, seeds=None):
         self.feature_classifier = feature_classifier
         self.reference = penultimate_features(feature_classifier, reference_digits)
-        self.seeds = tuple(detector_seeds() if seeds is None else seeds)
-        if not self.seeds:
-            raise ValueError("a judge needs at least one detector seed")
+        seeds = detector_seeds() if seeds is None else seeds
+        if not isinstance(seeds, (tuple, list)) or not seeds:
+            raise ValueError(f"a judge needs at least one detector seed, as a tuple or list, got {seeds!r}")
+        self.seeds = tuple(checks.count(seed, "seed") for seed in seeds)
 
     def frechet(self, digits):
         """The Fréchet distance from ``digits`` to the real training digits, in the features."""
@@ -158,7 +159,9 @@ def default_judge(seeds=None):
 def add_realism(results, originals, judge):
     """`lib.evaluation.evaluate`'s ``results`` with each method's realism (`RealismJudge.score`)
     added to its entry; the "clean" row, real digits themselves, is scored like any other."""
-    for result in results.values():
+    for name, result in results.items():
+        if "inpainted" not in result:
+            raise ValueError(f"{name!r} has no inpainted digits to score (lib.evaluation.evaluate keeps them)")
         result.update(judge.score(result["inpainted"], originals))
     return results
 

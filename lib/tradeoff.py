@@ -198,6 +198,9 @@ REALISTIC_EPOCHS = 3
 def realism_shortfall(scores, targets=REALISM_TARGETS):
     """How far ``scores`` (``{hole label: {"detector"}}``) are from the realism goals: the sum,
     over the goals' holes, of the detector's accuracy above each goal (0: every goal met)."""
+    missing = [studies.hole_label(hole) for hole in targets if studies.hole_label(hole) not in scores]
+    if missing:
+        raise ValueError(f"no scores for the goals' holes {missing}")
     return sum(max(0.0, scores[studies.hole_label(hole)]["detector"] - limit) for hole, limit in targets.items())
 
 

@@ -79,6 +79,10 @@ def test_add_realism_scores_every_method_of_an_evaluation():
     assert all("detector" in result and "frechet" in result for result in results.values())
     with pytest.raises(ValueError, match="at least one detector seed"):
         realism.RealismJudge(tiny_classifier(), tiny_images(10), seeds=())
+    with pytest.raises(ValueError, match="at least one detector seed"):
+        realism.RealismJudge(tiny_classifier(), tiny_images(10), seeds=3)
+    with pytest.raises(ValueError, match="no inpainted digits"):
+        realism.add_realism({"telea": {"accuracy": 0.9}}, real, judge)
 
 
 def test_quick_mode_uses_one_detector_seed(monkeypatch):

@@ -122,5 +122,7 @@ def test_the_realistic_arm_is_the_one_nearest_the_realism_goals_then_the_most_ac
         "global+local, 0.1": {"0": run(0.55, 0.71, 0.79, accuracy=0.95)}}}
     assert tradeoff.realism_shortfall(tradeoff.arm_means(record)["global, 0.3"]) == pytest.approx(0.01 + 0.04)
     assert tradeoff.choose_realistic(record) == "global+local, 0.1"  # the same shortfall, more accurate
+    with pytest.raises(ValueError, match="no scores for the goals' holes"):
+        tradeoff.realism_shortfall({"14x14 centre": scored(0.9, 0.7)})
     with pytest.raises(ValueError, match="no arm with an adversary"):
         tradeoff.choose_realistic({"holes": record["holes"], "arms": {"reconstruction only": record["arms"]["reconstruction only"]}})
