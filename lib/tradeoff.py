@@ -227,3 +227,17 @@ def run_realistic(arm=None, epochs=REALISTIC_EPOCHS, seed=0, verbose=0):
     artifacts.save_json(runs.realistic_record(runs.mode_root()), {"arm": arm, "epochs": config.epochs, "seed": seed})
     print(f"realistic: {arm}, {config.epochs} epochs, seed {seed}: {run.record['wall_seconds']} s", flush=True)
     return run
+
+
+TABLE_COLUMNS = (("accuracy %", "accuracy_mean", 100, 1), ("detector %", "detector", 100, 1), ("Fréchet", "frechet", 1, 2))
+
+
+def study_table(scores_by_method, holes):
+    """Chapter 11's tables: ``{method: {(hole, column): value}}`` with accuracy and detector in %
+    and the Fréchet distance, from `score_method`'s or `arm_means`' scores (a DataFrame of it,
+    transposed, has a row per method and two levels of columns)."""
+    if not scores_by_method:
+        raise ValueError("study_table needs the scores of at least one method")
+    return {name: {(hole, label): round(scale * scores[hole][measure], decimals)
+                   for hole in holes for label, measure, scale, decimals in TABLE_COLUMNS}
+            for name, scores in scores_by_method.items()}

@@ -126,3 +126,11 @@ def test_the_realistic_arm_is_the_one_nearest_the_realism_goals_then_the_most_ac
         tradeoff.realism_shortfall({"14x14 centre": scored(0.9, 0.7)})
     with pytest.raises(ValueError, match="no arm with an adversary"):
         tradeoff.choose_realistic({"holes": record["holes"], "arms": {"reconstruction only": record["arms"]["reconstruction only"]}})
+
+
+def test_the_study_table_has_a_row_per_method_and_three_columns_per_hole():
+    table = tradeoff.study_table({"telea": {"14x14 centre": scored(0.5071, 0.9987)}}, ["14x14 centre"])
+    assert table == {"telea": {("14x14 centre", "accuracy %"): 50.7, ("14x14 centre", "detector %"): 99.9,
+                               ("14x14 centre", "Fréchet"): 1.0}}
+    with pytest.raises(ValueError, match="at least one method"):
+        tradeoff.study_table({}, ["14x14 centre"])
