@@ -18,6 +18,15 @@ def test_there_are_chapters():
     assert len(NOTEBOOKS) >= 10
 
 
+def test_every_chapter_is_in_the_table_of_contents_in_order():
+    import yaml
+
+    toc = yaml.safe_load((BOOK.parent / "_toc.yml").read_text())
+    listed = [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
+    chapters = [f"book/{path.stem}" for path in NOTEBOOKS]
+    assert [name for name in listed if name in chapters] == chapters  # every notebook, in the order of its number
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_chapter_was_executed_top_to_bottom_in_one_kernel(path):
     counts = [cell["execution_count"] for cell in code_cells(path)]

@@ -85,11 +85,11 @@ def test_add_realism_scores_every_method_of_an_evaluation():
         realism.add_realism({"telea": {"accuracy": 0.9}}, real, judge)
 
 
-def test_quick_mode_uses_one_detector_seed(monkeypatch):
+def test_quick_mode_uses_one_detector_seed_and_fewer_digits(monkeypatch):
     monkeypatch.setenv("GAN_BOOK_MODE", "quick")
-    assert realism.detector_seeds() == (0,)
+    assert realism.detector_seeds() == (0,) and realism.detector_digits() == realism.QUICK_DETECTOR_DIGITS
     monkeypatch.setenv("GAN_BOOK_MODE", "full")
-    assert realism.detector_seeds() == realism.DETECTOR_SEEDS
+    assert realism.detector_seeds() == realism.DETECTOR_SEEDS and realism.detector_digits() is None
 
 
 def test_the_realism_tables_read_what_add_realism_wrote():
