@@ -16,6 +16,8 @@
     python -m lib.cli adversary --arms "global, 0.1" --epochs 3
     python -m lib.cli adversary-study                       # score the baselines and every finished arm
     python -m lib.cli realistic                             # the study's most realistic arm, 3 epochs: "realistic"
+    python -m lib.cli fast --recipe fast                    # chapter 12: the recommended model in 15 minutes
+    python -m lib.cli time-to-quality                       # score the reference and every finished recipe
     python -m lib.cli speed-study                           # chapter 4's speed options against float32, 2 seeds
 
 Each run writes into ``artifacts/`` atomically and resumes from its last checkpoint if it was
@@ -25,12 +27,12 @@ from __future__ import annotations
 
 import argparse
 
-from lib import collapse, recipes, runs, studies, tradeoff
+from lib import collapse, recipes, runs, speed, studies, tradeoff
 from lib.config import ABLATION_EPOCHS, CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER
 
 RUNS = ["classifier", "cross-check-classifier", "paper-gan", "collapse", "collapse-summary", "paper-gan-fixed", "film", "ablation", "variant",
         "recommended", "ceiling", "speed-study", "adversary", "adversary-study",
-        "realistic"]
+        "realistic", "fast", "time-to-quality"]
 
 
 def main(argv=None):
@@ -40,7 +42,8 @@ def main(argv=None):
     parser.add_argument("--name", help="variant name (with 'variant'), e.g. '+ skip connections'")
     parser.add_argument("--epochs", type=int, help=f"with ablation, variant and speed-study (default "
                         f"{ABLATION_EPOCHS}), collapse (default {collapse.DECIDING_EPOCHS}) and ceiling (the classifiers' epochs, default {CLASSIFIER.epochs})")
-    parser.add_argument("--recipe", help=f"with collapse: one of {list(collapse.RECIPES)}")
+    parser.add_argument("--recipe", help=f"with collapse: one of {list(collapse.RECIPES)}; with fast: one of "
+                        f"{list(speed.RECIPES)}")
     parser.add_argument("--arms", nargs="+", help=f"with adversary: arms of {list(tradeoff.ARMS)} (default: all)")
     parser.add_argument("--holes", nargs="+", help="with ceiling: centre sizes, 'paper' and/or 'none' (default: "
                         "the paper's hole and every size of the hole-size study)")
@@ -53,8 +56,8 @@ def main(argv=None):
         parser.error("--arms goes with adversary and realistic")
     if args.run == "realistic" and ((args.arms and len(args.arms) != 1) or (args.seeds and len(args.seeds) != 1)):
         parser.error("realistic ships one model: give at most one arm (--arms) and one seed")
-    if (args.recipe is None) != (args.run != "collapse"):
-        parser.error("--recipe goes with collapse, and collapse needs it")
+    if (args.recipe is None) != (args.run not in ("collapse", "fast")):
+        parser.error("--recipe goes with collapse and fast, and they need it")
     epochs = args.epochs or ABLATION_EPOCHS
     seeds = args.seeds or ([0, 1] if args.run == "speed-study" else [0])
     if args.run == "classifier":
@@ -67,6 +70,14 @@ def main(argv=None):
         if args.recipe not in collapse.RECIPES:
             parser.error(f"--recipe must be one of {list(collapse.RECIPES)}, got {args.recipe!r}")
         recipes.run_collapse(args.recipe, seeds, epochs=args.epochs or collapse.DECIDING_EPOCHS)
+    elif args.run == "fast":
+        if args.recipe not in speed.RECIPES:
+            parser.error(f"--recipe must be one of {list(speed.RECIPES)}, got {args.recipe!r}")
+        for seed in seeds:
+            speed.train_recipe(args.recipe, seed)
+    elif args.run == "time-to-quality":
+        record = speed.write_record(seed=seeds[0])
+        print({name: entry["seconds"] for name, entry in record["recipes"].items()})
     elif args.run == "film":
         recipes.run_film(seeds)
     elif args.run == "paper-gan-fixed":

@@ -14,6 +14,8 @@ from lib import checks
 MODE_VARIABLE = "GAN_BOOK_MODE"
 MODES = ("full", "quick")
 ADVERSARIES = ("global", "global+local", "patch")
+# The shapes a decaying learning rate can take (`lib.gan.learning_rate`).
+SCHEDULES = ("hold-then-linear", "cosine", "one-cycle")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,13 @@ class GANConfig:
     # CycleGAN's schedule: both learning rates hold for the first half of training, then fall
     # linearly towards zero at its end, so the weights settle instead of wandering.
     learning_rate_decay: bool = False
+    # The decay's shape (chapter 12): CycleGAN's hold-then-linear; a cosine from the start
+    # (Loshchilov and Hutter's SGDR without restarts); or one-cycle (Smith), a linear warm-up from
+    # a 25th of the rate to the rate over the first 30 % of the run, then a cosine to zero.
+    learning_rate_schedule: str = "hold-then-linear"
+    # GLCIC's first phase (chapter 12): the first epochs train the generator on the
+    # reconstruction loss alone, the discriminator switched off; the adversarial phase follows.
+    warmup_epochs: int = 0
     # Speed (chapter 4): compute in bfloat16, keep float32 weights and losses (Keras "mixed_bfloat16").
     mixed_precision: bool = False
     # Speed (chapter 4): one training-mode generator pass for both updates instead of the paper's two.
@@ -88,6 +97,14 @@ class GANConfig:
         for field in ("batch_size", "epochs", "generator_steps"):
             checks.count(getattr(self, field), field, minimum=1)
         checks.count(self.noise_size, "noise_size")
+        checks.count(self.warmup_epochs, "warmup_epochs")
+        if self.warmup_epochs and (self.reconstruction_loss == "none" or self.warmup_epochs >= self.epochs):
+            raise ValueError("a reconstruction warm-up needs a reconstruction loss and at least one adversarial "
+                             f"epoch after it, got warmup_epochs={self.warmup_epochs} of {self.epochs}")
+        if self.learning_rate_schedule not in SCHEDULES:
+            raise ValueError(f"learning_rate_schedule must be one of {SCHEDULES}, got {self.learning_rate_schedule!r}")
+        if self.learning_rate_schedule != SCHEDULES[0] and not self.learning_rate_decay:
+            raise ValueError("a learning-rate schedule shapes the decay: set learning_rate_decay too")
         for field in ("generator_learning_rate", "discriminator_learning_rate"):
             checks.positive(getattr(self, field), field)
         checks.fraction(self.dropout_rate, "dropout_rate", high=0.95)

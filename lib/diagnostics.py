@@ -55,7 +55,7 @@ class GeneratorDiagnostics(Recorder):
         self.epoch = epoch + 1
 
     def on_train_batch_end(self, batch, logs=None):
-        step = int(self.model.d_optimizer.iterations.numpy())
+        step = int(self.model.iterations.numpy())
         if step % self.every_steps or (self.until_step is not None and step > self.until_step):
             return
         values = self._measure(tf.constant(self.corrupted), tf.constant(self.originals), tf.constant(self.masks))
@@ -120,7 +120,7 @@ class TrainingFilm(Recorder):
         self.rows = {"step": [], "frames": [], "d_real": [], "d_fake": []}
 
     def on_train_batch_end(self, batch, logs=None):
-        step = int(self.model.d_optimizer.iterations.numpy())
+        step = int(self.model.iterations.numpy())
         if step % self.every_steps or step > self.until_step:
             return
         gan = self.model

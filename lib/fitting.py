@@ -93,8 +93,11 @@ class ClassifierProbe(Recorder):
 
     key = "probe"
 
-    def __init__(self, classifier, corrupted, masks, labels, every_steps=0):
+    def __init__(self, classifier, corrupted, masks, labels, every_steps=0, key="probe"):
         super().__init__()
+        if not isinstance(key, str) or not key.startswith("probe"):
+            raise ValueError(f"a probe's record key must start with 'probe', got {key!r}")
+        self.key = key  # another key for each further probe of a run, e.g. on other holes
         self.classifier = classifier
         self.corrupted = data.with_channel(data.check_images(corrupted, "corrupted"))
         self.masks = data.check_masks(masks, self.corrupted.shape)
@@ -118,12 +121,12 @@ class ClassifierProbe(Recorder):
         self.epoch = epoch + 1
 
     def on_train_batch_end(self, batch, logs=None):
-        step = int(self.model.d_optimizer.iterations.numpy())
+        step = int(self.model.iterations.numpy())
         if self.every_steps and step % self.every_steps == 0:
             self.measure(step, self.epoch)
 
     def on_epoch_end(self, epoch, logs=None):
-        step = int(self.model.d_optimizer.iterations.numpy())
+        step = int(self.model.iterations.numpy())
         if not self.rows or self.rows[-1]["step"] != step:
             self.measure(step, epoch + 1)
 
@@ -270,6 +273,7 @@ def fit_gan(images, folder, config: GANConfig = PAPER, seed=0, recorders=(), cal
 
     last_epoch = config.epochs if stop_after_epochs is None else min(config.epochs, state["epoch"] + stop_after_epochs)
     for epoch in range(state["epoch"], last_epoch):
+        gan.switch_adversary(epoch >= config.warmup_epochs)
         gan.fit(data.training_epoch(images, seed, epoch, config), epochs=epoch + 1, initial_epoch=epoch,
                 callbacks=[*recorders, *callbacks], verbose=verbose, shuffle=False)
         state.update(epoch=epoch + 1, seconds=time.perf_counter() - started)

@@ -34,6 +34,7 @@ class InpaintingGAN(keras.Model):
         self.matching = keras.Variable(0.0, trainable=False, name="feature_matching") if self.critic else None
         # Where a verdict turns from "fake" to "real": a probability, or a hinge-loss logit.
         self.threshold = 0.0 if config.adversary in HINGE else 0.5
+        self.adversary_on = True  # off in a reconstruction warm-up (`switch_adversary`)
 
     def compile(self, d_optimizer, g_optimizer, **kwargs):
         super().compile(**kwargs)
@@ -49,7 +50,21 @@ class InpaintingGAN(keras.Model):
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
 
+    @property
+    def iterations(self):
+        """Training iterations so far (a reconstruction warm-up's included)."""
+        return self.g_optimizer.iterations // self.config.generator_steps
+
+    def switch_adversary(self, on):
+        """Turn the discriminator and the adversarial loss on or off (off: `reconstruction_step`).
+        The compiled step is traced again on the next `fit`."""
+        if bool(on) != self.adversary_on:
+            self.adversary_on = bool(on)
+            self.train_function = None
+
     def train_step(self, batch):
+        if not self.adversary_on:
+            return self.reconstruction_step(batch)
         corrupted, original, masks = batch
         config, inputs = self.config, generator_inputs(self.config, corrupted, masks)
 
@@ -62,6 +77,19 @@ class InpaintingGAN(keras.Model):
         #    weights, plus lambda times the hole's reconstruction error (lambda = 0 in the paper).
         adversarial, reconstruction = self.train_generator(inputs, corrupted, original, masks)
         return self.update_metrics(real_scores, fake_scores, adversarial, reconstruction)
+
+    def reconstruction_step(self, batch):
+        """A warm-up iteration (GLCIC's first phase): one generator update on the hole's
+        reconstruction loss alone. The discriminator does not run, so its metrics are NaN."""
+        corrupted, original, masks = batch
+        with tf.GradientTape() as tape:
+            output = self.generator(generator_inputs(self.config, corrupted, masks), training=True)
+            reconstruction = self.hole_loss(original, output, masks)
+        self.apply_gradients(tape, reconstruction, self.generator, self.g_optimizer)
+        values = {name: tf.constant(float("nan")) for name in self.trackers}
+        values["g_reconstruction"] = reconstruction
+        self.trackers["g_reconstruction"].update_state(reconstruction)
+        return values
 
     def judge(self, images, masks, training=True):
         """The discriminator's verdict on ``images``; the literature's adversaries
@@ -209,18 +237,32 @@ class HoldThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         return {"initial": self.initial, "hold_steps": self.hold_steps, "decay_steps": self.decay_steps}
 
 
-def learning_rate(config: GANConfig, initial, steps_per_epoch=None):
-    """``initial``, or its `HoldThenLinearDecay` over the whole run when the configuration decays
-    it and the run's length is known (``steps_per_epoch``)."""
+ONE_CYCLE_WARMUP = 0.3  # share of the run over which one-cycle's rate rises (Smith and Topin 2019)
+ONE_CYCLE_START = 1 / 25  # the rate it rises from, as a share of the peak (fastai's default)
+
+
+def learning_rate(config: GANConfig, initial, steps_per_epoch=None, epochs=None):
+    """``initial``, or, when the configuration decays it and the run's length is known
+    (``steps_per_epoch``; ``epochs``, default the configuration's), its schedule over the whole
+    run: `HoldThenLinearDecay`, or Keras's `CosineDecay` to zero, with one-cycle's linear warm-up."""
     if not config.learning_rate_decay or steps_per_epoch is None:
         return initial
-    total = config.epochs * checks.count(steps_per_epoch, "steps_per_epoch", minimum=1)
+    epochs = config.epochs if epochs is None else checks.count(epochs, "epochs", minimum=1)
+    total = epochs * checks.count(steps_per_epoch, "steps_per_epoch", minimum=1)
+    schedules = keras.optimizers.schedules
+    if config.learning_rate_schedule == "cosine":
+        return schedules.CosineDecay(initial, total)
+    if config.learning_rate_schedule == "one-cycle":
+        warmup = int(ONE_CYCLE_WARMUP * total)
+        return schedules.CosineDecay(initial * ONE_CYCLE_START, total - warmup, warmup_target=initial,
+                                     warmup_steps=warmup)
     return HoldThenLinearDecay(initial, total // 2, total - total // 2)
 
 
-def adam(config: GANConfig, initial, steps_per_epoch=None, name="adam"):
-    """The paper's optimizer: Adam with beta_1 = 0.5 (the configuration's), at ``initial``."""
-    return keras.optimizers.Adam(learning_rate(config, initial, steps_per_epoch), beta_1=config.adam_beta_1,
+def adam(config: GANConfig, initial, steps_per_epoch=None, name="adam", epochs=None):
+    """The paper's optimizer: Adam with beta_1 = 0.5 (the configuration's), at ``initial``
+    (scheduled over ``epochs`` epochs, default the configuration's)."""
+    return keras.optimizers.Adam(learning_rate(config, initial, steps_per_epoch, epochs), beta_1=config.adam_beta_1,
                                  name=name)
 
 
@@ -229,14 +271,17 @@ def build_gan(config: GANConfig = PAPER, steps_per_epoch=None, jit_compile=False
     length of an epoch, which a decaying learning rate needs; without it (a model built to load
     weights) the rates stay constant.
 
-    XLA is off by default: on the book's 2-core CPUs the XLA-compiled step measured slower than
-    TensorFlow's graph mode with oneDNN kernels (`benchmarks/train_speed.py`)."""
+    XLA is off by default: on the book's 2-core CPUs the XLA-compiled step, timed after its
+    compilation, measured 8 times slower than TensorFlow's graph mode with oneDNN kernels for an
+    adversarial iteration, and a fifth slower for a warm-up one (`benchmarks/step_levers.py`)."""
     checks.instance(config, GANConfig)
     kind = SharedPassGAN if config.share_generator_pass else RepeatedGeneratorGAN if config.generator_steps > 1 \
         else InpaintingGAN
     gan = kind(build_generator(config), build_discriminator(config), config)
     gan.compile(
-        d_optimizer=adam(config, config.discriminator_learning_rate, steps_per_epoch, "d_adam"),
+        # The discriminator counts its own iterations, which start after the warm-up.
+        d_optimizer=adam(config, config.discriminator_learning_rate, steps_per_epoch, "d_adam",
+                         config.epochs - config.warmup_epochs),
         g_optimizer=adam(config, config.generator_learning_rate, steps_per_epoch, "g_adam"),
         jit_compile=jit_compile,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import shutil
 import time
 
-from lib import artifacts, collapse, data, evaluation, fitting, runs, studies
+from lib import artifacts, checks, collapse, data, evaluation, fitting, runs, studies
 from lib.config import (
     ABLATION_EPOCHS, CANDIDATE_BASELINE, CANDIDATE_CHANGES, CLASSIFIER, PAPER, PROBE_SIZE, RECOMMENDED_EPOCHS,
     SNAPSHOT_MASK_SEED, VARIANTS, budget, combined_name, variant_named,
@@ -33,20 +33,29 @@ def snapshot_inputs(x_test, y_test):
     return (data.apply_mask(data.to_model_input(x_test[indices]), masks), masks), y_test[indices]
 
 
-def probe_inputs(x_test, y_test, size=PROBE_SIZE):
-    """The first ``size`` test digits with the evaluation holes: ``((corrupted, masks), labels)``."""
-    masks = evaluation.evaluation_masks(size)
+def probe_inputs(x_test, y_test, size=PROBE_SIZE, hole="paper"):
+    """The first ``size`` test digits with the evaluation holes (or a centre hole of ``hole``
+    pixels, `lib.studies.hole_masks`): ``((corrupted, masks), labels)``."""
+    masks = studies.hole_masks(size, hole)
     return (data.apply_mask(data.to_model_input(x_test[:size]), masks), masks), y_test[:size]
 
 
-def watchers(x_test, y_test, probe_every_steps=100, diagnostics=False, film=False):
-    """The recorders of a committed run: epoch snapshots and the classifier probe, plus the
-    generator diagnostics over the first `DIAGNOSTIC_STEPS` iterations and the film of the first
-    `FILM_STEPS` if asked."""
+def probe_key(hole):
+    """Where a run's record keeps the probe on ``hole``: "probe" for the paper's, "probe_c14" for 14x14."""
+    return "probe" if hole == "paper" else f"probe_c{checks.count(hole, 'hole', minimum=1)}"
+
+
+def watchers(x_test, y_test, probe_every_steps=100, diagnostics=False, film=False, probe_holes=("paper",)):
+    """The recorders of a committed run: epoch snapshots and the classifier probe on each of
+    ``probe_holes``, plus the generator diagnostics over the first `DIAGNOSTIC_STEPS` iterations
+    and the film of the first `FILM_STEPS` if asked."""
     (snapshot_corrupted, snapshot_masks), _ = snapshot_inputs(x_test, y_test)
-    (probe, probe_masks), labels = probe_inputs(x_test, y_test)
-    recorders = [fitting.EpochSnapshots(snapshot_corrupted, snapshot_masks),
-                 fitting.ClassifierProbe(evaluation.load_classifier(0), probe, probe_masks, labels, probe_every_steps)]
+    classifier = evaluation.load_classifier(0)
+    recorders = [fitting.EpochSnapshots(snapshot_corrupted, snapshot_masks)]
+    for hole in probe_holes:
+        (probe, probe_masks), labels = probe_inputs(x_test, y_test, hole=hole)
+        recorders.append(fitting.ClassifierProbe(classifier, probe, probe_masks, labels, probe_every_steps,
+                                                 probe_key(hole)))
     if diagnostics:
         originals = data.to_model_input(x_test[-DIAGNOSTIC_DIGITS:])
         masks = data.paper_masks(DIAGNOSTIC_DIGITS, SNAPSHOT_MASK_SEED)
@@ -60,13 +69,15 @@ def watchers(x_test, y_test, probe_every_steps=100, diagnostics=False, film=Fals
     return recorders
 
 
-def train(config, folder, seed=0, plan=None, verbose=2, probe_every_steps=100, diagnostics=False, film=False):
+def train(config, folder, seed=0, plan=None, verbose=2, probe_every_steps=100, diagnostics=False, film=False,
+          probe_holes=("paper",)):
     """Train ``config`` on the training digits of ``plan`` (default: the current mode's) into
     ``folder`` with the standard watchers; returns the finished `lib.runs.Run`."""
     plan = plan or budget()
     (x_train, _), (x_test, y_test) = data.load_mnist()
+    recorders = watchers(x_test, y_test, probe_every_steps, diagnostics, film, probe_holes)
     return fitting.fit_gan(data.to_model_input(x_train[: plan.train_images]), folder, config, seed=seed,
-                           recorders=watchers(x_test, y_test, probe_every_steps, diagnostics, film), verbose=verbose)
+                           recorders=recorders, verbose=verbose)
 
 
 def budget_epochs(epochs, plan=None):

@@ -117,6 +117,11 @@ def adversary_run(arm, epochs, seed, root=()) -> Path:
     return path(*root, "adversary", f"{slug(arm)}-{checks.count(epochs, 'epochs', 1)}ep", seed_name(seed))
 
 
+def speed_run(recipe, seed, root=()) -> Path:
+    """A recipe of chapter 12's time-to-quality study (`lib.speed.RECIPES`) trained from scratch."""
+    return path(*root, "speed", slug(recipe), seed_name(seed))
+
+
 def adversary_study(root=()) -> Path:
     return path(*root, "adversary", "study.json")
 

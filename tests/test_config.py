@@ -75,6 +75,12 @@ def test_to_dict_holds_every_field():
         ({"real_label": 1.1}, "labels"),
         ({"fake_label": 0.95}, "labels"),
         ({"fake_label": -0.1}, "labels"),
+        ({"warmup_epochs": -1}, "warmup_epochs"),
+        ({"warmup_epochs": 1, "epochs": 2}, "reconstruction warm-up needs a reconstruction loss"),
+        ({"warmup_epochs": 2, "epochs": 2, "reconstruction_loss": "l2", "reconstruction_weight": 1.0},
+         "at least one adversarial epoch"),
+        ({"learning_rate_schedule": "step"}, "learning_rate_schedule must be one of"),
+        ({"learning_rate_schedule": "cosine"}, "set learning_rate_decay too"),
     ],
 )
 def test_invalid_configs_raise(changes, message):

@@ -527,3 +527,27 @@ def test_centred_random_holes_sit_around_the_centre_and_leave_the_others_alone()
 def test_centred_random_holes_reject_bad_settings(share, jitter):
     with pytest.raises(ValueError, match="centred_share"):
         data.random_square_masks(4, 0, 6, 18, centred_share=share, centre_jitter=jitter)
+
+
+def test_training_epoch_makes_each_batch_as_materialising_the_whole_epoch_would():
+    config = PAPER.variant("centred random", batch_size=4, random_holes=True, centred_hole_share=0.5)
+    images = random_images(13, seed=8)
+    order, masks = data.epoch_order(13, 5, 3), data.epoch_masks(13, 5, 3, config)
+    expected = data.corrupted_pairs(images[order], masks, 4, drop_remainder=True, with_masks=True)
+    for made, materialised in zip(data.training_epoch(images, 5, 3, config), expected, strict=True):
+        for a, b in zip(made, materialised, strict=True):
+            assert a.dtype == b.dtype and np.array_equal(a.numpy(), b.numpy())
+
+
+def test_epoch_squares_draw_the_epoch_masks():
+    config = PAPER.variant("random", random_holes=True)
+    corners, sizes = data.epoch_squares(20, 1, 2, config)
+    assert np.array_equal(data.square_masks(corners, sizes), data.epoch_masks(20, 1, 2, config))
+    corners, sizes = data.epoch_squares(20, 1, 2)
+    assert (sizes == PAPER.hole_size).all() and np.array_equal(data.square_masks(corners, sizes), data.epoch_masks(20, 1, 2))
+
+
+def test_a_training_epoch_runs_without_tf_datas_autotuner():
+    # Its thread made every other epoch's end wait about 35 s on the book's machines (chapter 12).
+    epoch = data.training_epoch(random_images(8), 0, 0, config=SMALL_BATCHES)
+    assert epoch.options().autotune.enabled is False

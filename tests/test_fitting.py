@@ -257,3 +257,35 @@ def test_a_warm_started_run_begins_with_the_weights_of_the_run_it_names(tmp_path
     fitting.fit_gan(tiny_images(), tmp_path / "warm", config, seed=0, verbose=0)  # resumes: its own weights
     fitting.fit_gan(tiny_images(), tmp_path / "warm", config, seed=0, verbose=0)  # finished: opens
     assert starts == ["source"]  # a new run starts warm; a resumed or finished one keeps its own weights
+
+
+def test_a_warm_up_leaves_the_discriminator_untouched_until_its_epochs_are_over(tmp_path):
+    from lib.config import VARIANTS
+    config = VARIANTS["+ L2 hole loss"].variant("warmed", batch_size=32, epochs=2, warmup_epochs=1)
+    images = tiny_images()
+    keras.utils.set_random_seed(0)
+    untrained = gans.build_gan(config).discriminator.get_weights()
+    fitting.fit_gan(images, tmp_path, config, seed=0, verbose=0, stop_after_epochs=1)
+    stored = artifacts.load_arrays(tmp_path / runs.CHECKPOINT)
+    # The discriminator's weights (its dropout's seed states aside) as they were built.
+    discriminator = [value for key, value in stored.items() if key.startswith("var:discriminator/")
+                     and "seed_generator" not in key]
+    assert sorted(np.concatenate([w.ravel() for w in untrained])) == \
+        pytest.approx(sorted(np.concatenate([w.ravel() for w in discriminator])))
+    assert [int(value) for key, value in stored.items() if key.startswith("var:d_optimizer/") and
+            key.endswith("iteration")] == [0]
+    run = fitting.fit_gan(images, tmp_path, config, seed=0, verbose=0)
+    assert [np.isnan(row["d_loss_real"]) for row in run.history] == [True] * 4 + [False] * 4
+    assert run.record["iterations"] == 8
+
+
+def test_a_second_probe_keeps_its_own_record(tmp_path):
+    classifier = models.build_classifier()
+    images = tiny_images()
+    probes = [fitting.ClassifierProbe(classifier, images[:20], holes(20), np.arange(20) % 10, every_steps=4),
+              fitting.ClassifierProbe(classifier, images[:20], np.zeros((20, 28, 28), bool), np.arange(20) % 10,
+                                      every_steps=4, key="probe_none")]
+    run = fitting.fit_gan(images, tmp_path, TINY, seed=0, recorders=probes, verbose=0)
+    assert [row["step"] for row in run.record["probe_none"]] == [row["step"] for row in run.probe] == [4, 8]
+    with pytest.raises(ValueError, match="start with 'probe'"):
+        fitting.ClassifierProbe(classifier, images[:20], holes(20), np.arange(20) % 10, key="history")

@@ -287,3 +287,51 @@ def test_feature_matching_is_zero_for_a_perfect_fill_and_reported_each_step(adve
     assert float(gan.feature_matching(original, corrupted, masks)) > 0
     logs = gan.train_step((corrupted, original, masks))
     assert float(logs["g_feature_matching"]) > 0 and "g_feature_matching" in {m.name for m in gan.metrics}
+
+
+# ---------------------------------------------------------------- chapter 12's fast recipe
+
+WARMED = VARIANTS["+ L2 hole loss"].variant("warmed", batch_size=32, epochs=2, warmup_epochs=1)
+
+
+def test_a_warm_up_step_trains_the_generator_on_the_hole_loss_alone_and_leaves_the_discriminator():
+    gan = gans.build_gan(WARMED)
+    gan.switch_adversary(False)
+    generator, discriminator = weights(gan.generator), weights(gan.discriminator)
+    logs = gan.train_step(batch())
+    assert moved(generator, gan.generator) and not moved(discriminator, gan.discriminator)
+    assert int(gan.iterations) == 1 and int(gan.d_optimizer.iterations) == 0
+    assert float(logs["g_reconstruction"]) > 0
+    assert all(np.isnan(float(logs[name])) for name in gans.METRICS if name != "g_reconstruction")
+
+
+def test_switching_the_adversary_traces_the_step_again_only_when_it_changes():
+    gan = gans.build_gan(WARMED)
+    gan.make_train_function()
+    traced = gan.train_function
+    gan.switch_adversary(True)
+    assert gan.train_function is traced
+    gan.switch_adversary(False)
+    assert gan.train_function is None and not gan.adversary_on
+
+
+def test_cosine_and_one_cycle_schedules_rise_and_fall_as_named():
+    cosine = TINY.variant("cosine", learning_rate_decay=True, learning_rate_schedule="cosine", epochs=1)
+    schedule = gans.learning_rate(cosine, 1e-3, steps_per_epoch=100)
+    assert float(schedule(0)) == pytest.approx(1e-3)
+    assert float(schedule(50)) == pytest.approx(5e-4, rel=1e-3)
+    assert float(schedule(100)) == pytest.approx(0.0, abs=1e-9)
+    cycle = cosine.variant("one-cycle", learning_rate_schedule="one-cycle")
+    schedule = gans.learning_rate(cycle, 1e-3, steps_per_epoch=100)
+    assert float(schedule(0)) == pytest.approx(1e-3 * gans.ONE_CYCLE_START)
+    assert float(schedule(30)) == pytest.approx(1e-3)  # the peak, after 30 % of the run
+    assert float(schedule(15)) == pytest.approx((1e-3 + 1e-3 * gans.ONE_CYCLE_START) / 2, rel=1e-3)
+    assert float(schedule(100)) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_the_discriminators_schedule_spans_the_adversarial_epochs_only():
+    config = WARMED.variant("warmed, decaying", learning_rate_decay=True, learning_rate_schedule="cosine", epochs=4,
+                            warmup_epochs=3)
+    gan = gans.build_gan(config, steps_per_epoch=10)
+    assert float(gan.g_optimizer._learning_rate(20)) == pytest.approx(config.generator_learning_rate / 2, rel=1e-3)
+    assert float(gan.d_optimizer._learning_rate(5)) == pytest.approx(config.discriminator_learning_rate / 2, rel=1e-3)

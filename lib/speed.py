@@ -1,0 +1,275 @@
+"""Time to quality (chapter 12): the recommended model trained from scratch by faster recipes.
+
+A recipe is the recommended variant with changes that cost seconds rather than accuracy; each is
+trained from scratch, with classifier probes timing it on the paper's hole and on 14x14 holes,
+into `lib.runs.speed_run`. The committed comparison, `artifacts/benchmarks/time_to_quality.json`,
+scores the reference run and every finished recipe by the book's protocol
+(`lib.tradeoff.score_method`: 10,000 test digits, the mean over the three classifiers, and the
+realism detector), so the goal can be checked without running a notebook (`goal_report`).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+
+from lib import analysis, artifacts, checks, data, evaluation, fitting, realism, recipes, runs, studies
+from lib.config import budget, variant_named
+
+TIME_BUDGET_SECONDS = 900  # the goal: 15 minutes of training on two CPU cores
+ACCURACY_TOLERANCE = 0.003  # within 0.3 point of the reference recipe's accuracy on each hole
+QUALITY_THRESHOLD = 0.97  # "time to quality": the first probe above 97 % on the paper's hole
+# The reference probed every 100 iterations (12,800 digits). A probe of both holes costs about a
+# second (benchmarks/step_levers.py), 2 % of a fast epoch each: the first recipes probed every
+# 32,000 digits and at each epoch's end, the fast one and the retrained reference at epoch ends only.
+EXPLORATION_PROBES_EVERY_DIGITS = 32000
+PROBE_HOLES = ("paper", 14)  # the time-to-quality curves: the paper's hole and 14x14 centre holes
+HOLES = ("paper", 12, 14, 16)  # scored; the goal is on the first three, 16x16 is reported beside them
+GOAL_HOLES = ("paper", 12, 14)
+REFERENCE = "reference"  # the recommended model's committed run, as chapter 9 trained it
+FAST = "fast"  # the recipe the book recommends for retraining (chapter 12's switch)
+
+# Each recipe's changes to the recommended variant. The reference trains 40 epochs in float32,
+# adversarially from the first iteration, holding its rates for half the run, then decaying them.
+WARM_UP_ONE_CYCLE = dict(
+    epochs=16,
+    warmup_epochs=15,  # the discriminator's passes are over half of an adversarial iteration
+    mixed_precision=True,
+    learning_rate_schedule="one-cycle",
+    generator_learning_rate=1e-3,
+)
+RECIPES = {
+    # The reference itself, retrained with the recipes' probes for their curves on both holes.
+    "reference, retrained": {},
+    "batch 128": WARM_UP_ONE_CYCLE,
+    # Half the batch: twice the updates for about 7 % more time per digit (benchmarks/step_levers.py).
+    "batch 64": {**WARM_UP_ONE_CYCLE, "batch_size": 64},
+    "batch 64, rate 5e-4": {**WARM_UP_ONE_CYCLE, "batch_size": 64, "generator_learning_rate": 5e-4},
+    "batch 64, rate 2e-3": {**WARM_UP_ONE_CYCLE, "batch_size": 64, "generator_learning_rate": 2e-3},
+    "batch 64, cosine": {**WARM_UP_ONE_CYCLE, "batch_size": 64, "learning_rate_schedule": "cosine"},
+}
+# The levers that helped, together: bfloat16, the warm-up, batches of 64, one-cycle at 0.002.
+RECIPES[FAST] = RECIPES["batch 64, rate 2e-3"]
+
+
+# Recipes trained two at a time, one core each, to compare their accuracy in less time: their
+# seconds are not the budget's. The others were timed alone on the machine's two cores.
+SHARED_CORES = ("batch 64", "batch 64, rate 5e-4", "batch 64, rate 2e-3", "batch 64, cosine")
+
+
+def record_key(hole):
+    """A hole's key in the record: "paper", "c12", "c14"."""
+    return "paper" if hole == "paper" else f"c{checks.count(hole, 'hole', minimum=1)}"
+
+
+def recipe(name, plan=None):
+    """The configuration of recipe ``name`` for the budget of ``plan`` (default the current
+    mode's: quick mode trains at most its own epochs, keeping one adversarial epoch)."""
+    if name not in RECIPES:
+        raise ValueError(f"unknown recipe {name!r}; choose from {list(RECIPES)}")
+    reference, epochs = runs.recommended_run()
+    config = variant_named(reference).variant(name, **{"epochs": epochs, **RECIPES[name]})
+    epochs = recipes.budget_epochs(config.epochs, plan)
+    return config.variant(name, epochs=epochs, warmup_epochs=min(config.warmup_epochs, epochs - 1))
+
+
+def probe_every_steps(name, batch_size):
+    """The probes' cadence of recipe ``name`` in iterations (0: at each epoch's end only)."""
+    exploring = name == "batch 128" or name in SHARED_CORES
+    return EXPLORATION_PROBES_EVERY_DIGITS // checks.count(batch_size, "batch_size", 1) if exploring else 0
+
+
+def train_recipe(name, seed=0, root=None, plan=None, verbose=0):
+    """Train recipe ``name`` from scratch into its folder (under ``root``, default the current
+    mode's), or resume or open it there; returns the finished run."""
+    config = recipe(name, plan)
+    folder = runs.speed_run(name, seed, runs.mode_root(plan) if root is None else root)
+    run = recipes.train(config, folder, seed, plan, verbose=verbose,
+                        probe_every_steps=probe_every_steps(name, config.batch_size),
+                        probe_holes=PROBE_HOLES)
+    print(f"{name}, seed {seed}: {run.record['wall_seconds']} s, {run.record['iterations']} iterations, "
+          f"probe {run.probe[-1]['accuracy']}", flush=True)
+    return run
+
+
+def retrain_switch(train=False, seed=0, verbose=0):
+    """Chapter 12's live run of the fast recipe. By default it follows the run mode: in full mode
+    it opens the committed run (instantly), in quick mode it trains two short epochs afresh.
+    ``train=True`` trains the whole recipe from scratch whatever the mode (15 minutes on two CPU
+    cores) into ``artifacts/retrained/speed/fast``, where an interrupted run resumes."""
+    if not isinstance(train, bool):
+        raise ValueError(f"train must be True or False, got {train!r}")
+    if train:
+        return train_recipe(FAST, seed, (runs.RETRAINED,), budget("full"), verbose)
+    if budget().mode == "quick":
+        shutil.rmtree(runs.speed_run(FAST, seed, runs.mode_root()), ignore_errors=True)  # afresh every time
+    return train_recipe(FAST, seed, verbose=verbose)
+
+
+# ---------------------------------------------------------------- the record
+
+def reference_run():
+    """The reference recipe's run: the recommended model as chapter 9 trained it."""
+    return runs.open(runs.shipped_inpainter("recommended"))
+
+
+def run_summary(run, scores, timed_alone=True):
+    """A recipe's entry: training seconds and iterations (``timed_alone``: whether nothing else
+    ran beside it; None if not known), the time to `QUALITY_THRESHOLD` on the probe, and
+    ``scores`` (`lib.tradeoff.score_method`'s) as accuracy and detector per hole."""
+    reached = analysis.time_to_reach(run.probe, QUALITY_THRESHOLD)
+    entry = {"seconds": run.record["wall_seconds"], "iterations": run.record["iterations"],
+             "timed_alone": timed_alone,
+             "seconds_to_quality": None if reached is None else reached[1],
+             "config": run.config.departures(), "machine": run.record["machine"]}
+    for hole in HOLES:
+        hole_scores = scores[studies.hole_label(hole)]
+        entry[record_key(hole)] = hole_scores["accuracy_mean"]
+        entry.setdefault("accuracy_sd", {})[record_key(hole)] = hole_scores["accuracy_sd"]
+        entry.setdefault("detector", {})[record_key(hole)] = hole_scores["detector"]
+        entry.setdefault("detector_sd", {})[record_key(hole)] = hole_scores["detector_sd"]
+        entry.setdefault("frechet", {})[record_key(hole)] = hole_scores["frechet"]
+    return entry
+
+
+def write_record(names=None, seed=0):
+    """Score the reference and every finished recipe of ``names`` (default all) into
+    `lib.runs.benchmark_record` "time_to_quality", adding to what is there; returns the record.
+    Recipes other than `FAST` keep their records only (no chapter loads them)."""
+    from lib import tradeoff  # scoring needs the study's helpers; tradeoff imports recipes
+
+    path = runs.benchmark_record("time_to_quality") if budget().mode == "full" else \
+        runs.path(runs.QUICK, "benchmarks", "time_to_quality.json")
+    record = artifacts.load_json(path) if path.is_file() else {}
+    (_, _), (x_test, y_test) = data.load_mnist()
+    originals = data.to_model_input(x_test)
+    classifiers, judge = evaluation.load_classifiers(), realism.default_judge()
+    protocol = {"test_digits": len(originals), "classifier_seeds": list(classifiers),
+                "detector_seeds": list(judge.seeds), "holes": [record_key(hole) for hole in HOLES]}
+    if record and record["protocol"] != json.loads(json.dumps(protocol)):
+        raise ValueError(f"{path} was scored with another protocol ({record['protocol']}): delete it to score afresh")
+    record.update(reference=REFERENCE, fast=FAST, protocol=protocol, machine=fitting.machine_description(),
+                  goal={"seconds": TIME_BUDGET_SECONDS, "tolerance": ACCURACY_TOLERANCE,
+                        "holes": [record_key(hole) for hole in GOAL_HOLES]},
+                  quality_threshold=QUALITY_THRESHOLD)
+    scored = record.setdefault("recipes", {})
+
+    def score(run, timed_alone):
+        method = evaluation.generator_method(run.generator(), run.config)
+        return run_summary(run, tradeoff.score_method(method, originals, y_test, classifiers, judge, HOLES), timed_alone)
+
+    if REFERENCE not in scored:
+        # Chapter 9 trained it in an earlier session; whether other work ran beside it was not recorded.
+        scored[REFERENCE] = score(reference_run(), None)
+        artifacts.save_json(path, record)
+    for name in names or RECIPES:
+        folder = runs.speed_run(name, seed, runs.mode_root())
+        if runs.status(folder) != "finished" or name in scored:
+            continue
+        run = runs.open(folder)
+        if run.config != recipe(name):
+            raise ValueError(f"{folder} was trained with another configuration than the recipe {name!r} has now")
+        scored[name] = score(run, name not in SHARED_CORES)
+        artifacts.save_json(path, record)
+        if name != FAST:
+            runs.drop_weights(folder)
+    return record
+
+
+def realism_slack(entry, reference, hole, seeds):
+    """How much higher a recipe's detector accuracy on ``hole`` may be and still be "not worse":
+    two standard errors of the difference of two means over ``seeds`` detector seeds each."""
+    variance = (entry["detector_sd"][hole] ** 2 + reference["detector_sd"][hole] ** 2) / checks.count(seeds, "seeds", 1)
+    return 2 * variance ** 0.5
+
+
+def goal_report(record, name=None):
+    """How recipe ``name`` (default the record's fast one) meets the goal against the reference:
+    ``{"seconds", "within_budget", "shortfall": {hole: reference - recipe accuracy},
+    "within_tolerance", "detector_change": {hole: recipe - reference}, "realism_not_worse",
+    "speedup_to_quality", "met"}``. Realism is "not worse" on a hole when the detector's accuracy
+    rose by at most `realism_slack`, the noise of its seeds."""
+    name = record["fast"] if name is None else name
+    if name not in record["recipes"] or record["reference"] not in record["recipes"]:
+        raise ValueError(f"the record has no scores for {name!r} and the reference")
+    entry, reference = record["recipes"][name], record["recipes"][record["reference"]]
+    shortfall = {hole: reference[hole] - entry[hole] for hole in record["goal"]["holes"]}
+    seeds = len(record["protocol"]["detector_seeds"])
+    detector_change = {hole: entry["detector"][hole] - reference["detector"][hole] for hole in entry["detector"]}
+    not_worse = {hole: change <= realism_slack(entry, reference, hole, seeds) for hole, change in detector_change.items()}
+    within_budget = entry["seconds"] <= record["goal"]["seconds"]
+    within_tolerance = all(value <= record["goal"]["tolerance"] for value in shortfall.values())
+    speedup = None
+    if entry["seconds_to_quality"] and reference["seconds_to_quality"]:
+        speedup = reference["seconds_to_quality"] / entry["seconds_to_quality"]
+    return {"seconds": entry["seconds"], "within_budget": within_budget, "shortfall": shortfall,
+            "within_tolerance": within_tolerance, "detector_change": detector_change,
+            "realism_not_worse": not_worse, "speedup_to_quality": speedup,
+            "met": within_budget and within_tolerance and all(not_worse.values())}
+
+
+# ---------------------------------------------------------------- reading the record
+
+TABLE_HOLES = (("paper's hole", "paper"), ("12x12", "c12"), ("14x14", "c14"), ("16x16", "c16"))
+
+
+def recipe_table(record):
+    """One row per scored recipe: minutes of training, iterations, minutes to the quality
+    threshold on the probe, accuracy (mean of the classifiers, %) and the detector's accuracy
+    (%) on every hole."""
+    rows = []
+    for name, entry in record["recipes"].items():
+        to_quality = entry["seconds_to_quality"]
+        row = {"recipe": name, "minutes": round(entry["seconds"] / 60, 1), "timed alone": entry["timed_alone"],
+               "iterations": entry["iterations"],
+               f"minutes to {100 * record['quality_threshold']:.0f} %": None if to_quality is None
+               else round(to_quality / 60, 1)}
+        row.update({f"accuracy {label} %": round(100 * entry[key], 2) for label, key in TABLE_HOLES})
+        row.update({f"detector {label} %": round(100 * entry["detector"][key], 1) for label, key in TABLE_HOLES})
+        rows.append(row)
+    return rows
+
+
+def probe_rows(name, seed=0):
+    """``{probe key: rows}`` of a recipe's committed run (the reference: chapter 9's run, which
+    probed the paper's hole only)."""
+    run = reference_run() if name == REFERENCE else runs.open(runs.speed_run(name, seed))
+    return {key: run.record[key] for key in map(recipes.probe_key, PROBE_HOLES) if key in run.record}
+
+
+def curves(names, seed=0):
+    """`lib.plotting.time_to_quality`'s panels for recipes ``names``: the probes on the paper's
+    hole and on 14x14 holes, each recipe in the panels it was probed in."""
+    panels = {"paper's hole (8x8 jittered)": recipes.probe_key("paper"), "14x14 centre hole": recipes.probe_key(14)}
+    probes = {name: probe_rows(name, seed) for name in names}
+    return {panel: {name: rows[key] for name, rows in probes.items() if key in rows} for panel, key in panels.items()}
+
+
+def fast_inpainter(seed=0):
+    """The committed fast run's generator and configuration, as `lib.inpainting.load_inpainter`
+    gives a shipped model's."""
+    run = runs.open(runs.speed_run(FAST, seed))
+    return run.generator(), run.config
+
+
+def epoch_seconds(probe, steps_per_epoch):
+    """Each epoch's wall seconds, from a run's probe rows at epoch ends (``steps_per_epoch``
+    apart): where an epoch took far longer than its neighbours, something stalled it."""
+    steps_per_epoch = checks.count(steps_per_epoch, "steps_per_epoch", minimum=1)
+    ends = [row for row in probe if row["step"] % steps_per_epoch == 0]
+    if not ends:
+        raise ValueError(f"no probe row falls on an epoch's end ({steps_per_epoch} iterations apart)")
+    return [round(later["seconds"] - (earlier["seconds"] if earlier else 0.0), 1)
+            for earlier, later in zip([None, *ends], ends)]
+
+
+def seconds_above_pace(probe):
+    """The seconds a run spent above its own median pace between probe rows (seconds per
+    iteration), summed over the gaps that were slower: stalls, and any other slow stretch."""
+    gaps = [(later["seconds"] - earlier["seconds"], later["step"] - earlier["step"])
+            for earlier, later in zip(probe, probe[1:]) if later["step"] > earlier["step"]]
+    if not gaps:
+        raise ValueError("need at least two probe rows at different iterations")
+    pace = float(np.median([seconds / steps for seconds, steps in gaps]))
+    return sum(max(0.0, seconds - pace * steps) for seconds, steps in gaps)

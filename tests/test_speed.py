@@ -1,0 +1,140 @@
+"""Tests of lib.speed: the fast recipes' configurations, their record and the goal's report."""
+import pytest
+
+from lib import runs, speed, studies
+from lib.config import variant_named
+
+
+def test_the_fast_recipe_is_the_recommended_variant_with_its_changes(monkeypatch):
+    monkeypatch.setenv("GAN_BOOK_MODE", "full")
+    config = speed.recipe(speed.FAST)
+    reference = variant_named(runs.recommended_run()[0])
+    assert config.name == speed.FAST
+    for field, value in speed.RECIPES[speed.FAST].items():
+        assert getattr(config, field) == value
+    changed = set(speed.RECIPES[speed.FAST]) | {"name"}
+    assert {field: value for field, value in config.to_dict().items() if field not in changed} == \
+        {field: value for field, value in reference.to_dict().items() if field not in changed}
+
+
+def test_quick_mode_trains_the_recipe_short_with_one_adversarial_epoch(monkeypatch):
+    monkeypatch.setenv("GAN_BOOK_MODE", "quick")
+    config = speed.recipe(speed.FAST)
+    assert (config.epochs, config.warmup_epochs) == (2, 1)
+
+
+def test_unknown_recipes_and_switch_values_are_refused():
+    with pytest.raises(ValueError, match="unknown recipe"):
+        speed.recipe("faster")
+    with pytest.raises(ValueError, match="True or False"):
+        speed.retrain_switch(train="yes")
+
+
+def test_record_keys_name_the_holes():
+    assert [speed.record_key(hole) for hole in speed.HOLES] == ["paper", "c12", "c14", "c16"]
+    with pytest.raises(ValueError):
+        speed.record_key(0)
+
+
+class FakeRun:
+    def __init__(self, seconds, probe):
+        self.record = {"wall_seconds": seconds, "iterations": 100, "machine": {"cpu": "test"}}
+        self.probe = probe
+        self.config = speed.recipe(speed.FAST)
+
+
+def test_a_summary_holds_seconds_time_to_quality_and_every_holes_scores(monkeypatch):
+    monkeypatch.setenv("GAN_BOOK_MODE", "full")
+    probe = [{"step": 10, "seconds": 5.0, "accuracy": 0.95}, {"step": 20, "seconds": 9.0, "accuracy": 0.975}]
+    scores = {studies.hole_label(hole): {"accuracy_mean": 0.9 - i / 100, "accuracy_sd": 0.001, "detector": 0.6 + i / 10,
+                                         "detector_sd": 0.01, "frechet": 3.0} for i, hole in enumerate(speed.HOLES)}
+    entry = speed.run_summary(FakeRun(12.5, probe), scores)
+    assert (entry["seconds"], entry["seconds_to_quality"], entry["iterations"], entry["timed_alone"]) == (12.5, 9.0, 100, True)
+    assert (entry["paper"], entry["c12"], entry["c14"], entry["c16"]) == (0.9, 0.89, 0.88, 0.87)
+    assert entry["detector"]["c14"] == pytest.approx(0.8) and entry["detector_sd"]["paper"] == 0.01
+    assert entry["config"]["warmup_epochs"] == speed.RECIPES[speed.FAST]["warmup_epochs"]
+    assert speed.run_summary(FakeRun(1.0, probe[:1]), scores)["seconds_to_quality"] is None
+
+
+def entry(seconds, accuracy, detector, to_quality=100.0, sd=0.01):
+    holes = ("paper", "c12", "c14", "c16")
+    return {"seconds": seconds, "seconds_to_quality": to_quality, **dict(zip(holes, accuracy)),
+            "detector": dict(zip(holes, detector)), "detector_sd": {hole: sd for hole in holes}}
+
+
+def record(fast):
+    return {"reference": "reference", "fast": "fast", "protocol": {"detector_seeds": [0, 1, 2]},
+            "goal": {"seconds": 900, "tolerance": 0.003, "holes": ["paper", "c12", "c14"]},
+            "recipes": {"reference": entry(5000, (0.977, 0.937, 0.887, 0.803), (0.57, 0.88, 0.94, 0.99), 2000.0),
+                        "fast": fast}}
+
+
+def test_the_goal_is_met_within_the_budget_the_tolerance_and_the_detectors_noise():
+    report = speed.goal_report(record(entry(850, (0.975, 0.935, 0.889, 0.79), (0.58, 0.87, 0.94, 0.99))))
+    assert report["met"] and report["within_budget"] and report["within_tolerance"]
+    assert report["shortfall"]["paper"] == pytest.approx(0.002) and report["shortfall"]["c14"] == pytest.approx(-0.002)
+    assert report["speedup_to_quality"] == pytest.approx(20.0)
+    assert report["detector_change"]["paper"] == pytest.approx(0.01) and all(report["realism_not_worse"].values())
+
+
+@pytest.mark.parametrize("fast, failing", [
+    (entry(901, (0.977, 0.937, 0.887, 0.8), (0.57, 0.88, 0.94, 0.99)), "within_budget"),
+    (entry(800, (0.977, 0.933, 0.887, 0.8), (0.57, 0.88, 0.94, 0.99)), "within_tolerance"),
+    (entry(800, (0.977, 0.937, 0.887, 0.8), (0.65, 0.88, 0.94, 0.99)), "realism_not_worse"),
+])
+def test_the_goal_is_missed_by_time_accuracy_or_realism(fast, failing):
+    report = speed.goal_report(record(fast))
+    assert not report["met"]
+    assert report[failing] is False or not all(report[failing].values())
+
+
+def test_the_realism_slack_is_two_standard_errors_of_the_difference():
+    assert speed.realism_slack({"detector_sd": {"paper": 0.03}}, {"detector_sd": {"paper": 0.04}}, "paper", 4) == \
+        pytest.approx(2 * 0.05 / 2)
+
+
+def test_a_record_without_the_recipe_is_refused():
+    with pytest.raises(ValueError, match="no scores"):
+        speed.goal_report(record(entry(1, (1, 1, 1, 1), (0.5,) * 4)), "slow")
+
+
+def test_the_recipe_table_has_a_row_per_recipe_in_percent():
+    scored = record(entry(850, (0.975, 0.935, 0.889, 0.79), (0.58, 0.87, 0.94, 0.99)))
+    scored["quality_threshold"] = 0.97
+    for name, value in (("reference", None), ("fast", True)):
+        scored["recipes"][name].update(iterations=10, timed_alone=value)
+    rows = speed.recipe_table(scored)
+    assert [row["recipe"] for row in rows] == ["reference", "fast"]
+    assert rows[1]["minutes"] == pytest.approx(14.2) and rows[1]["accuracy 14x14 %"] == 88.9
+    assert rows[0]["detector paper's hole %"] == 57.0 and rows[1]["minutes to 97 %"] == pytest.approx(1.7)
+    assert rows[0]["timed alone"] is None
+
+
+def test_curves_put_each_recipe_in_the_panels_it_was_probed_in(monkeypatch):
+    probes = {"reference": {"probe": [{"seconds": 1, "accuracy": 0.5}]},
+              "fast": {"probe": [{"seconds": 2, "accuracy": 0.6}], "probe_c14": [{"seconds": 2, "accuracy": 0.4}]}}
+    monkeypatch.setattr(speed, "probe_rows", lambda name, seed=0: probes[name])
+    panels = speed.curves(["reference", "fast"])
+    first, second = panels.values()
+    assert list(first) == ["reference", "fast"] and list(second) == ["fast"]
+
+
+def test_the_first_recipes_probed_every_32000_digits_and_the_fast_one_at_epoch_ends():
+    assert speed.probe_every_steps("batch 128", 128) == 250 and speed.probe_every_steps("batch 64", 64) == 500
+    assert speed.probe_every_steps(speed.FAST, 64) == 0
+
+
+def test_epoch_seconds_are_the_gaps_between_epoch_end_probes():
+    probe = [{"step": 5, "seconds": 3.0}, {"step": 10, "seconds": 6.0}, {"step": 15, "seconds": 8.0},
+             {"step": 20, "seconds": 20.5}]
+    assert speed.epoch_seconds(probe, 10) == [6.0, 14.5]
+    with pytest.raises(ValueError, match="epoch's end"):
+        speed.epoch_seconds(probe, 7)
+
+
+def test_seconds_above_pace_sum_the_slow_gaps_over_the_median_pace():
+    probe = [{"step": 0, "seconds": 0.0}, {"step": 10, "seconds": 10.0}, {"step": 20, "seconds": 20.0},
+             {"step": 30, "seconds": 65.0}, {"step": 40, "seconds": 75.0}]
+    assert speed.seconds_above_pace(probe) == pytest.approx(35.0)
+    with pytest.raises(ValueError, match="two probe rows"):
+        speed.seconds_above_pace(probe[:1])
