@@ -38,7 +38,8 @@ def test_step_levers_times_every_lever_per_digit_against_the_adversarial_step(ca
     assert set(kept) <= set(every(module.variant_named("+ global context")))
     # Three contenders of every kind (adversarial, warm-up, bfloat16, XLA) keep the test short.
     monkeypatch.setattr(module, "contenders", lambda reference: {name: every(reference)[name] for name in kept})
-    monkeypatch.setattr(module, "epoch_costs", lambda images, config: module.epoch_costs(images[:1024], config, 1))
+    prepare = module.epoch_costs
+    monkeypatch.setattr(module, "epoch_costs", lambda images, config: prepare(images[:1024], config, 1))
     module.main(["--rounds", "1", "--digits", "512", "--no-save"])
     printed = capsys.readouterr().out.splitlines()
     for name in kept:

@@ -123,10 +123,10 @@ def test_main_rejects_bad_ceiling_arguments(capsys, calls, argv, message):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["collapse"], "--recipe goes with collapse, and collapse needs it"),
-    (["collapse", "--seeds", "0"], "--recipe goes with collapse, and collapse needs it"),
-    (["paper-gan", "--recipe", "paper"], "--recipe goes with collapse, and collapse needs it"),
-    (["collapse-summary", "--recipe", "paper"], "--recipe goes with collapse, and collapse needs it"),
+    (["collapse"], "--recipe goes with collapse and fast, and they need it"),
+    (["collapse", "--seeds", "0"], "--recipe goes with collapse and fast, and they need it"),
+    (["paper-gan", "--recipe", "paper"], "--recipe goes with collapse and fast, and they need it"),
+    (["collapse-summary", "--recipe", "paper"], "--recipe goes with collapse and fast, and they need it"),
     (["collapse", "--recipe", "magic"], "--recipe must be one of"),
     (["collapse", "--recipe", "paper", "--epochs", "-1"], "--epochs must be >= 1"),
 ])
@@ -154,3 +154,16 @@ def test_main_realistic_trains_one_arm_and_ships_it(monkeypatch, capsys):
     assert seen == [("global, 0.3", 4, 0), (None, tradeoff.REALISTIC_EPOCHS, 0)]
     refused(capsys, ["realistic", "--arms", "global, 0.3", "global, 0.1"], "at most one arm")
     refused(capsys, ["realistic", "--arms", "global, 0.3", "--seeds", "0", "1"], "at most one arm")
+
+
+def test_main_fast_trains_a_recipe_per_seed_and_time_to_quality_writes_the_record(monkeypatch, capsys):
+    from lib import speed
+    seen = []
+    monkeypatch.setattr(speed, "train_recipe", lambda name, seed: seen.append((name, seed)))
+    monkeypatch.setattr(speed, "write_record", lambda seed: {"recipes": {"fast": {"seconds": 1.0}}})
+    cli.main(["fast", "--recipe", "fast", "--seeds", "0", "1"])
+    assert seen == [("fast", 0), ("fast", 1)]
+    cli.main(["time-to-quality"])
+    assert "'fast': 1.0" in capsys.readouterr().out
+    refused(capsys, ["fast"], "--recipe goes with collapse and fast")
+    refused(capsys, ["fast", "--recipe", "faster"], "--recipe must be one of")
