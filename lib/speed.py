@@ -20,9 +20,9 @@ from lib.config import budget, variant_named
 TIME_BUDGET_SECONDS = 900  # the goal: 15 minutes of training on two CPU cores
 ACCURACY_TOLERANCE = 0.003  # within 0.3 point of the reference recipe's accuracy on each hole
 QUALITY_THRESHOLD = 0.97  # "time to quality": the first probe above 97 % on the paper's hole
-# The reference probed every 100 iterations (12,800 digits). A probe of both holes costs about a
-# second (benchmarks/step_levers.py), 2 % of a fast epoch each: the first recipes probed every
-# 32,000 digits and at each epoch's end, the fast one and the retrained reference at epoch ends only.
+# The reference probed every 100 iterations (12,800 digits). A probe costs 0.5 to 0.8 s a hole
+# (benchmarks/step_levers.py), 1 to 2 % of a fast epoch: the first recipes probed every 32,000
+# digits and at each epoch's end, the fast one and the retrained reference at epoch ends only.
 EXPLORATION_PROBES_EVERY_DIGITS = 32000
 PROBE_HOLES = ("paper", 14)  # the time-to-quality curves: the paper's hole and 14x14 centre holes
 HOLES = ("paper", 12, 14, 16)  # scored; the goal is on the first three, 16x16 is reported beside them
