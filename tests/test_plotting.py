@@ -335,21 +335,3 @@ def test_method_columns_wraps_titles_wider_than_their_column():
     titles = [figure.axes[i].get_title() for i in (0, 1)]
     assert titles == ["epoch 1", "generated\n(epoch\n6)"]
 
-
-def test_time_to_quality_draws_a_panel_per_hole_on_a_log_time_axis():
-    fast = [{"seconds": 0.5, "accuracy": 0.5}, {"seconds": 800, "accuracy": 0.97}]
-    slow = [{"seconds": 30, "accuracy": 0.8}, {"seconds": 5000, "accuracy": 0.975}]
-    figure = plotting.time_to_quality({"paper's hole": {"fast": fast, "reference": slow},
-                                       "14x14": {"fast": fast, "reference": slow}}, budget_seconds=900)
-    assert len(figure.axes) == 2
-    axis = figure.axes[0]
-    assert axis.get_xscale() == "log" and axis.get_title() == "paper's hole"
-    np.testing.assert_allclose(axis.lines[0].get_xdata(), [1.0, 800])  # the first probe at 1 s, not below
-    np.testing.assert_allclose(axis.lines[1].get_ydata(), [80.0, 97.5])
-    assert axis.lines[2].get_xdata()[0] == 900
-
-
-@pytest.mark.parametrize("curves", [{}, {"panel": {}}, {"panel": {"a": []}}, {"panel": {"a": [{"step": 1}]}}])
-def test_time_to_quality_rejects_missing_rows(curves):
-    with pytest.raises(ValueError, match="curves must|probe rows"):
-        plotting.time_to_quality(curves)
