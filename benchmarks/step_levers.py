@@ -20,9 +20,6 @@ import statistics
 import time
 
 from lib import runtime  # noqa: F401  (starts TensorFlow quietly)
-import numpy as np
-import tensorflow as tf
-
 from lib import artifacts, data, evaluation, fitting, gan, recipes, runs
 from lib.config import PROBE_SIZE, variant_named
 
