@@ -64,6 +64,9 @@ class GANConfig:
     # GLCIC's first phase (chapter 12): the first epochs train the generator on the
     # reconstruction loss alone, the discriminator switched off; the adversarial phase follows.
     warmup_epochs: int = 0
+    # After a warm-up, the generator restarts at this rate for the adversarial phase, and both
+    # networks hold then decay theirs over it (chapter 11's fine-tunes); 0: one schedule for the run.
+    adversarial_phase_learning_rate: float = 0.0
     # Speed (chapter 4): compute in bfloat16, keep float32 weights and losses (Keras "mixed_bfloat16").
     mixed_precision: bool = False
     # Speed (chapter 4): one training-mode generator pass for both updates instead of the paper's two.
@@ -101,6 +104,10 @@ class GANConfig:
         if self.warmup_epochs and (self.reconstruction_loss == "none" or self.warmup_epochs >= self.epochs):
             raise ValueError("a reconstruction warm-up needs a reconstruction loss and at least one adversarial "
                              f"epoch after it, got warmup_epochs={self.warmup_epochs} of {self.epochs}")
+        if self.adversarial_phase_learning_rate:
+            checks.positive(self.adversarial_phase_learning_rate, "adversarial_phase_learning_rate")
+            if not (self.warmup_epochs and self.learning_rate_decay):
+                raise ValueError("an adversarial phase's own rate needs a warm-up before it and learning_rate_decay")
         if self.learning_rate_schedule not in SCHEDULES:
             raise ValueError(f"learning_rate_schedule must be one of {SCHEDULES}, got {self.learning_rate_schedule!r}")
         if self.learning_rate_schedule != SCHEDULES[0] and not self.learning_rate_decay:

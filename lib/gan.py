@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from lib import checks
 from lib.adversaries import HINGE, MASK_AWARE, hidden_features
-from lib.config import PAPER, GANConfig
+from lib.config import PAPER, SCHEDULES, GANConfig
 from lib.models import build_discriminator, build_generator, complete, generator_inputs
 
 # What a step reports. Callbacks get each iteration's values; the progress bar and `History` show
@@ -195,6 +195,8 @@ class SharedPassGAN(InpaintingGAN):
     discriminator sees training-mode fakes. Faster, and not the paper's procedure."""
 
     def train_step(self, batch):
+        if not self.adversary_on:
+            return self.reconstruction_step(batch)
         corrupted, original, masks = batch
         config, inputs = self.config, generator_inputs(self.config, corrupted, masks)
         with tf.GradientTape() as tape:
@@ -241,29 +243,75 @@ ONE_CYCLE_WARMUP = 0.3  # share of the run over which one-cycle's rate rises (Sm
 ONE_CYCLE_START = 1 / 25  # the rate it rises from, as a share of the peak (fastai's default)
 
 
-def learning_rate(config: GANConfig, initial, steps_per_epoch=None, epochs=None):
+@keras.saving.register_keras_serializable(package="gan_book")
+class PhasedSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """``first`` for the first ``boundary`` iterations, then ``then``, counted afresh from the
+    boundary: a warm-up's schedule, then the adversarial phase's restarted one (GLCIC's phases)."""
+
+    def __init__(self, first, then, boundary):
+        for part in (first, then):
+            checks.instance(part, keras.optimizers.schedules.LearningRateSchedule, "each phase's schedule")
+        self.first, self.then = first, then
+        self.boundary = checks.count(boundary, "boundary", minimum=1)
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        return tf.where(step < self.boundary, self.first(step), self.then(tf.maximum(step - self.boundary, 0.0)))
+
+    def get_config(self):
+        serialize = keras.optimizers.schedules.serialize
+        return {"first": serialize(self.first), "then": serialize(self.then), "boundary": self.boundary}
+
+    @classmethod
+    def from_config(cls, config):
+        deserialize = keras.optimizers.schedules.deserialize
+        return cls(deserialize(config["first"]), deserialize(config["then"]), config["boundary"])
+
+
+def learning_rate(config: GANConfig, initial, steps_per_epoch=None, epochs=None, schedule=None):
     """``initial``, or, when the configuration decays it and the run's length is known
     (``steps_per_epoch``; ``epochs``, default the configuration's), its schedule over the whole
-    run: `HoldThenLinearDecay`, or Keras's `CosineDecay` to zero, with one-cycle's linear warm-up."""
+    run (``schedule``, default the configuration's): `HoldThenLinearDecay`, or Keras's
+    `CosineDecay` to zero, with one-cycle's linear warm-up."""
     if not config.learning_rate_decay or steps_per_epoch is None:
         return initial
     epochs = config.epochs if epochs is None else checks.count(epochs, "epochs", minimum=1)
     total = epochs * checks.count(steps_per_epoch, "steps_per_epoch", minimum=1)
+    schedule = config.learning_rate_schedule if schedule is None else schedule
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
     schedules = keras.optimizers.schedules
-    if config.learning_rate_schedule == "cosine":
+    if schedule == "cosine":
         return schedules.CosineDecay(initial, total)
-    if config.learning_rate_schedule == "one-cycle":
+    if schedule == "one-cycle":
         warmup = int(ONE_CYCLE_WARMUP * total)
         return schedules.CosineDecay(initial * ONE_CYCLE_START, total - warmup, warmup_target=initial,
                                      warmup_steps=warmup)
     return HoldThenLinearDecay(initial, total // 2, total - total // 2)
 
 
-def adam(config: GANConfig, initial, steps_per_epoch=None, name="adam", epochs=None):
-    """The paper's optimizer: Adam with beta_1 = 0.5 (the configuration's), at ``initial``
-    (scheduled over ``epochs`` epochs, default the configuration's)."""
-    return keras.optimizers.Adam(learning_rate(config, initial, steps_per_epoch, epochs), beta_1=config.adam_beta_1,
-                                 name=name)
+def phase_learning_rates(config: GANConfig, steps_per_epoch=None):
+    """The generator's and the discriminator's rates (schedules once ``steps_per_epoch`` is
+    known). The discriminator counts its own iterations, which start after any warm-up. With an
+    adversarial phase rate the generator's schedule spans the warm-up, then restarts, and both
+    networks hold then decay over the adversarial epochs."""
+    adversarial_epochs = config.epochs - config.warmup_epochs
+    if not config.adversarial_phase_learning_rate or steps_per_epoch is None:
+        return (learning_rate(config, config.generator_learning_rate, steps_per_epoch),
+                learning_rate(config, config.discriminator_learning_rate, steps_per_epoch, adversarial_epochs))
+    restart = SCHEDULES[0]  # hold-then-linear, the recommended recipe's
+    generator = PhasedSchedule(
+        learning_rate(config, config.generator_learning_rate, steps_per_epoch, config.warmup_epochs),
+        learning_rate(config, config.adversarial_phase_learning_rate, steps_per_epoch, adversarial_epochs, restart),
+        config.warmup_epochs * steps_per_epoch)
+    return generator, learning_rate(config, config.discriminator_learning_rate, steps_per_epoch,
+                                    adversarial_epochs, restart)
+
+
+def adam(config: GANConfig, rate, name="adam"):
+    """The paper's optimizer: Adam with beta_1 = 0.5 (the configuration's), at ``rate`` (a
+    number or a schedule)."""
+    return keras.optimizers.Adam(rate, beta_1=config.adam_beta_1, name=name)
 
 
 def build_gan(config: GANConfig = PAPER, steps_per_epoch=None, jit_compile=False):
@@ -278,11 +326,7 @@ def build_gan(config: GANConfig = PAPER, steps_per_epoch=None, jit_compile=False
     kind = SharedPassGAN if config.share_generator_pass else RepeatedGeneratorGAN if config.generator_steps > 1 \
         else InpaintingGAN
     gan = kind(build_generator(config), build_discriminator(config), config)
-    gan.compile(
-        # The discriminator counts its own iterations, which start after the warm-up.
-        d_optimizer=adam(config, config.discriminator_learning_rate, steps_per_epoch, "d_adam",
-                         config.epochs - config.warmup_epochs),
-        g_optimizer=adam(config, config.generator_learning_rate, steps_per_epoch, "g_adam"),
-        jit_compile=jit_compile,
-    )
+    generator_rate, discriminator_rate = phase_learning_rates(config, steps_per_epoch)
+    gan.compile(d_optimizer=adam(config, discriminator_rate, "d_adam"), g_optimizer=adam(config, generator_rate, "g_adam"),
+                jit_compile=jit_compile)
     return gan

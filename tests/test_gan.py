@@ -294,8 +294,10 @@ def test_feature_matching_is_zero_for_a_perfect_fill_and_reported_each_step(adve
 WARMED = VARIANTS["+ L2 hole loss"].variant("warmed", batch_size=32, epochs=2, warmup_epochs=1)
 
 
-def test_a_warm_up_step_trains_the_generator_on_the_hole_loss_alone_and_leaves_the_discriminator():
-    gan = gans.build_gan(WARMED)
+@pytest.mark.parametrize("shared_pass", [False, True])
+def test_a_warm_up_step_trains_the_generator_on_the_hole_loss_alone_and_leaves_the_discriminator(shared_pass):
+    gan = gans.build_gan(WARMED.variant("warmed", share_generator_pass=shared_pass))
+    assert isinstance(gan, gans.SharedPassGAN) == shared_pass
     gan.switch_adversary(False)
     generator, discriminator = weights(gan.generator), weights(gan.discriminator)
     logs = gan.train_step(batch())
@@ -335,3 +337,36 @@ def test_the_discriminators_schedule_spans_the_adversarial_epochs_only():
     gan = gans.build_gan(config, steps_per_epoch=10)
     assert float(gan.g_optimizer._learning_rate(20)) == pytest.approx(config.generator_learning_rate / 2, rel=1e-3)
     assert float(gan.d_optimizer._learning_rate(5)) == pytest.approx(config.discriminator_learning_rate / 2, rel=1e-3)
+
+
+def test_an_adversarial_phase_rate_restarts_the_generator_and_holds_then_decays_both_networks():
+    config = WARMED.variant("warmed, restarted", learning_rate_decay=True, learning_rate_schedule="one-cycle",
+                            epochs=4, warmup_epochs=2, adversarial_phase_learning_rate=1e-4)
+    gan = gans.build_gan(config, steps_per_epoch=10)
+    generator = gan.g_optimizer._learning_rate
+    assert isinstance(generator, gans.PhasedSchedule)
+    assert float(generator(6)) == pytest.approx(config.generator_learning_rate)  # one-cycle's peak, over the warm-up
+    assert float(generator(19)) < 0.05 * config.generator_learning_rate  # the warm-up's cosine has nearly ended
+    assert float(generator(20)) == pytest.approx(1e-4)  # restarted, then held for half the adversarial phase
+    assert float(generator(30)) == pytest.approx(1e-4)
+    assert float(generator(35)) == pytest.approx(5e-5)
+    discriminator = gan.d_optimizer._learning_rate
+    assert (discriminator.hold_steps, discriminator.decay_steps) == (10, 10)
+
+
+def test_a_phased_schedule_round_trips_through_its_config_and_checks_its_parts():
+    schedule = gans.PhasedSchedule(keras.optimizers.schedules.CosineDecay(1e-3, 10),
+                                   gans.HoldThenLinearDecay(1e-4, 5, 5), 10)
+    copy = gans.PhasedSchedule.from_config(schedule.get_config())
+    for step in (0, 5, 10, 17):
+        assert float(copy(step)) == pytest.approx(float(schedule(step)))
+    with pytest.raises(ValueError, match="boundary"):
+        gans.PhasedSchedule(schedule.first, schedule.then, 0)
+    with pytest.raises(ValueError, match="each phase's schedule"):
+        gans.PhasedSchedule(1e-3, schedule.then, 10)
+
+
+def test_learning_rate_rejects_an_unknown_schedule():
+    decaying = TINY.variant("decaying", learning_rate_decay=True)
+    with pytest.raises(ValueError, match="schedule"):
+        gans.learning_rate(decaying, 1e-3, steps_per_epoch=10, schedule="step")
