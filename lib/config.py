@@ -106,8 +106,10 @@ class GANConfig:
                              f"epoch after it, got warmup_epochs={self.warmup_epochs} of {self.epochs}")
         if self.adversarial_phase_learning_rate:
             checks.positive(self.adversarial_phase_learning_rate, "adversarial_phase_learning_rate")
-            if not (self.warmup_epochs and self.learning_rate_decay):
-                raise ValueError("an adversarial phase's own rate needs a warm-up before it and learning_rate_decay")
+            if not (self.warmup_epochs and self.learning_rate_decay) or self.generator_steps > 1:
+                raise ValueError("an adversarial phase's own rate needs a warm-up before it, learning_rate_decay and one "
+                                 f"generator step an iteration, got warmup_epochs={self.warmup_epochs}, "
+                                 f"learning_rate_decay={self.learning_rate_decay}, generator_steps={self.generator_steps}")
         if self.learning_rate_schedule not in SCHEDULES:
             raise ValueError(f"learning_rate_schedule must be one of {SCHEDULES}, got {self.learning_rate_schedule!r}")
         if self.learning_rate_schedule != SCHEDULES[0] and not self.learning_rate_decay:

@@ -269,9 +269,9 @@ class PhasedSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
 
 def learning_rate(config: GANConfig, initial, steps_per_epoch=None, epochs=None, schedule=None):
-    """``initial``, or, when the configuration decays it and the run's length is known
-    (``steps_per_epoch``; ``epochs``, default the configuration's), its schedule over the whole
-    run (``schedule``, default the configuration's): `HoldThenLinearDecay`, or Keras's
+    """``initial``, or, when the configuration decays it and the length is known
+    (``steps_per_epoch``; ``epochs``, default the configuration's), its schedule over those
+    epochs (``schedule``, default the configuration's): `HoldThenLinearDecay`, or Keras's
     `CosineDecay` to zero, with one-cycle's linear warm-up."""
     if not config.learning_rate_decay or steps_per_epoch is None:
         return initial
@@ -295,7 +295,7 @@ def phase_learning_rates(config: GANConfig, steps_per_epoch=None):
     known). The discriminator counts its own iterations, which start after any warm-up. With an
     adversarial phase rate the generator's schedule spans the warm-up, then restarts, and both
     networks hold then decay over the adversarial epochs."""
-    adversarial_epochs = config.epochs - config.warmup_epochs
+    adversarial_epochs = checks.instance(config, GANConfig).epochs - config.warmup_epochs
     if not config.adversarial_phase_learning_rate or steps_per_epoch is None:
         return (learning_rate(config, config.generator_learning_rate, steps_per_epoch),
                 learning_rate(config, config.discriminator_learning_rate, steps_per_epoch, adversarial_epochs))

@@ -20,11 +20,15 @@ def time_to_quality(curves, budget_seconds=None, title=None):
         for rows in recipes.values():
             if not rows or any(not isinstance(row, dict) or not {"seconds", "accuracy"} <= set(row) for row in rows):
                 raise ValueError("probe rows must be a non-empty list of dicts with 'seconds' and 'accuracy'")
+    # A recipe keeps its colour in every panel, including panels it was not probed in.
+    names = list(dict.fromkeys(name for recipes in curves.values() for name in recipes))
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours = {name: cycle[i % len(cycle)] for i, name in enumerate(names)}
     figure, axes = plt.subplots(1, len(curves), figsize=(4.2 * len(curves), 3.3), squeeze=False)
     for axis, (panel, recipes) in zip(axes[0], curves.items()):
         for label, rows in recipes.items():
             axis.plot([max(row["seconds"], 1.0) for row in rows], [100 * row["accuracy"] for row in rows],
-                      marker=".", markersize=3, linewidth=1.5, label=str(label))
+                      marker=".", markersize=3, linewidth=1.5, label=str(label), color=colours[label])
         if budget_seconds is not None:
             axis.axvline(budget_seconds, color="#999999", linestyle="--", linewidth=1, label="the 15-minute budget")
         axis.set_xscale("log")

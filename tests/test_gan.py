@@ -358,8 +358,12 @@ def test_a_phased_schedule_round_trips_through_its_config_and_checks_its_parts()
     schedule = gans.PhasedSchedule(keras.optimizers.schedules.CosineDecay(1e-3, 10),
                                    gans.HoldThenLinearDecay(1e-4, 5, 5), 10)
     copy = gans.PhasedSchedule.from_config(schedule.get_config())
+    by_name = keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(schedule))
+    optimizer = keras.optimizers.Adam(schedule)
+    restored = keras.optimizers.Adam.from_config(optimizer.get_config())._learning_rate
     for step in (0, 5, 10, 17):
-        assert float(copy(step)) == pytest.approx(float(schedule(step)))
+        for rebuilt in (copy, by_name, restored):
+            assert float(rebuilt(step)) == pytest.approx(float(schedule(step)))
     with pytest.raises(ValueError, match="boundary"):
         gans.PhasedSchedule(schedule.first, schedule.then, 0)
     with pytest.raises(ValueError, match="each phase's schedule"):

@@ -156,3 +156,11 @@ def test_the_first_fast_recipe_keeps_the_references_adversary_and_the_fast_one_r
     assert "adversarial_weight" not in first and first == speed.RECIPES["batch 64, rate 2e-3"]
     assert fast["adversarial_weight"] + fast["reconstruction_weight"] == pytest.approx(1.0)
     assert fast["epochs"] - fast["warmup_epochs"] == 1 and fast["adversarial_phase_learning_rate"] > 0
+
+
+def test_every_committed_recipe_run_was_trained_with_its_recipe_name_aside(monkeypatch):
+    monkeypatch.setenv("GAN_BOOK_MODE", "full")
+    for name in speed.RECIPES:
+        folder = runs.speed_run(name, 0)
+        if runs.status(folder) == "finished":
+            assert runs.open(folder).config.variant(name) == speed.recipe(name), name

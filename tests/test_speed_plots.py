@@ -26,3 +26,10 @@ def test_time_to_quality_draws_a_panel_per_hole_on_a_log_time_axis():
 def test_time_to_quality_rejects_missing_rows(curves):
     with pytest.raises(ValueError, match="curves must|probe rows"):
         plotting.time_to_quality(curves)
+
+
+def test_a_recipe_keeps_its_colour_in_a_panel_it_shares_with_fewer_recipes():
+    rows = [{"seconds": 10, "accuracy": 0.9}, {"seconds": 100, "accuracy": 0.95}]
+    figure = plotting.time_to_quality({"paper's hole": {"reference": rows, "fast": rows}, "14x14": {"fast": rows}})
+    assert figure.axes[0].lines[1].get_color() == figure.axes[1].lines[0].get_color()
+    assert figure.axes[0].lines[0].get_color() != figure.axes[0].lines[1].get_color()
