@@ -162,7 +162,7 @@ def write_record(names=None, seed=0):
                 "detector_seeds": list(judge.seeds), "holes": [record_key(hole) for hole in HOLES]}
     if record and record["protocol"] != json.loads(json.dumps(protocol)):
         raise ValueError(f"{path} was scored with another protocol ({record['protocol']}): delete it to score afresh")
-    record.update(reference=REFERENCE, fast=FAST, protocol=protocol, machine=fitting.machine_description(),
+    record.update(fast=FAST, protocol=protocol, machine=fitting.machine_description(),
                   goal={"seconds": TIME_BUDGET_SECONDS, "tolerance": ACCURACY_TOLERANCE,
                         "holes": [record_key(hole) for hole in GOAL_HOLES]},
                   quality_threshold=QUALITY_THRESHOLD)
