@@ -5,17 +5,39 @@ from __future__ import annotations
 import numpy as np
 
 from lib import checks, data, runs
-from lib.config import GANConfig
+from lib.config import PAPER, GANConfig
 from lib.models import complete, generator_inputs
+
+
+def check_generator(generator, config: GANConfig):
+    """``generator``, if it can run under ``config``: a model with ``predict`` whose input (when it
+    declares one) is what `generator_inputs` feeds for this configuration. A generator trained with
+    a mask channel and a configuration without one (or the reverse) are two different models."""
+    checks.instance(config, GANConfig)
+    if isinstance(generator, (str, bytes)) or not callable(getattr(generator, "predict", None)):
+        raise ValueError(f"generator must be a Keras model (something with .predict), got {type(generator).__name__}")
+    declared = getattr(generator, "input_shape", None)
+    if declared is not None:
+        size = config.image_size
+        expected = (size, size, 2 if config.mask_channel else 1)
+        if tuple(declared[1:]) != expected:
+            feeds = "the digit and the mask channel" if config.mask_channel else "the digit alone"
+            raise ValueError(f"generator {getattr(generator, 'name', '')!r} takes inputs of shape {tuple(declared[1:])}, but "
+                             f"configuration {config.name!r} feeds it {feeds}, {expected}: the generator and the "
+                             "configuration come from different models")
+    return generator
 
 
 def inpaint(generator, config: GANConfig, corrupted, masks, batch_size=500):
     """Float [-1, 1] digits (N, H, W, 1) with boolean (N, H, W) masks in, float [-1, 1] digits
     (N, H, W, 1) out: the generator's output, composited with the known pixels if the variant
     says so."""
-    checks.instance(config, GANConfig)
+    check_generator(generator, config)
+    batch_size = checks.count(batch_size, "batch_size", minimum=1)
     corrupted = data.with_channel(data.check_images(corrupted, "corrupted"))
     masks = data.check_masks(masks, corrupted.shape)
+    if not len(corrupted):
+        return corrupted.copy()
     mask_channel = data.with_channel(masks.astype(np.float32))
     generated = generator.predict(generator_inputs(config, corrupted, mask_channel), verbose=0, batch_size=batch_size)
     return np.clip(np.asarray(complete(config, generated, corrupted, mask_channel)), -1.0, 1.0)
@@ -37,42 +59,84 @@ def load_inpainter(name="recommended"):
     return run.generator(), run.config
 
 
+def resolve_inpainter(inpainter):
+    """``(generator, config)`` for a shipped name or a pair given as it is, checked."""
+    if isinstance(inpainter, str):
+        return load_inpainter(inpainter)
+    if not isinstance(inpainter, (tuple, list)) or len(inpainter) != 2:
+        given = f"a {type(inpainter).__name__} of length {len(inpainter)}" if isinstance(inpainter, (tuple, list)) \
+            else f"{inpainter!r:.60} ({type(inpainter).__name__})"
+        raise ValueError(f"inpainter must be a shipped name {SHIPPED} or a (generator, config) pair, got {given}")
+    generator, config = inpainter
+    return check_generator(generator, config), config
+
+
+IMAGE_FORMS = "(28, 28), (28, 28, 1), (N, 28, 28) or (N, 28, 28, 1)"
+
+
+def digit_batch(images, size=PAPER.image_size):
+    """``images`` as an array and as an (N, size, size) batch. A lone (28, 28, 1) digit is one
+    digit with a channel axis, not 28 images of 28 x 1 pixels."""
+    try:
+        images = np.asarray(images)
+    except ValueError as error:
+        raise ValueError(f"images must be an array of shape {IMAGE_FORMS}: {error}") from None
+    digit_shapes = ((size, size), (size, size, 1))
+    if images.shape not in digit_shapes and not (images.ndim in (3, 4) and images.shape[1:] in digit_shapes):
+        raise ValueError(f"images must be {size}x{size} digits, {IMAGE_FORMS}, got shape {images.shape}")
+    return images, images.reshape((-1, size, size))
+
+
+def scaled_digits(images, plain):
+    """The digits as float32 in [-1, 1]: uint8 is scaled; floats must already be in [-1, 1].
+    Floats in [0, 1] (another common convention) would pass a range check and be read as grey
+    backgrounds, so a float digit with no pixel below 0 is refused."""
+    if images.dtype == np.uint8:
+        return data.scale(plain)
+    if not np.issubdtype(images.dtype, np.floating):
+        raise ValueError(f"images must be uint8 in [0, 255] or float in [-1, 1], got dtype {images.dtype}")
+    scaled = data.check_images(plain)
+    looks_unit = (scaled.reshape(len(scaled), -1).min(axis=1) >= 0) if len(scaled) else np.zeros(0, bool)
+    if looks_unit.any():
+        raise ValueError(f"float images must be in [-1, 1] with the background at -1; {int(looks_unit.sum())} of "
+                         f"{len(scaled)} have no pixel below 0, as digits in [0, 1] would: convert those with x * 2 - 1")
+    return scaled
+
+
+def digit_masks(masks, plain_shape):
+    """Boolean (N, 28, 28) masks from booleans or 0/1 numbers, one per digit or one for all, with
+    or without a channel axis."""
+    try:
+        masks = np.asarray(masks)
+    except ValueError as error:
+        raise ValueError(f"masks must be an array of booleans or 0/1 numbers: {error}") from None
+    if masks.dtype != np.bool_:
+        if not np.issubdtype(masks.dtype, np.number) or not np.isin(masks, (0, 1)).all():
+            raise ValueError(f"masks must be booleans or 0/1 numbers (1 = missing), got dtype {masks.dtype}"
+                             + ("" if masks.dtype.kind not in "biuf" else " with other values"))
+        masks = masks.astype(bool)
+    if masks.ndim in (3, 4) and masks.shape[-1] == 1 and masks.shape[:-1] in (plain_shape[1:], plain_shape):
+        masks = masks[..., 0]
+    if masks.shape == plain_shape[1:]:
+        masks = np.broadcast_to(masks, plain_shape)
+    if masks.shape != plain_shape:
+        raise ValueError(f"masks must have shape {plain_shape[1:]} (one for every digit) or {plain_shape}, with or "
+                         f"without a channel axis, got {masks.shape}")
+    return np.ascontiguousarray(masks)
+
+
 def inpaint_digits(images, masks, inpainter="recommended"):
     """Inpaint any batch of 28x28 digits with a shipped (or your own) generator.
 
-    ``images``: uint8 in [0, 255] or float in [-1, 1], shape (N, 28, 28) or (N, 28, 28, 1), or a
-    single digit without the batch axis. ``masks``: booleans or 0/1 numbers, True/1 = missing,
-    shape (N, 28, 28) or (28, 28) (one mask for every digit). ``inpainter``: a shipped name or a
-    ``(generator, config)`` pair. Returns the digits in the same dtype, range and shape as given."""
-    images = np.asarray(images)
-    single = images.ndim == 2
-    batch = images[np.newaxis] if single else images
-    if batch.ndim == 4 and batch.shape[-1] == 1:
-        plain = batch[..., 0]
-    elif batch.ndim == 3:
-        plain = batch
-    else:
-        raise ValueError(f"images must be (28, 28), (N, 28, 28) or (N, 28, 28, 1), got {images.shape}")
-    if images.dtype == np.uint8:
-        scaled = data.scale(plain)
-    elif np.issubdtype(images.dtype, np.floating):
-        scaled = data.check_images(plain)
-    else:
-        raise ValueError(f"images must be uint8 in [0, 255] or float in [-1, 1], got dtype {images.dtype}")
-
-    masks = np.asarray(masks)
-    if masks.dtype != np.bool_:
-        if not np.issubdtype(masks.dtype, np.number) or not np.isin(masks, (0, 1)).all():
-            raise ValueError("masks must be booleans or 0/1 numbers (1 = missing)")
-        masks = masks.astype(bool)
-    if masks.shape == plain.shape[1:]:
-        masks = np.broadcast_to(masks, plain.shape)
-    if masks.shape != plain.shape:
-        raise ValueError(f"masks must have shape {plain.shape[1:]} or {plain.shape}, got {masks.shape}")
-
-    generator, config = load_inpainter(inpainter) if isinstance(inpainter, str) else inpainter
-    filled = inpaint(generator, config, data.apply_mask(scaled, masks), np.ascontiguousarray(masks))[..., 0]
+    ``images``: uint8 in [0, 255] or float in [-1, 1] (background at -1), shape (N, 28, 28) or
+    (N, 28, 28, 1), or a single digit, (28, 28) or (28, 28, 1). ``masks``: booleans or 0/1
+    numbers, True/1 = missing, one per digit or one for every digit, with or without a channel
+    axis. ``inpainter``: a shipped name or a ``(generator, config)`` pair. Returns the digits in
+    the same dtype, range and shape as given (an empty batch comes back empty)."""
+    images, plain = digit_batch(images)
+    scaled = scaled_digits(images, plain)
+    masks = digit_masks(masks, plain.shape)
+    generator, config = resolve_inpainter(inpainter)
+    filled = inpaint(generator, config, data.apply_mask(scaled, masks), masks)[..., 0]
     result = data.rescale(filled) if images.dtype == np.uint8 else filled.astype(images.dtype)
-    if batch.ndim == 4:
-        result = result[..., np.newaxis]
-    return result[0] if single else result
+    return result.reshape(images.shape)

@@ -211,16 +211,85 @@ def test_inpaint_digits_keeps_float_in_minus_one_one_and_takes_zero_one_masks():
     np.testing.assert_allclose(result[holes], raw[holes], atol=1e-6)
 
 
+BLACK = np.full((2, 28, 28), -1.0, np.float32)
+NO_HOLE = np.zeros((28, 28), bool)
+
+
 @pytest.mark.parametrize("images, masks, message", [
-    (np.zeros((2, 28, 28), np.int32), np.zeros((28, 28), bool), "uint8"),
-    (np.zeros((2, 28, 28), np.float32), np.full((28, 28), 2), "0/1"),
-    (np.zeros((2, 28, 28), np.float32), np.zeros((27, 27), bool), "masks must have shape"),
-    (np.zeros((28,), np.float32), np.zeros((28, 28), bool), "images must be"),
-    (np.full((1, 28, 28), 3.0, np.float32), np.zeros((28, 28), bool), r"\[-1, 1\]"),
+    (np.zeros((2, 28, 28), np.int32), NO_HOLE, "uint8"),
+    (np.zeros((2, 28, 28), bool), NO_HOLE, "uint8"),
+    (np.array([["a"] * 28] * 28), NO_HOLE, "uint8"),
+    (BLACK, np.full((28, 28), 2), "0/1"),
+    (BLACK, np.full((28, 28), np.nan), "0/1"),
+    (BLACK, np.full((28, 28), "1"), "0/1"),
+    (BLACK, np.zeros((27, 27), bool), "masks must have shape"),
+    (BLACK, np.zeros((3, 28, 28), bool), "masks must have shape"),
+    (BLACK, np.zeros((2, 28, 28, 2), bool), "masks must have shape"),
+    (BLACK, [[0, 1], [1]], "masks must be an array"),
+    (np.zeros((28,), np.float32), NO_HOLE, "images must be 28x28 digits"),
+    (np.zeros((4, 32, 32), np.uint8), NO_HOLE, r"28x28 digits.*got shape \(4, 32, 32\)"),
+    (np.zeros((32, 32), np.uint8), NO_HOLE, r"got shape \(32, 32\)"),
+    (np.zeros((4, 14, 14), np.uint8), NO_HOLE, r"got shape \(4, 14, 14\)"),
+    (np.zeros((4, 784), np.uint8), NO_HOLE, r"got shape \(4, 784\)"),
+    (np.zeros((2, 28, 28, 3), np.uint8), NO_HOLE, r"got shape \(2, 28, 28, 3\)"),
+    (np.zeros((1, 2, 28, 28), np.uint8), NO_HOLE, r"got shape \(1, 2, 28, 28\)"),
+    ([[0] * 28, [0] * 27], NO_HOLE, "images must be an array"),
+    (np.full((1, 28, 28), 3.0, np.float32), NO_HOLE, r"\[-1, 1\]"),
+    (np.full((1, 28, 28), np.nan, np.float32), NO_HOLE, "NaN"),
+    (np.full((1, 28, 28), np.inf, np.float32), NO_HOLE, "NaN or infinite"),
+    # Digits in [0, 1] lie inside [-1, 1]: without this check they were read as grey backgrounds.
+    (np.random.default_rng(0).uniform(0, 1, (3, 28, 28)), NO_HOLE, r"3 of 3 have no pixel below 0.*x \* 2 - 1"),
+    (np.concatenate([BLACK, np.zeros((1, 28, 28), np.float32)]), NO_HOLE, "1 of 3 have no pixel below 0"),
 ])
 def test_inpaint_digits_rejects_what_it_cannot_use(images, masks, message):
     with pytest.raises(ValueError, match=message):
         inpainting.inpaint_digits(images, masks, _own_inpainter())
+
+
+@pytest.mark.parametrize("inpainter, message", [
+    (lambda: None, r"a \(generator, config\) pair, got None"),
+    (lambda: 42, r"got 42 \(int\)"),
+    (lambda: (), "a tuple of length 0"),
+    (lambda: (models.build_generator(PAPER),), "a tuple of length 1"),
+    (lambda: (None, PAPER), "generator must be a Keras model.*NoneType"),
+    (lambda: ("paper", PAPER), "generator must be a Keras model.*str"),
+    (lambda: (models.build_generator(PAPER), "paper"), "config must be a GANConfig, got str"),
+    (lambda: (models.build_generator(PAPER), MASK_CHANNEL), r"takes inputs of shape \(28, 28, 1\).*different models"),
+    (lambda: (models.build_generator(MASK_CHANNEL), PAPER), r"takes inputs of shape \(28, 28, 2\).*different models"),
+    (lambda: "best", "name must be one of"),
+], ids=["None", "42", "empty tuple", "generator alone", "no generator", "a name for the generator", "a name for the config",
+        "paper generator, mask-channel config", "mask-channel generator, paper config", "unknown name"])
+def test_inpaint_digits_names_an_inpainter_it_cannot_use(inpainter, message):
+    with pytest.raises(ValueError, match=message):
+        inpainting.inpaint_digits(BLACK, NO_HOLE, inpainter())
+
+
+@pytest.mark.parametrize("images", [np.zeros((0, 28, 28), np.uint8), np.zeros((0, 28, 28, 1), np.float32)])
+def test_inpaint_digits_returns_an_empty_batch_empty(images):
+    result = inpainting.inpaint_digits(images, NO_HOLE, _own_inpainter())
+    assert result.shape == images.shape and result.dtype == images.dtype
+
+
+def test_a_single_digit_with_a_channel_axis_is_one_digit():
+    digit = np.random.default_rng(2).integers(0, 256, (28, 28, 1), dtype=np.uint8)
+    result = inpainting.inpaint_digits(digit, _centre_mask(), _own_inpainter())
+    assert result.shape == (28, 28, 1)
+    np.testing.assert_array_equal(result, inpainting.inpaint_digits(digit[np.newaxis], _centre_mask()[None, ..., None],
+                                                                    _own_inpainter())[0])
+
+
+def test_masks_may_carry_a_channel_axis():
+    images = np.random.default_rng(3).integers(0, 256, (2, 28, 28), dtype=np.uint8)
+    masks = np.stack([_centre_mask(), ~_centre_mask()])
+    inpainter = _own_inpainter()
+    np.testing.assert_array_equal(inpainting.inpaint_digits(images, masks[..., None], inpainter),
+                                  inpainting.inpaint_digits(images, masks, inpainter))
+
+
+def test_inpaint_refuses_a_generator_of_another_configuration(batch):
+    corrupted, masks = batch
+    with pytest.raises(ValueError, match="different models"):
+        inpaint(models.build_generator(MASK_CHANNEL), PAPER, corrupted, masks)
 
 
 def test_load_inpainter_rejects_unknown_names():
