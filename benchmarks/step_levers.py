@@ -142,7 +142,7 @@ def main(argv=None):
     probe = probe_seconds(reference)
     print(f"one classifier probe ({PROBE_SIZE} digits): {probe:.2f} s", flush=True)
     if not args.no_save:
-        artifacts.save_json(runs.benchmark_record("step_levers"), {
+        artifacts.save_record(runs.benchmark_record("step_levers"), {
             "variant": name, "rounds": args.rounds, "digits_per_block": args.digits, "baseline": BASELINE,
             "results": results, "epoch_preparation": pipeline, "probe_seconds": probe,
             "machine": fitting.machine_description()})

@@ -128,7 +128,7 @@ def main(argv=None):
         print(f"{name:44s} {seconds:.3f} s/iteration  x{baseline / seconds:.2f} vs paper loop  "
               f"{gflops:6.1f} GFLOP/s ({100 * gflops / peak:.0f} % of the float32 matmul peak)")
     if not args.no_save:
-        artifacts.save_json(runs.benchmark_record("train_speed"), {
+        artifacts.save_record(runs.benchmark_record("train_speed"), {
             "rounds": args.rounds, "block": args.block, "iteration_gflop": flops / 1e9,
             "matmul_peak_gflops": peak, "results": results, "machine": fitting.machine_description(),
         })

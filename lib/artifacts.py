@@ -11,6 +11,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -48,7 +49,14 @@ def save_json(path, data):
         temporary.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def load_json(path):
+def save_record(path, data):
+    """`save_json`, then the file's checksum into its folder's manifest: for the records that
+    sit beside others in a shared folder (a study's summary, the choice of a shipped model)."""
+    save_json(path, data)
+    list_in_manifest(path)
+
+
+def _read_json(path):
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"expected a JSON file at {path}, found none")
@@ -56,6 +64,12 @@ def load_json(path):
         return json.loads(path.read_text())
     except json.JSONDecodeError as error:
         raise ValueError(f"{path} is not valid JSON (corrupted or truncated?): {error}") from error
+
+
+def load_json(path):
+    """A JSON file, verified against its folder's manifest if the folder has one."""
+    verify_listed(path)
+    return _read_json(path)
 
 
 def save_arrays(path, **arrays):
@@ -68,6 +82,7 @@ def load_arrays(path):
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"expected an .npz file at {path}, found none")
+    verify_listed(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files}
@@ -95,6 +110,7 @@ def load_table(path):
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"expected a CSV table at {path}, found none")
+    verify_listed(path)
     with open(path, newline="") as handle:
         rows = list(csv.DictReader(handle))
     if not rows:
@@ -130,6 +146,7 @@ def load_weights(model, path):
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"expected a weights file at {path}, found none (were the artifacts committed/cloned?)")
+    verify_listed(path)
     try:
         model.load_weights(path)
     except Exception as error:
@@ -148,25 +165,92 @@ def file_sha256(path):
     return digest.hexdigest()
 
 
+def is_hidden(name):
+    """Hidden files (`atomic_path`'s temporaries among them) are never listed, never shipped."""
+    return name.startswith(".")
+
+
+def is_temporary(name):
+    """Whether a file name is one `atomic_path` makes: ``.<stem>-<8 random characters><suffixes>``."""
+    return re.fullmatch(r"\.[^./]*-[a-z0-9_]{8}(\.[^/]*)?", name) is not None
+
+
+def folder_files(folder, exclude=()):
+    """The names of the files a manifest of ``folder`` covers: all but itself, the temporaries
+    and those in ``exclude``."""
+    skipped = {MANIFEST, *exclude}
+    return sorted(p.name for p in Path(folder).iterdir() if p.is_file() and p.name not in skipped and not is_hidden(p.name))
+
+
 def write_manifest(folder, exclude=()):
     """Record the sha256 of every file in ``folder`` (but those named in ``exclude``) so
     :func:`verify_manifest` can detect damage."""
     folder = Path(folder)
-    skipped = {MANIFEST, *exclude}
-    files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name not in skipped and not p.name.startswith("."))
-    save_json(folder / MANIFEST, {name: file_sha256(folder / name) for name in files})
+    save_json(folder / MANIFEST, {name: file_sha256(folder / name) for name in folder_files(folder, exclude)})
 
 
-def verify_manifest(folder):
-    """Raise ``ValueError`` naming every file of ``folder`` that is missing or differs from its manifest."""
+def read_manifest(folder):
+    """The ``{file name: sha256}`` of ``folder``'s manifest, checked to be one."""
+    path = Path(folder) / MANIFEST
+    listed = _read_json(path)
+    digests_ok = isinstance(listed, dict) and all(
+        isinstance(name, str) and name and "/" not in name and isinstance(digest, str) and len(digest) == 64
+        and set(digest) <= set("0123456789abcdef") for name, digest in listed.items())
+    if not digests_ok:
+        raise ValueError(f"{path} must map the folder's file names to sha256 hex digests, got "
+                         f"{type(listed).__name__ if not isinstance(listed, dict) else 'other entries'}")
+    return listed
+
+
+def list_in_manifest(*paths):
+    """Record each file's sha256 in its folder's manifest, keeping the folder's other entries."""
+    for path in map(Path, paths):
+        if not path.is_file() or path.name == MANIFEST or is_hidden(path.name):
+            raise ValueError(f"only an existing, visible file can be listed in a manifest, got {path}")
+        manifest = path.parent / MANIFEST
+        listed = read_manifest(path.parent) if manifest.is_file() else {}
+        save_json(manifest, {**listed, path.name: file_sha256(path)})
+
+
+def verify_listed(path):
+    """Raise ``ValueError`` if ``path``'s folder has a manifest that does not list ``path`` or
+    records another checksum for it. A folder without a manifest (a reader's own scratch) is not
+    checked; every committed folder has one (tests/test_artifacts.py)."""
+    path = Path(path)
+    manifest = path.parent / MANIFEST
+    if path.name == MANIFEST or not manifest.is_file():
+        return True
+    listed = read_manifest(path.parent)
+    if path.name not in listed:
+        raise ValueError(f"{path} is not covered by {manifest}: an unverified file is not loaded")
+    if file_sha256(path) != listed[path.name]:
+        raise ValueError(f"{path} differs from its checksum in {manifest} (corrupted, truncated or changed by hand)")
+    return True
+
+
+def verify_manifest(folder, unlisted=()):
+    """Raise ``ValueError`` naming every file of ``folder`` that is missing, differs from its
+    manifest, or is not covered by it (but those named in ``unlisted``): a manifest must cover
+    its whole folder, so an empty or partial one verifies nothing and passes nothing."""
     folder = Path(folder)
-    expected = load_json(folder / MANIFEST)
+    expected = read_manifest(folder)
     problems = []
     for name, digest in expected.items():
         if not (folder / name).is_file():
             problems.append(f"{name} is missing")
         elif file_sha256(folder / name) != digest:
             problems.append(f"{name} differs from its recorded checksum (corrupted or truncated)")
+    problems += [f"{name} is not covered by the manifest" for name in folder_files(folder, unlisted) if name not in expected]
     if problems:
         raise ValueError(f"artifacts in {folder} failed verification: " + "; ".join(problems))
     return True
+
+
+def remove_temporaries(folder):
+    """Delete the temporaries a kill left in ``folder`` (hidden files `atomic_path` names, such as
+    ``.checkpoint-*.npz``); returns their names."""
+    folder = Path(folder)
+    left = sorted(p.name for p in folder.iterdir() if p.is_file() and is_temporary(p.name)) if folder.is_dir() else []
+    for name in left:
+        (folder / name).unlink(missing_ok=True)
+    return left

@@ -243,6 +243,7 @@ def fit_gan(images, folder, config: GANConfig = PAPER, seed=0, recorders=(), cal
         raise ValueError(f"recorders must keep different records (the history is always kept), got {keys}")
     expected = {"seed": checks.count(seed, "seed"), "config": json.loads(json.dumps(config.to_dict())),
                 "inputs_sha256": runs.inputs_digest(images)}
+    artifacts.remove_temporaries(folder)  # a kill mid-save leaves its temporary file behind
     if runs.status(folder) == "finished":
         run = runs.open(folder)
         # Runs committed before training inputs were hashed (no "inputs_sha256") match any data.

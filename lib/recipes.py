@@ -169,7 +169,7 @@ def write_collapse_summary():
             if runs.status(folder) == "finished" and (folder / runs.GENERATOR_WEIGHTS).is_file():
                 runs.drop_weights(folder)
     summary = studies.collapse_outcomes(runs.mode_root())
-    artifacts.save_json(runs.collapse_summary(runs.mode_root()), summary)
+    artifacts.save_record(runs.collapse_summary(runs.mode_root()), summary)
     return summary
 
 
@@ -207,7 +207,8 @@ def run_classifiers(seeds, verbose=2, config=CLASSIFIER):
         seconds = time.perf_counter() - started
         accuracy = float((evaluation.classify(model, data.to_model_input(x_test)) == y_test).mean())
         artifacts.save_weights(model, path)
-        artifacts.save_json(runs.classifier_record(seed, config, runs.mode_root()), {
+        artifacts.list_in_manifest(path)  # the evaluation, the probes and the demo load it: verified
+        artifacts.save_record(runs.classifier_record(seed, config, runs.mode_root()), {
             "seed": seed, "epochs": epochs, "config": config.to_dict(), "clean_test_accuracy": accuracy,
             "wall_seconds": round(seconds, 1), "machine": fitting.machine_description(),
         })
@@ -241,7 +242,7 @@ def choose_recommended(epochs=ABLATION_EPOCHS, hole_size=14, digits=2000, final_
                 "is kept if it gains more than 2 standard errors (paired) over the baseline",
                 "scores": {name: float(values.mean()) for name, values in correct.items()},
                 "comparisons": comparisons, "ablation_epochs": epochs}
-    artifacts.save_json(runs.recommended_record(runs.mode_root()), decision)
+    artifacts.save_record(runs.recommended_record(runs.mode_root()), decision)
     print("recommended:", decision, flush=True)
     return chosen
 
@@ -275,7 +276,7 @@ def run_ceiling(holes, seed=0, epochs=None):
         recipe = artifacts.as_json({key: record[key] for key in ("seed", "epochs", "config")})
         if all(earlier.get(key) == value for key, value in recipe.items()):
             record["results"] = {**earlier["results"], **results}
-    artifacts.save_json(path, record)
+    artifacts.save_record(path, record)
     return results
 
 
@@ -313,5 +314,5 @@ def run_speed_study(seeds=(0, 1), epochs=ABLATION_EPOCHS, name=None):
                 row[label] = evaluation.evaluate(method, originals, y_test, masks, classifier)[name]["accuracy"]
             rows.append(row)
             print(row, flush=True)
-    artifacts.save_json(runs.speed_study_record(runs.mode_root()), {"variant": name, "epochs": epochs, "rows": rows})
+    artifacts.save_record(runs.speed_study_record(runs.mode_root()), {"variant": name, "epochs": epochs, "rows": rows})
     return rows

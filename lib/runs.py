@@ -280,8 +280,24 @@ def open(folder) -> Run:  # noqa: A001  (runs.open(folder), like io.open)
     folder = Path(folder)
     if status(folder) != "finished":
         raise ValueError(f"{folder} holds no finished run (no {artifacts.MANIFEST}; status: {status(folder)})")
-    artifacts.verify_manifest(folder)
-    return Run(folder, artifacts.load_json(folder / RECORD))
+    # A kill between the manifest and the checkpoint's removal leaves the checkpoint unlisted.
+    artifacts.verify_manifest(folder, unlisted=(CHECKPOINT,))
+    missing = [name for name in (RECORD, HISTORY) if name not in artifacts.read_manifest(folder)]
+    if missing:
+        raise ValueError(f"{folder / artifacts.MANIFEST} does not list {missing}: not a finished run's manifest")
+    return Run(folder, check_record(artifacts.load_json(folder / RECORD), folder / RECORD))
+
+
+def check_record(record, path):
+    """A run's ``run.json`` as `Run` reads it: a configuration that parses and a seed."""
+    if not isinstance(record, dict) or not isinstance(record.get("config"), dict) or "seed" not in record:
+        raise ValueError(f"{path} is not a run record: it needs a 'config' object and a 'seed'")
+    try:
+        GANConfig.from_dict(record["config"])
+        checks.count(record["seed"], "seed")
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path} holds a record that does not describe a run: {error}") from None
+    return record
 
 
 def commit(folder):

@@ -170,7 +170,7 @@ def write_record(names=None, seed=0):
 
     def save():
         record["reference"] = RETRAINED_REFERENCE if RETRAINED_REFERENCE in scored else REFERENCE
-        artifacts.save_json(path, record)
+        artifacts.save_record(path, record)
 
     def score(run, timed_alone):
         method = evaluation.generator_method(run.generator(), run.config)

@@ -117,7 +117,7 @@ def write_study_record(arms=ARMS, seeds=STUDY_SEEDS, epochs=STUDY_EPOCHS, holes=
     baselines, scored_arms = record.setdefault("baselines", {}), record.setdefault("arms", {})
 
     def save():
-        artifacts.save_json(path, record)
+        artifacts.save_record(path, record)
 
     for name, method in baseline_methods().items():
         if name not in baselines:
@@ -224,7 +224,7 @@ def run_realistic(arm=None, epochs=REALISTIC_EPOCHS, seed=0, verbose=0):
     run = recipes.train(config, folder, seed, verbose=verbose)
     if (folder / runs.DISCRIMINATOR_WEIGHTS).is_file():
         runs.drop_weights(folder, keep_generator=True)  # the chapters load its generator only
-    artifacts.save_json(runs.realistic_record(runs.mode_root()), {"arm": arm, "epochs": config.epochs, "seed": seed})
+    artifacts.save_record(runs.realistic_record(runs.mode_root()), {"arm": arm, "epochs": config.epochs, "seed": seed})
     print(f"realistic: {arm}, {config.epochs} epochs, seed {seed}: {run.record['wall_seconds']} s", flush=True)
     return run
 

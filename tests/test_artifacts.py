@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -287,3 +288,99 @@ def test_save_weights_leaves_a_compiled_models_optimizer_state_out(tmp_path):
     restored = artifacts.load_weights(tiny(), tmp_path / "compiled.weights.h5")
     for a, b in zip(model.get_weights(), restored.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+# ---------------------------------------------------------------- a manifest covers its whole folder
+
+@pytest.mark.parametrize("manifest", [{}, {"history.json": "0" * 64}], ids=["empty", "partial"])
+def test_a_manifest_that_leaves_files_out_verifies_nothing(run_folder, manifest):
+    (run_folder / artifacts.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match="samples.npz is not covered by the manifest; scores.csv is not covered"):
+        artifacts.verify_manifest(run_folder)
+
+
+@pytest.mark.parametrize("manifest", [[], ["history.json"], "x", {"history.json": 3}, {"history.json": "ab"},
+                                      {"../history.json": "0" * 64}, {"history.json": "Z" * 64}])
+def test_a_manifest_that_is_not_a_map_of_digests_is_refused_by_name(run_folder, manifest):
+    (run_folder / artifacts.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match=r"manifest.json must map the folder's file names to sha256 hex digests"):
+        artifacts.verify_manifest(run_folder)
+    with pytest.raises(ValueError, match=r"manifest.json must map"):
+        artifacts.load_json(run_folder / "history.json")
+
+
+def test_verify_manifest_may_be_told_which_files_it_need_not_cover(run_folder):
+    (run_folder / "checkpoint.npz").write_bytes(b"left by a kill")
+    with pytest.raises(ValueError, match="checkpoint.npz is not covered"):
+        artifacts.verify_manifest(run_folder)
+    assert artifacts.verify_manifest(run_folder, unlisted=("checkpoint.npz",))
+
+
+def test_every_loader_verifies_a_file_against_its_folders_manifest(run_folder):
+    assert artifacts.load_json(run_folder / "history.json") == {"d_loss": [0.7, 0.6]}
+    for name, load in (("history.json", artifacts.load_json), ("scores.csv", artifacts.load_table),
+                       ("samples.npz", artifacts.load_arrays)):
+        path = run_folder / name
+        original = path.read_bytes()
+        path.write_bytes(original[:-1] + bytes([original[-1] ^ 0xFF]))
+        with pytest.raises(ValueError, match=rf"{name} differs from its checksum in .*manifest.json"):
+            load(path)
+        path.write_bytes(original)
+
+
+def test_a_file_its_folders_manifest_does_not_list_is_not_loaded(run_folder):
+    artifacts.save_json(run_folder / "extra.json", {"chosen": "something else"})
+    with pytest.raises(ValueError, match="extra.json is not covered by .*manifest.json"):
+        artifacts.load_json(run_folder / "extra.json")
+
+
+def test_weights_with_flipped_bytes_are_refused_before_keras_reads_them(tmp_path):
+    model = tiny_model()
+    path = tmp_path / "tiny.weights.h5"
+    artifacts.save_weights(model, path)
+    artifacts.list_in_manifest(path)
+    content = bytearray(path.read_bytes())
+    for offset in range(len(content) - 600, len(content) - 500):  # inside the data, where h5py would not notice
+        content[offset] ^= 0xFF
+    path.write_bytes(bytes(content))
+    with pytest.raises(ValueError, match="tiny.weights.h5 differs from its checksum"):
+        artifacts.load_weights(tiny_model(), path)
+
+
+def test_save_record_lists_the_file_and_keeps_the_folders_other_entries(run_folder):
+    artifacts.save_record(run_folder / "choice.json", {"chosen": "a"})
+    listed = artifacts.read_manifest(run_folder)
+    assert sorted(listed) == ["choice.json", "history.json", "samples.npz", "scores.csv"]
+    assert artifacts.load_json(run_folder / "choice.json") == {"chosen": "a"}
+    assert artifacts.verify_manifest(run_folder)
+    with pytest.raises(ValueError, match="only an existing, visible file"):
+        artifacts.list_in_manifest(run_folder / "missing.json")
+
+
+def test_remove_temporaries_deletes_what_a_killed_save_left_and_nothing_else(tmp_path):
+    with pytest.raises(RuntimeError):
+        with artifacts.atomic_path(tmp_path / "checkpoint.npz") as temporary:
+            temporary.write_bytes(b"half")
+            raise RuntimeError  # an exception cleans up; a SIGKILL would leave names like these:
+    for name in (".checkpoint-a1b2c3d_.npz", ".generator-zz9_zz9z.weights.h5"):
+        (tmp_path / name).write_bytes(b"half-written")
+    (tmp_path / ".gitkeep").write_text("")
+    (tmp_path / "history.csv").write_text("step\n1\n")
+    assert artifacts.remove_temporaries(tmp_path) == [".checkpoint-a1b2c3d_.npz", ".generator-zz9_zz9z.weights.h5"]
+    assert visible_files(tmp_path) == [".gitkeep", "history.csv"]
+
+
+def committed_folders():
+    root = Path(__file__).resolve().parent.parent / "artifacts"
+    skipped = {root / "quick", root / "retrained"}
+    return sorted(folder for folder in [root, *root.rglob("*")] if folder.is_dir()
+                  and not any(folder == skip or skip in folder.parents for skip in skipped)
+                  and artifacts.folder_files(folder, exclude=("checkpoint.npz",)))
+
+
+def test_every_committed_file_is_covered_by_its_folders_manifest_and_verifies():
+    folders = committed_folders()
+    assert len(folders) > 40
+    for folder in folders:
+        assert (folder / artifacts.MANIFEST).is_file(), f"{folder} has files and no manifest"
+        assert artifacts.verify_manifest(folder)

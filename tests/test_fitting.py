@@ -231,7 +231,12 @@ def test_a_killed_process_resumes_from_its_last_checkpoint_exactly(tmp_path, str
     child.wait()
     assert child.returncode == -signal.SIGKILL, "the child finished before it could be killed"
     assert runs.status(folder) == "resumable"
+    # What a kill inside a checkpoint's save leaves: atomic_path's temporaries, gone on resume.
+    left = [folder / ".checkpoint-k1ll3d_x.npz", folder / ".generator-k1ll3d_x.weights.h5"]
+    for path in left:
+        path.write_bytes(b"half-written")
     resumed = fitting.fit_gan(IMAGES, folder, CONFIG, seed=5, verbose=0)
+    assert not any(path.exists() for path in left)
     assert len(resumed.history) == 12
     for a, b in zip(all_weights(straight_run), all_weights(resumed)):
         np.testing.assert_allclose(a, b, atol=1e-6)

@@ -1,6 +1,7 @@
 """Tests of lib.runs: every artifact path, and the self-describing run folder."""
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -140,6 +141,71 @@ def test_a_damaged_run_fails_verification(tmp_path):
     weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
     with pytest.raises(ValueError, match="generator.weights.h5 differs"):
         runs.open(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("finished")
+    fitting.fit_gan(tiny_images(), folder, TINY, verbose=0)
+    return folder
+
+
+@pytest.fixture
+def run_copy(finished_run, tmp_path):
+    import shutil
+
+    return Path(shutil.copytree(finished_run, tmp_path / "run"))
+
+
+@pytest.mark.parametrize("manifest, message", [
+    ({}, "generator.weights.h5 is not covered by the manifest"),
+    ("drop generator", "generator.weights.h5 is not covered by the manifest"),
+    ([], "must map the folder's file names to sha256 hex digests, got list"),
+    ({"run.json": 1}, "must map the folder's file names"),
+], ids=["empty", "no generator entry", "a list", "not digests"])
+def test_a_manifest_that_does_not_cover_the_run_opens_nothing(run_copy, manifest, message):
+    if manifest == "drop generator":
+        manifest = {name: digest for name, digest in artifacts.read_manifest(run_copy).items()
+                    if name != runs.GENERATOR_WEIGHTS}
+    (run_copy / artifacts.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match=message):
+        runs.open(run_copy)
+
+
+def test_a_manifest_of_its_records_alone_is_not_a_run(run_copy):
+    for name in (runs.GENERATOR_WEIGHTS, runs.DISCRIMINATOR_WEIGHTS, runs.HISTORY):
+        (run_copy / name).unlink()
+    artifacts.write_manifest(run_copy)
+    with pytest.raises(ValueError, match=r"does not list \['history.csv'\]"):
+        runs.open(run_copy)
+
+
+@pytest.mark.parametrize("record, message", [
+    ({"seed": 0}, "needs a 'config' object and a 'seed'"),
+    ({"config": PAPER.to_dict()}, "needs a 'config' object and a 'seed'"),
+    ([1, 2], "needs a 'config' object"),
+    ({"config": {"no_such_field": 1}, "seed": 0}, "unknown configuration fields"),
+    ({"config": PAPER.to_dict(), "seed": -1}, "seed must be a non-negative integer"),
+], ids=["no config", "no seed", "a list", "a config that is not one", "a bad seed"])
+def test_a_run_record_that_does_not_describe_a_run_is_named(run_copy, record, message):
+    artifacts.save_json(run_copy / runs.RECORD, record)
+    artifacts.write_manifest(run_copy)  # a consistent manifest: the record itself is what is wrong
+    with pytest.raises(ValueError, match=rf"run.json .*{message}|{message}") as error:
+        runs.open(run_copy)
+    assert str(run_copy / runs.RECORD) in str(error.value)
+
+
+def test_the_shipped_choices_are_verified_before_they_choose_a_model(artifacts_root):
+    runs.recommended_record().parent.mkdir(parents=True)
+    artifacts.save_record(runs.recommended_record(), {"chosen": "+ global context", "epochs": 12})
+    artifacts.save_record(runs.realistic_record(), {"arm": "global, 0.1", "epochs": 3, "seed": 0})
+    assert runs.recommended_run() == ("+ global context", 12)
+    for path in (runs.recommended_record(), runs.realistic_record()):
+        path.write_text(path.read_text().replace("12", "40").replace('"seed": 0', '"seed": 1'))
+    with pytest.raises(ValueError, match="recommended.json differs from its checksum"):
+        runs.recommended_run()
+    with pytest.raises(ValueError, match="realistic.json differs from its checksum"):
+        runs.realistic_run()
 
 
 def test_commit_writes_the_manifest_before_removing_the_checkpoint(tmp_path, monkeypatch):
