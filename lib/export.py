@@ -21,6 +21,7 @@ from pathlib import Path
 from lib import runtime  # noqa: F401  (starts TensorFlow quietly)
 import keras
 import numpy as np
+import tensorflow as tf
 
 from lib import artifacts, checks, data, evaluation, runs
 from lib.config import GANConfig
@@ -57,7 +58,9 @@ def export_onnx(model, path):
     path = Path(path)
     if path.suffix != ".onnx":
         raise ValueError(f"an ONNX file must end in .onnx, got {path}")
-    signature = [keras.InputSpec(shape=tuple(tensor.shape), dtype="float32") for tensor in model.inputs]
+    # Named specs name the ONNX inputs after the Keras ones ("corrupted", "mask", "digit");
+    # unnamed, tf2onnx calls them args_0_0, args_0_1.
+    signature = [tf.TensorSpec(tuple(tensor.shape), tf.float32, name=tensor.name) for tensor in model.inputs]
     zeros = [np.zeros(spec.shape, np.float32) for spec in signature]
     model(zeros if len(zeros) > 1 else zeros[0])  # Keras exports only models that were called
     with artifacts.atomic_path(path) as temporary, warnings.catch_warnings():

@@ -12,6 +12,7 @@ import argparse
 import functools
 import subprocess
 import threading
+from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -22,8 +23,23 @@ BUILT = REPO_ROOT / "_build" / "html"
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
+    """The standard library's file server, narrowed to what GitHub Pages does: no directory
+    listings, and nothing outside the site, however a symlink inside it points."""
+
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/wasm",
                       ".mjs": "text/javascript", ".onnx": "application/octet-stream"}
+
+    def send_head(self):
+        site = Path(self.directory).resolve()
+        target = Path(self.translate_path(self.path)).resolve()
+        if target != site and site not in target.parents:
+            self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+            return None
+        return super().send_head()
+
+    def list_directory(self, path):
+        self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+        return None
 
     def log_message(self, format, *args):  # noqa: A002  (the standard library's name)
         pass

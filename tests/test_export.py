@@ -17,9 +17,9 @@ committed = pytest.mark.skipif(not runs.paper_gan(0).is_dir(), reason="the commi
 def run_onnx(path, **inputs):
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     names = [node.name for node in session.get_inputs()]
+    assert names == list(inputs), f"{path.name}'s inputs are {names}, not {list(inputs)}"  # the names the page feeds
     count = len(next(iter(inputs.values())))
-    ordered = list(inputs.values()) if len(names) == len(inputs) else None
-    outputs = [session.run(None, dict(zip(names, [value[i:i + 1] for value in ordered])))[0] for i in range(count)]
+    outputs = [session.run(None, {name: value[i:i + 1] for name, value in inputs.items()})[0] for i in range(count)]
     return np.concatenate(outputs)
 
 
@@ -101,3 +101,14 @@ def test_the_export_records_its_sources_and_notices_when_they_change(shipped_onn
     artifacts.save_json(stale / export.MODELS_RECORD, record)
     assert not export.is_current(stale)
     assert not export.is_current(tmp_path / "absent")
+
+
+def test_the_packages_export_needs_are_an_extra_of_the_package_with_the_ranges_the_book_pins():
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    extra = tomllib.loads((root / "pyproject.toml").read_text())["project"]["optional-dependencies"]["export"]
+    pinned = {line.split(">")[0]: line for line in (root / "requirements.txt").read_text().splitlines()
+              if line.startswith(("onnx", "tf2onnx"))}
+    assert sorted(extra) == sorted(pinned.values()) and set(pinned) == {"onnx", "onnxruntime", "tf2onnx"}

@@ -1,6 +1,7 @@
 """Tests of lib.site: serving the built book locally and the release tag the Colab cells clone."""
 import os
 import subprocess
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -56,6 +57,37 @@ def test_the_server_serves_a_built_folder_on_loopback_with_wasm_types(tmp_path):
             assert response.read() == b"<p>the book</p>"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/ort.wasm", timeout=10) as response:
             assert response.headers["Content-Type"] == "application/wasm"
+    finally:
+        server.shutdown()
+
+
+def status_of(port, path):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, b""
+
+
+def test_the_server_lists_no_folder_and_follows_no_link_out_of_the_site(tmp_path):
+    site_folder, outside = tmp_path / "site", tmp_path / "outside"
+    (site_folder / "book" / "empty").mkdir(parents=True)
+    outside.mkdir()
+    (site_folder / "index.html").write_text("<p>the book</p>")
+    (site_folder / "book" / "index.html").write_text("<p>a chapter</p>")
+    (outside / "secret.txt").write_text("private")
+    (site_folder / "leak.txt").symlink_to(outside / "secret.txt")
+    (site_folder / "leak").symlink_to(outside, target_is_directory=True)
+    (site_folder / "alias.html").symlink_to(site_folder / "index.html")  # a link that stays inside is served
+    server = site.start_server(site_folder)
+    try:
+        port = server.server_address[1]
+        assert status_of(port, "/book/") == (200, b"<p>a chapter</p>")  # a folder's index.html, as Pages does
+        assert status_of(port, "/alias.html") == (200, b"<p>the book</p>")
+        for path in ("/book/empty/", "/leak.txt", "/leak/secret.txt", "/leak/", "/../outside/secret.txt",
+                     "/%2e%2e/outside/secret.txt"):
+            code, body = status_of(port, path)
+            assert code == 404 and b"private" not in body, path
     finally:
         server.shutdown()
 
