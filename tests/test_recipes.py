@@ -541,7 +541,8 @@ def test_run_classifiers_trains_the_cross_check_architecture_into_its_folder(mon
     monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x, y)))
     recipes.run_classifiers([0], verbose=0, config=CROSS_CHECK_CLASSIFIER)
     folder = private_artifacts / "quick" / "classifier-dense"
-    assert sorted(path.name for path in folder.iterdir()) == ["seed0.json", "seed0.weights.h5"]
+    assert sorted(path.name for path in folder.iterdir()) == ["manifest.json", "seed0.json", "seed0.weights.h5"]
+    assert artifacts.verify_manifest(folder)  # the weights and their record are listed: verified when loaded
     record = artifacts.load_json(folder / "seed0.json")
     assert record["epochs"] == 1  # quick mode's budget, not the full 10
     assert record["config"] == {**CROSS_CHECK_CLASSIFIER.to_dict(), "hidden_units": [512, 512]}
