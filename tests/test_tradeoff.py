@@ -99,7 +99,7 @@ def test_the_study_record_scores_baselines_and_finished_arms_once_each(tmp_path,
     assert calls == []  # everything was scored already
     with pytest.raises(ValueError, match="another protocol or other holes"):
         tradeoff.write_study_record(arms=["global, 0.1"], seeds=(0,), epochs=1, holes=("paper", 12))
-    artifacts.save_json(runs.adversary_study(), {**record, "arms": {}})
+    artifacts.save_record(runs.adversary_study(), {**record, "arms": {}})
     monkeypatch.setattr(tradeoff, "arm_config", lambda arm, epochs: tiny.variant("other", epochs=1))
     with pytest.raises(ValueError, match="another configuration"):
         tradeoff.write_study_record(arms=["global, 0.1"], seeds=(0,), epochs=1, holes=("paper", 14))
