@@ -176,8 +176,8 @@ def is_temporary(name):
 
 
 def folder_files(folder, exclude=()):
-    """The names of the files a manifest of ``folder`` covers: all but itself, the temporaries
-    and those in ``exclude``."""
+    """The names of the files a manifest of ``folder`` covers: all but itself, hidden files and
+    those in ``exclude``."""
     skipped = {MANIFEST, *exclude}
     return sorted(p.name for p in Path(folder).iterdir() if p.is_file() and p.name not in skipped and not is_hidden(p.name))
 

@@ -96,7 +96,7 @@ def scaled_digits(images, plain):
     if not np.issubdtype(images.dtype, np.floating):
         raise ValueError(f"images must be uint8 in [0, 255] or float in [-1, 1], got dtype {images.dtype}")
     scaled = data.check_images(plain)
-    looks_unit = (scaled.reshape(len(scaled), -1).min(axis=1) >= 0) if len(scaled) else np.zeros(0, bool)
+    looks_unit = scaled.min(axis=(1, 2)) >= 0  # per digit; an empty batch gives an empty answer
     if looks_unit.any():
         raise ValueError(f"float images must be in [-1, 1] with the background at -1; {int(looks_unit.sum())} of "
                          f"{len(scaled)} have no pixel below 0, as digits in [0, 1] would: convert those with x * 2 - 1")
@@ -112,8 +112,8 @@ def digit_masks(masks, plain_shape):
         raise ValueError(f"masks must be an array of booleans or 0/1 numbers: {error}") from None
     if masks.dtype != np.bool_:
         if not np.issubdtype(masks.dtype, np.number) or not np.isin(masks, (0, 1)).all():
-            raise ValueError(f"masks must be booleans or 0/1 numbers (1 = missing), got dtype {masks.dtype}"
-                             + ("" if masks.dtype.kind not in "biuf" else " with other values"))
+            raise ValueError(f"masks must be booleans or 0/1 numbers (1 = missing), got {masks.dtype} values "
+                             "other than 0 and 1")
         masks = masks.astype(bool)
     if masks.ndim in (3, 4) and masks.shape[-1] == 1 and masks.shape[:-1] in (plain_shape[1:], plain_shape):
         masks = masks[..., 0]
