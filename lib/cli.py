@@ -10,6 +10,8 @@
     python -m lib.cli collapse-summary                      # rebuild artifacts/collapse/summary.json
     python -m lib.cli ablation                              # every variant, 2 epochs each
     python -m lib.cli recommended                           # choose from the ablation, train 40 epochs
+    python -m lib.cli ablation-table                        # chapter 9's table: every variant scored
+    python -m lib.cli hole-size-study                       # chapter 10: every method at every hole
     python -m lib.cli ceiling                               # classifiers trained on corrupted digits
     python -m lib.cli ceiling --epochs 10 --holes none paper 12   # longer-trained ones, some holes
     python -m lib.cli adversary --seeds 0 1                 # chapter 11's arms, fine-tuned from the recommended model
@@ -27,11 +29,11 @@ from __future__ import annotations
 
 import argparse
 
-from lib import collapse, recipes, runs, speed, studies, tradeoff
+from lib import collapse, recipes, runs, scoring, speed, studies, tradeoff
 from lib.config import ABLATION_EPOCHS, CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER
 
 RUNS = ["classifier", "cross-check-classifier", "paper-gan", "collapse", "collapse-summary", "paper-gan-fixed", "film", "ablation", "variant",
-        "recommended", "ceiling", "speed-study", "adversary", "adversary-study",
+        "recommended", "ablation-table", "hole-size-study", "ceiling", "speed-study", "adversary", "adversary-study",
         "realistic", "fast", "time-to-quality"]
 
 
@@ -100,6 +102,10 @@ def main(argv=None):
         tradeoff.write_study_record(seeds=args.seeds or tradeoff.STUDY_SEEDS, epochs=args.epochs or tradeoff.STUDY_EPOCHS)
     elif args.run == "speed-study":
         recipes.run_speed_study(seeds=seeds, epochs=epochs, name=args.name)
+    elif args.run == "ablation-table":
+        print(scoring.run_ablation_table()["wall_seconds"], "s")
+    elif args.run == "hole-size-study":
+        print(scoring.run_hole_size_study()["wall_seconds"], "s")
     elif args.run == "ceiling":
         if len(seeds) > 1:
             parser.error("ceiling writes one record: give one seed")

@@ -164,6 +164,17 @@ def ceiling_record(epochs=CLASSIFIER.epochs, root=()) -> Path:
     return path(*root, "ceiling", name + ".json")
 
 
+def hole_size_record(root=()) -> Path:
+    """Chapter 10's study: every method at every hole, judged by both classifier families and
+    for realism (`lib.scoring.run_hole_size_study`)."""
+    return path(*root, "studies", "hole_sizes.json")
+
+
+def ablation_record(root=()) -> Path:
+    """Chapter 9's ablation table: every variant scored (`lib.scoring.run_ablation_table`)."""
+    return path(*root, "studies", "ablation.json")
+
+
 def benchmark_record(name) -> Path:
     return path("benchmarks", f"{name}.json")
 

@@ -68,10 +68,44 @@ def hole_size_study(methods, originals, labels, classifiers, sizes=HOLE_SIZES):
     method to ``{size: (mean, sd)}`` and ``results`` maps a hole label to `evaluate`'s output."""
     results = {hole_label(hole): evaluation.evaluate(methods, originals, labels, hole_masks(len(originals), hole),
                                                       classifiers) for hole in (*sizes, "paper")}
-    curves = {name: {size: (results[hole_label(size)][name]["accuracy_mean"],
-                            results[hole_label(size)][name]["accuracy_sd"]) for size in sizes}
-              for name in methods}
-    return curves, results
+    return hole_size_curves(results, sizes), results
+
+
+def hole_size_curves(by_hole, sizes=HOLE_SIZES):
+    """``{method: {size: (mean, sd)}}``: each method's accuracy against the centre-hole size, from
+    `hole_size_study`'s results or a record of them (`scores_only`)."""
+    labels = [hole_label(size) for size in sizes]
+    missing = [label for label in labels if label not in by_hole]
+    if missing or not sizes:
+        raise ValueError(f"by_hole has no results for the holes {missing or 'of no size'}")
+    methods = by_hole[labels[0]]
+    return {name: {size: (by_hole[label][name]["accuracy_mean"], by_hole[label][name]["accuracy_sd"])
+                   for size, label in zip(sizes, labels)} for name in methods}
+
+
+def recorded_by_hole(record, part="by_hole"):
+    """``{hole: {method: scores}}`` of `lib.recipes.run_hole_size_study`'s record, in the study's
+    order of holes and methods (JSON keeps keys sorted): its ``"by_hole"`` or ``"cross_check"``."""
+    if part not in ("by_hole", "cross_check"):
+        raise ValueError(f"part must be 'by_hole' or 'cross_check', got {part!r}")
+    if not isinstance(record, dict) or not {part, "holes", "methods"} <= record.keys():
+        raise ValueError(f"expected a hole-size study record with {part!r}, 'holes' and 'methods'")
+    try:
+        return {hole: {name: record[part][hole][name] for name in record["methods"]} for hole in record["holes"]}
+    except KeyError as missing:
+        raise ValueError(f"the hole-size study record has no {part} entry for {missing}") from None
+
+
+PER_DIGIT = ("inpainted", "predictions")  # the arrays of a result, which a record leaves out
+
+
+def scores_only(result):
+    """An `evaluation.evaluate` result (with realism, if added) without its per-digit arrays: the
+    numbers a committed record keeps, readable by `accuracy_table`, `ceiling_table` and
+    `lib.realism.realism_by_hole` as the full result is."""
+    if not isinstance(result, dict) or "accuracy_mean" not in result:
+        raise ValueError(f"expected a result of lib.evaluation.evaluate, got {result!r:.80}")
+    return {key: value for key, value in result.items() if key not in PER_DIGIT}
 
 
 def accuracy_table(by_hole):

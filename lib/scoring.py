@@ -1,0 +1,74 @@
+"""Chapters 9 and 10's studies scored once, on all 10,000 test digits, into records the chapters
+read: the committed runs are fixed, so their scores are too, and scoring them takes minutes that
+a reader (and CI) need not spend each time. `lib.cli` runs these; the tests score entries again.
+"""
+from __future__ import annotations
+
+import time
+
+from lib import artifacts, checks, data, evaluation, fitting, inpainting, realism, runs, studies
+from lib.config import CROSS_CHECK_CLASSIFIER
+
+
+# Chapter 9's longer rows: the kept changes at shorter budgets (constant learning rates), then
+# with the decay over 24 epochs, beside the recommended model at its own budget.
+ABLATION_LONGER = (("+ global context + centred holes", 12), ("+ global context + centred holes + learning-rate decay", 24))
+ABLATION_EXTRA_HOLE = 14  # a second accuracy column: the hard centred hole the recommendation was chosen on
+
+
+def evaluation_digits(digits=None):
+    """The first ``digits`` test digits (all 10,000 by default) as model input, with labels."""
+    (_, _), (x_test, y_test) = data.load_mnist()
+    count = len(x_test) if digits is None else checks.count(digits, "digits", minimum=2)
+    return data.to_model_input(x_test[:count]), y_test[:count]
+
+
+def _timed_record(path, record, started):
+    record.update(wall_seconds=round(time.perf_counter() - started, 1), machine=fitting.machine_description())
+    artifacts.save_record(path, record)
+    return record
+
+
+def run_ablation_table(digits=None):
+    """Chapter 9's table (`lib.studies.ablation_results`) scored on the first ``digits`` test
+    digits (all by default) and recorded in `lib.runs.ablation_record`: every ablation step,
+    the longer runs of `ABLATION_LONGER` and the recommended model, each also on 14x14 holes."""
+    started = time.perf_counter()
+    originals, labels = evaluation_digits(digits)
+    decision = artifacts.load_json(runs.recommended_record())
+    rows = studies.ablation_results(
+        originals, labels, evaluation.evaluation_masks(len(originals)), evaluation.load_classifiers(),
+        recommended=(decision["chosen"], decision["epochs"]), longer=ABLATION_LONGER,
+        extra_holes={studies.hole_label(ABLATION_EXTRA_HOLE): data.centre_masks(len(originals), ABLATION_EXTRA_HOLE)})
+    record = {"rows": rows, "columns": list(rows[0]) if rows else [], "digits": len(originals),
+              "classifier_seeds": list(evaluation.CLASSIFIER_SEEDS)}  # JSON sorts keys: the columns keep their order
+    return _timed_record(runs.ablation_record(runs.mode_root()), record, started)
+
+
+def hole_size_methods():
+    """Chapter 10's methods: no inpainting, both OpenCV methods and the three shipped models."""
+    return evaluation.standard_methods({"paper gan": inpainting.load_inpainter("paper"),
+                                        "improved": inpainting.load_inpainter("recommended"),
+                                        "realistic": inpainting.load_inpainter("realistic")})
+
+
+def run_hole_size_study(digits=None, sizes=studies.HOLE_SIZES, judge=None):
+    """Chapter 10's study on the first ``digits`` test digits (all by default), recorded in
+    `lib.runs.hole_size_record`: every method of `hole_size_methods` at every hole
+    (`lib.studies.hole_size_study`), the same fills judged by the cross-check classifiers
+    (`lib.studies.reclassify`), and their realism (`lib.realism.add_realism`; the book's judge
+    unless ``judge`` is given) with the real-digit floor of the Fréchet distance."""
+    started = time.perf_counter()
+    originals, labels = evaluation_digits(digits)
+    _, by_hole = studies.hole_size_study(hole_size_methods(), originals, labels, evaluation.load_classifiers(),
+                                         sizes=sizes)
+    cross_check = studies.reclassify(by_hole, labels, evaluation.load_classifiers(config=CROSS_CHECK_CLASSIFIER))
+    judge = judge or realism.default_judge()
+    for results in by_hole.values():
+        realism.add_realism(results, originals, judge)
+    record = {"by_hole": {hole: {name: studies.scores_only(result) for name, result in results.items()}
+                          for hole, results in by_hole.items()},
+              "cross_check": cross_check, "frechet_floor": judge.frechet(originals), "digits": len(originals),
+              "holes": list(by_hole), "methods": list(next(iter(by_hole.values()))),  # the tables' order
+              "sizes": list(sizes), "detector_seeds": list(judge.seeds), "detector_digits": realism.detector_digits()}
+    return _timed_record(runs.hole_size_record(runs.mode_root()), record, started)

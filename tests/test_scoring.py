@@ -1,0 +1,158 @@
+"""The records chapters 9 and 10 read: written as the studies score, and agreeing with the runs."""
+import os
+
+import numpy as np
+import pytest
+
+from lib import artifacts, data, evaluation, realism, runs, scoring, studies
+from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, MODE_VARIABLE, PAPER
+from stubs import CentreClassifier, ConstantGenerator
+
+SIZE = PAPER.image_size
+real_mnist = pytest.mark.skipif(not os.environ.get(data.NPZ_VARIABLE), reason="MNIST_NPZ is not set")
+
+
+@pytest.fixture
+def private_artifacts(monkeypatch, tmp_path):
+    """Nothing here may touch the real artifacts folder."""
+    monkeypatch.setenv(runs.ROOT_VARIABLE, str(tmp_path / "artifacts"))
+    monkeypatch.delenv(MODE_VARIABLE, raising=False)
+    return tmp_path / "artifacts"
+
+
+class StubJudge:
+    """Realism scores without detectors: the fills' mean grey level as the "detector" score."""
+    seeds = (0,)
+
+    def frechet(self, digits):
+        return float(np.asarray(digits).std())
+
+    def score(self, inpainted, originals):
+        return {"detector": float(np.mean(inpainted) > np.mean(originals)), "detector_sd": 0.0,
+                "detector_by_seed": {0: 0.5}, "frechet": self.frechet(inpainted)}
+
+
+def stub_methods():
+    return evaluation.standard_methods({"grey": (ConstantGenerator(0.0), PAPER)})
+
+
+@real_mnist
+def test_run_hole_size_study_records_numbers_only_for_every_hole_and_method(monkeypatch, private_artifacts):
+    monkeypatch.setattr(scoring, "hole_size_methods", stub_methods)
+    monkeypatch.setattr(evaluation, "load_classifiers", lambda seeds=(0, 1, 2), config=CLASSIFIER:
+                        {seed: CentreClassifier() for seed in seeds})
+    record = scoring.run_hole_size_study(digits=40, sizes=(10, 14), judge=StubJudge())
+    written = artifacts.load_json(runs.hole_size_record(runs.mode_root()))  # verified against its manifest
+    assert written == artifacts.as_json(record)
+    assert list(written["by_hole"]) == ["10x10 centre", "14x14 centre", "paper (8x8 jittered)"]
+    assert written["digits"] == 40 and written["sizes"] == [10, 14] and written["detector_seeds"] == [0]
+    originals, labels = scoring.evaluation_digits(40)
+    _, live = studies.hole_size_study(stub_methods(), originals, labels, {0: CentreClassifier(), 1: CentreClassifier(),
+                                                                          2: CentreClassifier()}, sizes=(10, 14))
+    by_hole = studies.recorded_by_hole(written)
+    assert list(by_hole) == list(live) == written["holes"]
+    for hole, results in live.items():
+        assert list(by_hole[hole]) == ["masked", "telea", "navier-stokes", "grey"]
+        for name, result in results.items():
+            kept = by_hole[hole][name]
+            assert "inpainted" not in kept and "predictions" not in kept
+            assert kept["accuracy_mean"] == pytest.approx(result["accuracy_mean"])
+            assert kept["hole_l1"] == pytest.approx(result["hole_l1"])
+            assert kept["frechet"] == pytest.approx(StubJudge().frechet(result["inpainted"]))
+    # what chapter 10 builds from it
+    curves = studies.hole_size_curves(by_hole, sizes=(10, 14))
+    assert list(curves) == ["masked", "telea", "navier-stokes", "grey"]
+    assert curves["grey"][14] == (by_hole["14x14 centre"]["grey"]["accuracy_mean"],
+                                  by_hole["14x14 centre"]["grey"]["accuracy_sd"])
+    assert list(studies.accuracy_table(studies.recorded_by_hole(written, "cross_check"))) == written["holes"]
+
+
+def test_recorded_by_hole_rejects_a_record_that_is_not_a_hole_size_study():
+    record = {"by_hole": {"12x12 centre": {"telea": {}}}, "holes": ["12x12 centre"], "methods": ["telea", "grey"]}
+    with pytest.raises(ValueError, match="no by_hole entry for 'grey'"):
+        studies.recorded_by_hole(record)
+    with pytest.raises(ValueError, match="'cross_check', 'holes' and 'methods'"):
+        studies.recorded_by_hole(record, "cross_check")
+    with pytest.raises(ValueError, match="part must be"):
+        studies.recorded_by_hole(record, "realism")
+
+
+@real_mnist
+def test_run_ablation_table_records_every_row(monkeypatch, private_artifacts):
+    rows = [{"variant": "paper", "accuracy %": "90.00 ± 1.00"}]
+    seen = {}
+
+    def ablation_results(originals, labels, masks, classifiers, recommended=None, longer=(), extra_holes=None):
+        seen.update(digits=len(originals), masks=masks.shape, recommended=recommended, longer=longer,
+                    holes=list(extra_holes))
+        return rows
+
+    artifacts.save_record(runs.recommended_record(), {"chosen": "+ mask channel", "epochs": 7})
+    monkeypatch.setattr(studies, "ablation_results", ablation_results)
+    monkeypatch.setattr(evaluation, "load_classifiers", lambda: {0: CentreClassifier()})
+    scoring.run_ablation_table(digits=30)
+    written = artifacts.load_json(runs.ablation_record(runs.mode_root()))
+    assert written["rows"] == rows and written["columns"] == ["variant", "accuracy %"] and written["digits"] == 30 and written["wall_seconds"] >= 0
+    assert seen == {"digits": 30, "masks": (30, SIZE, SIZE), "recommended": ("+ mask channel", 7),
+                    "longer": scoring.ABLATION_LONGER, "holes": ["14x14 centre"]}
+
+
+@pytest.mark.parametrize("digits", [0, 1, -5, 2.5, "all"])
+def test_evaluation_digits_rejects_a_count_that_is_not_at_least_two(digits):
+    with pytest.raises(ValueError, match="digits"):
+        scoring.evaluation_digits(digits)
+
+
+# The committed records against the committed runs: one entry of each scored again, in full.
+
+@pytest.fixture
+def committed_artifacts(monkeypatch):
+    monkeypatch.delenv(runs.ROOT_VARIABLE, raising=False)
+    monkeypatch.setenv(MODE_VARIABLE, "full")
+
+
+def percent_pair(cell):
+    """ "95.31 ± 1.56" -> (0.9531, 0.0156)."""
+    mean, sd = cell.split(" ± ")
+    return float(mean) / 100, float(sd) / 100
+
+
+# Inference on another CPU may round a few digits' scores the other way: a few digits of 10,000.
+DIGIT_TOLERANCE = 5e-4
+
+
+@real_mnist
+def test_the_committed_ablation_table_agrees_with_its_recommended_row_scored_again(committed_artifacts):
+    record = artifacts.load_json(runs.ablation_record())
+    originals, labels = scoring.evaluation_digits(record["digits"])
+    name, epochs = runs.recommended_run()
+    row = next(row for row in record["rows"] if row["variant"] == f"recommended, {epochs} epochs")
+    run = runs.open(runs.committed_variant(name, epochs))
+    result = evaluation.evaluate({name: evaluation.generator_method(run.generator(), run.config)}, originals, labels,
+                                 evaluation.evaluation_masks(len(originals)), evaluation.load_classifiers())[name]
+    mean, sd = percent_pair(row["accuracy %"])
+    assert result["accuracy_mean"] == pytest.approx(mean, abs=DIGIT_TOLERANCE + 5e-5)
+    assert result["accuracy_sd"] == pytest.approx(sd, abs=DIGIT_TOLERANCE + 5e-5)
+    assert result["hole_l1"] == pytest.approx(row["hole L1"], abs=2e-4)
+    assert result["ssim"] == pytest.approx(row["SSIM"], abs=2e-4)
+
+
+@real_mnist
+def test_the_committed_hole_size_study_agrees_with_one_method_scored_again(committed_artifacts):
+    record = artifacts.load_json(runs.hole_size_record())
+    assert studies.recorded_by_hole(record)  # every hole has every method
+    hole, name = studies.hole_label(12), "improved"
+    originals, labels = scoring.evaluation_digits(record["digits"])
+    method = {name: scoring.hole_size_methods()[name]}
+    result = evaluation.evaluate(method, originals, labels, studies.hole_masks(len(originals), 12),
+                                 evaluation.load_classifiers())[name]
+    kept = record["by_hole"][hole][name]
+    for seed, accuracy in result["accuracies"].items():
+        assert accuracy == pytest.approx(kept["accuracies"][str(seed)], abs=DIGIT_TOLERANCE)
+    for key in ("hole_l1", "ssim"):
+        assert result[key] == pytest.approx(kept[key], abs=1e-4)
+    cross_check = studies.reclassify({hole: {name: result}}, labels,
+                                     evaluation.load_classifiers(config=CROSS_CHECK_CLASSIFIER))[hole][name]
+    assert cross_check["accuracy_mean"] == pytest.approx(record["cross_check"][hole][name]["accuracy_mean"],
+                                                         abs=DIGIT_TOLERANCE)
+    assert realism.default_judge(seeds=(0,)).frechet(result["inpainted"]) == pytest.approx(kept["frechet"], rel=1e-3)
