@@ -7,6 +7,8 @@ import pytest
 
 from lib import data
 
+pytestmark = pytest.mark.slow
+
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 SCRIPT = BENCHMARKS / "train_speed.py"
 

@@ -203,6 +203,7 @@ def straight_run(tmp_path_factory):
 
 
 # Each finishing write in order: generator and discriminator weights, the history, run.json, the manifest.
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", ["save_weights:1", "save_weights:2", "save_table:1", "save_json:1",
                                    "write_manifest:1"])
 def test_a_kill_inside_the_finishing_step_leaves_a_run_that_resumes_or_opens(tmp_path, stage, straight_run):
@@ -219,6 +220,7 @@ def test_a_kill_inside_the_finishing_step_leaves_a_run_that_resumes_or_opens(tmp
         np.testing.assert_allclose(a, b, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_killed_process_resumes_from_its_last_checkpoint_exactly(tmp_path, straight_run):
     folder = tmp_path / "killed"
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(folder), "between checkpoints"], cwd=REPO,

@@ -244,6 +244,7 @@ DISTRIBUTED_CHILD = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_training_runs_under_a_mirrored_strategy():
     # Logical devices must be configured before TensorFlow starts, so this runs in a fresh process.
     result = subprocess.run([sys.executable, "-c", DISTRIBUTED_CHILD], cwd=REPO, capture_output=True, text=True,
