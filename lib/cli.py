@@ -12,6 +12,7 @@
     python -m lib.cli recommended                           # choose from the ablation, train 40 epochs
     python -m lib.cli ablation-table                        # chapter 9's table: every variant scored
     python -m lib.cli hole-size-study                       # chapter 10: every method at every hole
+    python -m lib.cli shipped-check                         # chapter 11: both shipped models, fresh detectors
     python -m lib.cli ceiling                               # classifiers trained on corrupted digits
     python -m lib.cli ceiling --epochs 10 --holes none paper 12   # longer-trained ones, some holes
     python -m lib.cli adversary --seeds 0 1                 # chapter 11's arms, fine-tuned from the recommended model
@@ -32,9 +33,9 @@ import argparse
 from lib import collapse, recipes, runs, scoring, speed, studies, tradeoff
 from lib.config import ABLATION_EPOCHS, CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER
 
-RUNS = ["classifier", "cross-check-classifier", "paper-gan", "collapse", "collapse-summary", "paper-gan-fixed", "film", "ablation", "variant",
-        "recommended", "ablation-table", "hole-size-study", "ceiling", "speed-study", "adversary", "adversary-study",
-        "realistic", "fast", "time-to-quality"]
+RUNS = ["classifier", "cross-check-classifier", "paper-gan", "collapse", "collapse-summary", "paper-gan-fixed", "film",
+        "ablation", "variant", "recommended", "ablation-table", "hole-size-study", "shipped-check", "ceiling",
+        "speed-study", "adversary", "adversary-study", "realistic", "fast", "time-to-quality"]
 
 
 def main(argv=None):
@@ -106,6 +107,8 @@ def main(argv=None):
         print(scoring.run_ablation_table()["wall_seconds"], "s")
     elif args.run == "hole-size-study":
         print(scoring.run_hole_size_study()["wall_seconds"], "s")
+    elif args.run == "shipped-check":
+        print(scoring.run_shipped_check()["wall_seconds"], "s")
     elif args.run == "ceiling":
         if len(seeds) > 1:
             parser.error("ceiling writes one record: give one seed")

@@ -175,6 +175,11 @@ def ablation_record(root=()) -> Path:
     return path(*root, "studies", "ablation.json")
 
 
+def shipped_check_record(root=()) -> Path:
+    """Chapter 11's check of both shipped models with fresh detectors (`lib.scoring.run_shipped_check`)."""
+    return path(*root, "studies", "shipped_models.json")
+
+
 def benchmark_record(name) -> Path:
     return path("benchmarks", f"{name}.json")
 

@@ -1,4 +1,4 @@
-"""Chapters 9 and 10's studies scored once, on all 10,000 test digits, into records the chapters
+"""Chapters 9, 10 and 11's studies scored once, on all 10,000 test digits, into records the chapters
 read: the committed runs are fixed, so their scores are too, and scoring them takes minutes that
 a reader (and CI) need not spend each time. `lib.cli` runs these; the tests score entries again.
 """
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from lib import artifacts, checks, data, evaluation, fitting, inpainting, realism, runs, studies
+from lib import artifacts, checks, data, evaluation, fitting, inpainting, realism, runs, studies, tradeoff
 from lib.config import CROSS_CHECK_CLASSIFIER
 
 
@@ -72,3 +72,31 @@ def run_hole_size_study(digits=None, sizes=studies.HOLE_SIZES, judge=None):
               "holes": list(by_hole), "methods": list(next(iter(by_hole.values()))),  # the tables' order
               "sizes": list(sizes), "detector_seeds": list(judge.seeds), "detector_digits": realism.detector_digits()}
     return _timed_record(runs.hole_size_record(runs.mode_root()), record, started)
+
+
+SHIPPED_CHECKED = ("recommended", "realistic")
+FRESH_SEED_OFFSET = 3  # detector seeds the realism study did not use: the realistic arm was chosen with its own
+
+
+def fresh_judge():
+    """The book's judge (`lib.realism.default_judge`) with detector seeds the study never used."""
+    return realism.default_judge(seeds=tuple(seed + FRESH_SEED_OFFSET for seed in realism.detector_seeds()))
+
+
+def run_shipped_check(digits=None, judge=None):
+    """Chapter 11's check of both shipped models on the study's holes (`lib.tradeoff.HOLES`), on
+    the first ``digits`` test digits (all by default): accuracy with the three classifiers and
+    realism with fresh detectors (`fresh_judge`, unless ``judge`` is given), recorded in
+    `lib.runs.shipped_check_record` in the form `lib.studies.recorded_by_hole` reads."""
+    started = time.perf_counter()
+    originals, labels = evaluation_digits(digits)
+    shipped = {name: evaluation.generator_method(*inpainting.load_inpainter(name)) for name in SHIPPED_CHECKED}
+    classifiers, judge = evaluation.load_classifiers(), judge or fresh_judge()
+    by_hole = {}
+    for hole in tradeoff.HOLES:
+        results = evaluation.evaluate(shipped, originals, labels, studies.hole_masks(len(originals), hole), classifiers)
+        realism.add_realism(results, originals, judge)
+        by_hole[studies.hole_label(hole)] = {name: studies.scores_only(result) for name, result in results.items()}
+    record = {"by_hole": by_hole, "holes": list(by_hole), "methods": list(shipped), "digits": len(originals),
+              "detector_seeds": list(judge.seeds), "detector_digits": realism.detector_digits()}
+    return _timed_record(runs.shipped_check_record(runs.mode_root()), record, started)

@@ -156,3 +156,41 @@ def test_the_committed_hole_size_study_agrees_with_one_method_scored_again(commi
     assert cross_check["accuracy_mean"] == pytest.approx(record["cross_check"][hole][name]["accuracy_mean"],
                                                          abs=DIGIT_TOLERANCE)
     assert realism.default_judge(seeds=(0,)).frechet(result["inpainted"]) == pytest.approx(kept["frechet"], rel=1e-3)
+
+
+@real_mnist
+def test_run_shipped_check_records_both_models_at_every_hole_of_the_study(monkeypatch, private_artifacts):
+    fills = {"recommended": 0.0, "realistic": 1.0}
+    monkeypatch.setattr(scoring.inpainting, "load_inpainter", lambda name: (ConstantGenerator(fills[name]), PAPER))
+    monkeypatch.setattr(evaluation, "load_classifiers", lambda: {seed: CentreClassifier() for seed in (0, 1, 2)})
+    scoring.run_shipped_check(digits=24, judge=StubJudge())
+    record = artifacts.load_json(runs.shipped_check_record(runs.mode_root()))
+    live = studies.recorded_by_hole(record)
+    assert list(live) == [studies.hole_label(hole) for hole in scoring.tradeoff.HOLES]
+    assert record["methods"] == list(scoring.SHIPPED_CHECKED) and record["digits"] == 24
+    for results in live.values():
+        # a white fill lights the centre pixel, so the stub classifier reads a 1; a black one, a 0
+        assert results["realistic"]["hole_l1"] != results["recommended"]["hole_l1"]
+        assert {"accuracy_mean", "detector", "frechet"} <= results["realistic"].keys()
+    report = scoring.tradeoff.target_report({hole: results["realistic"] for hole, results in live.items()},
+                                            {hole: results["recommended"] for hole, results in live.items()})
+    assert set(report) == set(live)
+
+
+def test_the_fresh_judge_uses_detector_seeds_the_study_never_used(monkeypatch):
+    monkeypatch.setattr(realism, "default_judge", lambda seeds=None: seeds)
+    assert not set(scoring.fresh_judge()) & set(realism.DETECTOR_SEEDS)
+
+
+@real_mnist
+def test_the_committed_shipped_check_agrees_with_the_realistic_model_scored_again(committed_artifacts):
+    record = artifacts.load_json(runs.shipped_check_record())
+    hole, name = studies.hole_label(14), "realistic"
+    originals, labels = scoring.evaluation_digits(record["digits"])
+    method = {name: evaluation.generator_method(*scoring.inpainting.load_inpainter(name))}
+    result = evaluation.evaluate(method, originals, labels, studies.hole_masks(len(originals), 14),
+                                 evaluation.load_classifiers())[name]
+    kept = studies.recorded_by_hole(record)[hole][name]
+    assert result["accuracy_mean"] == pytest.approx(kept["accuracy_mean"], abs=DIGIT_TOLERANCE)
+    assert result["hole_psnr"] == pytest.approx(kept["hole_psnr"], abs=1e-2)
+    assert record["detector_seeds"] == list(scoring.fresh_judge().seeds)
