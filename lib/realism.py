@@ -24,7 +24,7 @@ REFERENCE_DIGITS = 10000  # real training digits the Fréchet distance compares 
 FEATURE_CLASSIFIER_SEED = 0  # the cross-check MLP whose hidden features the distance is taken in
 
 
-QUICK_DETECTOR_DIGITS = 2000  # in quick mode the detector sees the first 2,000 digits of each set
+QUICK_DETECTOR_DIGITS = 1000  # in quick mode the detector sees the first 1,000 digits of each set
 
 
 def detector_seeds():
