@@ -626,4 +626,3 @@ def test_run_fixed_paper_gan_refuses_when_no_suspect_is_a_fix(monkeypatch, priva
     with pytest.raises(ValueError, match="no suspect"):
         recipes.run_fixed_paper_gan([0])
     assert captured_training == []
-
