@@ -84,8 +84,9 @@ def hole_size_curves(by_hole, sizes=HOLE_SIZES):
 
 
 def recorded_by_hole(record, part="by_hole"):
-    """``{hole: {method: scores}}`` of `lib.recipes.run_hole_size_study`'s record, in the study's
-    order of holes and methods (JSON keeps keys sorted): its ``"by_hole"`` or ``"cross_check"``."""
+    """``{hole: {method: scores}}`` of a `lib.scoring` record (`run_hole_size_study`'s or
+    `run_shipped_check`'s), in the study's order of holes and methods (JSON keeps keys sorted):
+    its ``"by_hole"`` or ``"cross_check"``."""
     if part not in ("by_hole", "cross_check"):
         raise ValueError(f"part must be 'by_hole' or 'cross_check', got {part!r}")
     if not isinstance(record, dict) or not {part, "holes", "methods"} <= record.keys():
