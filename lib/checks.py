@@ -34,3 +34,12 @@ def fraction(value, name, low=0.0, high=1.0) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= value <= high:
         raise ValueError(f"{name} must be a number in [{low:g}, {high:g}], got {value!r}")
     return float(value)
+
+
+def seed(value, name="seed"):
+    """``value``, if it seeds NumPy's generator: a non-negative integer or a non-empty list or
+    tuple of them (e.g. ``[seed, epoch]``)."""
+    values = value if isinstance(value, (list, tuple)) else [value]
+    if not values or any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0 for v in values):
+        raise ValueError(f"{name} must be a non-negative integer or a list of them, got {value!r}")
+    return value

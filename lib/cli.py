@@ -22,6 +22,8 @@
     python -m lib.cli fast --recipe fast                    # chapter 12: the recommended model in 15 minutes
     python -m lib.cli time-to-quality                       # score the reference and every finished recipe
     python -m lib.cli speed-study                           # chapter 4's speed options against float32, 2 seeds
+    python -m lib.cli mask-head                             # blind correction: the head that finds the damage
+    python -m lib.cli correction-study                      # blind correction on MNIST-C's corruptions
 
 Each run writes into ``artifacts/`` atomically and resumes from its last checkpoint if it was
 interrupted; a finished run is left as it is.
@@ -30,12 +32,13 @@ from __future__ import annotations
 
 import argparse
 
-from lib import collapse, recipes, runs, scoring, speed, studies, tradeoff
+from lib import collapse, correction, recipes, runs, scoring, speed, studies, tradeoff
 from lib.config import ABLATION_EPOCHS, CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER
 
 RUNS = ["classifier", "cross-check-classifier", "paper-gan", "collapse", "collapse-summary", "paper-gan-fixed", "film",
         "ablation", "variant", "recommended", "ablation-table", "hole-size-study", "shipped-check", "ceiling",
-        "speed-study", "adversary", "adversary-study", "realistic", "fast", "time-to-quality"]
+        "speed-study", "adversary", "adversary-study", "realistic", "fast", "time-to-quality",
+        "mask-head", "correction-study"]
 
 
 def main(argv=None):
@@ -44,7 +47,7 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", help="default: 0 (0 and 1 for speed-study)")
     parser.add_argument("--name", help="variant name (with 'variant'), e.g. '+ skip connections'")
     parser.add_argument("--epochs", type=int, help=f"with ablation, variant and speed-study (default "
-                        f"{ABLATION_EPOCHS}), collapse (default {collapse.DECIDING_EPOCHS}) and ceiling (the classifiers' epochs, default {CLASSIFIER.epochs})")
+                        f"{ABLATION_EPOCHS}), mask-head (default {correction.EPOCHS}), collapse (default {collapse.DECIDING_EPOCHS}) and ceiling (the classifiers' epochs, default {CLASSIFIER.epochs})")
     parser.add_argument("--recipe", help=f"with collapse: one of {list(collapse.RECIPES)}; with fast: one of "
                         f"{list(speed.RECIPES)}")
     parser.add_argument("--arms", nargs="+", help=f"with adversary: arms of {list(tradeoff.ARMS)} (default: all)")
@@ -107,6 +110,11 @@ def main(argv=None):
         print(scoring.run_ablation_table()["wall_seconds"], "s")
     elif args.run == "hole-size-study":
         print(scoring.run_hole_size_study()["wall_seconds"], "s")
+    elif args.run == "mask-head":
+        record = correction.train_mask_head(epochs=args.epochs, seed=seeds[0])
+        print(record["wall_seconds"], "s; threshold", record["threshold"])
+    elif args.run == "correction-study":
+        print(correction.run_correction_study()["wall_seconds"], "s")
     elif args.run == "shipped-check":
         print(scoring.run_shipped_check()["wall_seconds"], "s")
     elif args.run == "ceiling":

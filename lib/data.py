@@ -70,14 +70,6 @@ def check_masks(masks, images_shape=None, name="masks"):
     return masks
 
 
-def _check_seed_like(seed):
-    """A seed for NumPy's generator: a non-negative integer or a sequence of them."""
-    values = seed if isinstance(seed, (list, tuple)) else [seed]
-    if not values or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0 for v in values):
-        raise ValueError(f"seed must be a non-negative integer or a list of them, got {seed!r}")
-    return seed
-
-
 # ---------------------------------------------------------------- loading
 
 def _sha256(array):
@@ -204,7 +196,7 @@ def paper_corners(n, seed, config=PAPER):
     """Top-left corners of the paper's holes: uniform in rows and columns 8..11, per image."""
     n = checks.count(n)
     config = checks.instance(config, GANConfig)
-    rng = np.random.default_rng(_check_seed_like(seed))
+    rng = np.random.default_rng(checks.seed(seed))
     return rng.integers(config.hole_corner_min, config.hole_corner_max + 1, size=(n, 2))
 
 
@@ -241,7 +233,7 @@ def random_squares(n, seed, min_size, max_size, image_size=PAPER.image_size, cen
     if not 0 <= centred_share <= 1 or isinstance(centre_jitter, bool) or not isinstance(centre_jitter, (int, np.integer)) \
             or centre_jitter < 0:
         raise ValueError(f"centred_share must be in [0, 1] and centre_jitter >= 0, got {centred_share}, {centre_jitter}")
-    rng = np.random.default_rng(_check_seed_like(seed))
+    rng = np.random.default_rng(checks.seed(seed))
     sizes = rng.integers(min_size, max_size + 1, size=n)
     corners = (rng.random((n, 2)) * (image_size - sizes[:, None] + 1)).astype(int)
     if centred_share:  # drawn after the others, so runs without centred holes keep their masks

@@ -46,9 +46,10 @@ def inpaint(generator, config: GANConfig, corrupted, masks, batch_size=500):
 # ---------------------------------------------------------------- for your own digits
 
 SHIPPED = ("paper", "recommended", "realistic")
+DEFAULT_INPAINTER = "recommended"
 
 
-def load_inpainter(name="recommended"):
+def load_inpainter(name=DEFAULT_INPAINTER):
     """A shipped generator and its configuration, by name: ``"paper"`` (the faithful
     reproduction, seed 0), ``"recommended"`` (chapter 9's model, the most accurate, as
     `lib.runs.recommended_run` records it) or ``"realistic"`` (chapter 11's, whose fills a
@@ -125,7 +126,7 @@ def digit_masks(masks, plain_shape):
     return np.ascontiguousarray(masks)
 
 
-def inpaint_digits(images, masks, inpainter="recommended"):
+def inpaint_digits(images, masks, inpainter=DEFAULT_INPAINTER):
     """Inpaint any batch of 28x28 digits with a shipped (or your own) generator.
 
     ``images``: uint8 in [0, 255] or float in [-1, 1] (background at -1), shape (N, 28, 28) or

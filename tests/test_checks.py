@@ -42,3 +42,14 @@ def test_number_checks_reject_what_is_out_of_range(check, value, message):
 
 def test_number_checks_return_floats():
     assert checks.positive(2, "rate") == 2.0 and checks.fraction(1, "share") == 1.0
+
+
+@pytest.mark.parametrize("value", [0, 7, np.int64(3), [1, 2], (0, 5)])
+def test_seeds_are_non_negative_integers_or_lists_of_them(value):
+    assert checks.seed(value) is value
+
+
+@pytest.mark.parametrize("value", [-1, 1.5, True, [], [1, -2], "0", None])
+def test_other_seeds_are_refused(value):
+    with pytest.raises(ValueError, match="seed must be a non-negative integer or a list of them"):
+        checks.seed(value)

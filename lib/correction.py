@@ -1,0 +1,259 @@
+"""Blind correction (the paper's "correcting image anomalies" without a mask): a small U-Net, the
+mask head, finds the damaged pixels (VCNet's idea: predict the mask first), and the shipped
+inpainter fills them. The head learns from `lib.damage`'s exact labels; `lib.corruptions`
+(MNIST-C) is what it is measured on.
+"""
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+
+from lib import artifacts, checks, corruptions, damage, data, evaluation, fitting, inpainting, runs
+from lib.config import CROSS_CHECK_CLASSIFIER, budget
+from lib.runtime import keras
+
+WIDTH = 16  # channels of the first level; 2x and 4x at the 14x14 and 7x7 levels
+EPOCHS = 8
+BATCH_SIZE = 128
+LEARNING_RATE = 2e-3
+VALIDATION_DIGITS = 5000  # the last training digits: never trained on, they choose the threshold
+THRESHOLDS = np.round(np.arange(0.2, 0.85, 0.05), 2)  # the candidates for a pixel's "damaged" probability
+WEIGHTS = "mask_head.weights.h5"
+RECORD = "mask_head.json"
+VALIDATION_STREAM = 10 ** 6  # the validation digits' damage: a seed no training epoch uses
+
+
+def folder(root=()):
+    return runs.path(*root, "correction")
+
+
+def study_record(root=()):
+    return runs.path(*root, "studies", "correction.json")
+
+
+# ---------------------------------------------------------------- the mask head
+
+def _convolutions(x, channels, name):
+    for index in (1, 2):
+        x = keras.layers.Conv2D(channels, 3, padding="same", use_bias=False, name=f"{name}_conv{index}")(x)
+        x = keras.layers.BatchNormalization(name=f"{name}_norm{index}")(x)
+        x = keras.layers.ReLU(name=f"{name}_relu{index}")(x)
+    return x
+
+
+def build_mask_head(width=WIDTH):
+    """A three-level U-Net (Ronneberger et al. 2015) over a [-1, 1] digit: one logit per pixel
+    that it was damaged. Skips carry the full-resolution detail a thin scratch needs."""
+    width = checks.count(width, "width", minimum=1)
+    digits = keras.Input((corruptions.SIZE, corruptions.SIZE, 1), name="digits")
+    level1 = _convolutions(digits, width, "down28")
+    level2 = _convolutions(keras.layers.MaxPooling2D(name="pool14")(level1), 2 * width, "down14")
+    bottom = _convolutions(keras.layers.MaxPooling2D(name="pool7")(level2), 4 * width, "bottom7")
+    up = keras.layers.Conv2DTranspose(2 * width, 2, strides=2, name="up14")(bottom)
+    up = _convolutions(keras.layers.Concatenate(name="skip14")([up, level2]), 2 * width, "up14")
+    up = keras.layers.Conv2DTranspose(width, 2, strides=2, name="up28")(up)
+    up = _convolutions(keras.layers.Concatenate(name="skip28")([up, level1]), width, "up28")
+    logits = keras.layers.Conv2D(1, 1, name="damage_logits")(up)
+    return keras.Model(digits, logits, name="mask_head")
+
+
+def damage_probabilities(mask_head, images, batch_size=1000):
+    """The head's probability (N, 28, 28) that each pixel of float [-1, 1] ``images`` is damaged."""
+    images = data.with_channel(data.check_images(images))
+    if not len(images):
+        return np.zeros(images.shape[:3], np.float32)
+    logits = mask_head.predict(images, batch_size=batch_size, verbose=0)[..., 0]
+    return 1 / (1 + np.exp(-logits.astype(np.float64)))
+
+
+def mask_iou(found, true):
+    """Intersection over union of two boolean mask batches, pooled over all their pixels
+    (1.0 when both are empty)."""
+    found, true = data.check_masks(found, name="found"), data.check_masks(true, name="true")
+    if found.shape != true.shape:
+        raise ValueError(f"found {found.shape} and true {true.shape} masks differ in shape")
+    union = (found | true).sum()
+    return float((found & true).sum() / union) if union else 1.0
+
+
+def training_damage(digits, seed, epoch):
+    """One epoch's damaged training digits (model input) and their labels (float, 1 = damaged)."""
+    damaged, labels = damage.damage(digits, [seed, epoch])
+    return data.to_model_input(damaged), data.with_channel(labels.astype(np.float32))
+
+
+def train_mask_head(epochs=None, seed=0, plan=None, verbose=2, root=None):
+    """Train the mask head on `lib.damage`'s damage, fresh every epoch, over the training digits
+    but the last `VALIDATION_DIGITS`; choose the threshold that maximises the validation digits'
+    IoU; write the weights and a record (history, threshold, validation scores) to `folder`
+    (the quick mode's own folder in quick mode). Returns the record."""
+    plan = plan or budget()
+    epochs = EPOCHS if epochs is None else checks.count(epochs, "epochs", minimum=1)
+    epochs = epochs if plan.mode == "full" else 1
+    started = time.perf_counter()
+    (x_train, _), _ = data.load_mnist()
+    train, validation = x_train[:-VALIDATION_DIGITS], x_train[-VALIDATION_DIGITS:]
+    if plan.train_images is not None:
+        train, validation = train[:plan.train_images], validation[:plan.train_images // 4]
+    keras.utils.set_random_seed(seed)
+    head = build_mask_head()
+    steps = epochs * (len(train) // BATCH_SIZE)
+    head.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(LEARNING_RATE, steps)),
+                 loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    history = []
+    for epoch in range(epochs):
+        inputs, labels = training_damage(train, seed, epoch)
+        logs = head.fit(inputs, labels, batch_size=BATCH_SIZE, epochs=epoch + 1, initial_epoch=epoch, verbose=verbose)
+        history.append({"epoch": epoch + 1, "loss": float(logs.history["loss"][-1])})
+    damaged, true = damage.damage(validation, [seed, VALIDATION_STREAM])
+    probabilities = damage_probabilities(head, data.scale(damaged))
+    ious = {float(threshold): mask_iou(probabilities > threshold, true) for threshold in THRESHOLDS}
+    threshold = max(ious, key=ious.get)
+    record = {"epochs": epochs, "seed": seed, "train_digits": len(train), "validation_digits": len(validation),
+              "width": WIDTH, "batch_size": BATCH_SIZE, "learning_rate": LEARNING_RATE, "history": history,
+              "threshold": threshold, "validation_iou": ious, "wall_seconds": round(time.perf_counter() - started, 1),
+              "machine": fitting.machine_description()}
+    target = folder(runs.mode_root(plan)) if root is None else root
+    target.mkdir(parents=True, exist_ok=True)
+    artifacts.save_weights(head, target / WEIGHTS)
+    artifacts.save_json(target / RECORD, record)
+    artifacts.write_manifest(target)
+    return record
+
+
+def load_mask_head(root=None):
+    """The committed mask head (verified against its folder's manifest) and its threshold."""
+    source = folder() if root is None else root
+    artifacts.verify_manifest(source)
+    record = artifacts.load_json(source / RECORD)
+    head = artifacts.load_weights(build_mask_head(record["width"]), source / WEIGHTS)
+    return head, float(record["threshold"])
+
+
+# ---------------------------------------------------------------- correcting digits
+
+def find_damage(images, mask_head=None):
+    """The pixels of ``images`` (as `correct_digits` takes them) that the mask head judges damaged:
+    a boolean (N, 28, 28) mask, or (28, 28) for a single digit. ``mask_head``: a ``(model,
+    threshold)`` pair, default the committed one."""
+    images, plain = inpainting.digit_batch(images)
+    return _found(inpainting.scaled_digits(images, plain), mask_head).reshape(_mask_shape(images.shape))
+
+
+def _resolve_head(mask_head):
+    if mask_head is None:
+        return load_mask_head()
+    if not isinstance(mask_head, (tuple, list)) or len(mask_head) != 2:
+        raise ValueError(f"mask_head must be a (model, threshold) pair, got {mask_head!r:.60}")
+    model, threshold = mask_head
+    checks.instance(model, keras.Model, "mask_head's model")
+    return model, checks.fraction(threshold, "mask_head's threshold")
+
+
+def _found(scaled, mask_head):
+    model, threshold = _resolve_head(mask_head)
+    return damage_probabilities(model, scaled) > threshold
+
+
+def correct_digits(images, inpainter=inpainting.DEFAULT_INPAINTER, mask_head=None):
+    """Correct damaged digits without being told where the damage is: the mask head finds it,
+    ``inpainter`` (as `lib.inpainting.inpaint_digits` takes it) fills it, and every pixel not
+    found comes back as it was (a digit with nothing found comes back unchanged).
+
+    ``images``: uint8 in [0, 255] or float in [-1, 1], as `lib.inpainting.inpaint_digits` takes
+    them. Returns ``(corrected, found)``: the digits in the same dtype, range and shape, and the
+    boolean mask of the pixels judged damaged (the images' shape without a channel axis)."""
+    images, plain = inpainting.digit_batch(images)
+    scaled = inpainting.scaled_digits(images, plain)
+    found = _found(scaled, mask_head)
+    filled = scaled.copy()
+    damaged = found.any(axis=(1, 2))
+    if damaged.any():
+        generator, config = inpainting.resolve_inpainter(inpainter)
+        filling = inpainting.inpaint(generator, config, data.apply_mask(scaled[damaged], found[damaged]),
+                                     found[damaged])[..., 0]
+        filled[damaged] = np.where(found[damaged], filling, scaled[damaged])
+    converted = data.rescale(filled) if images.dtype == np.uint8 else filled.astype(images.dtype)
+    corrected = np.where(found, converted, plain)  # the pixels not found, exactly as given
+    return corrected.reshape(images.shape), found.reshape(_mask_shape(images.shape))
+
+
+def _mask_shape(shape):
+    """The found mask's shape for images of ``shape``: the same without a channel axis."""
+    size = corruptions.SIZE
+    if shape in ((size, size), (size, size, 1)):
+        return (size, size)
+    return tuple(shape[:3])
+
+
+# ---------------------------------------------------------------- the study (the chapter's table)
+
+STUDY_SEED = 0  # the corruptions' draw on the test digits
+CONDITIONS = ("clean", *corruptions.CORRUPTIONS)
+METHODS = ("as corrupted", "median 3x3", "blind", "oracle")  # the oracle fills the true damage
+
+
+def median_filtered(digits):
+    """Each uint8 digit through OpenCV's 3x3 median filter: the classical answer to speckles."""
+    return np.stack([cv2.medianBlur(digit, 3) for digit in corruptions.check_uint8_digits(digits)]) if len(digits) \
+        else digits.copy()
+
+
+def oracle_filled(corrupted, true, inpainter=inpainting.DEFAULT_INPAINTER):
+    """``corrupted`` uint8 digits with their true damage filled by ``inpainter`` (the rest as given)."""
+    corrupted = corruptions.check_uint8_digits(corrupted)
+    true = data.check_masks(true, corrupted.shape, "true")
+    result = corrupted.copy()
+    damaged = true.any(axis=(1, 2))
+    if damaged.any():
+        filled = inpainting.inpaint_digits(corrupted[damaged], true[damaged], inpainter)
+        result[damaged] = np.where(true[damaged], filled, corrupted[damaged])
+    return result
+
+
+def mean_accuracy(classifiers, digits, labels):
+    """The mean over ``classifiers`` of their accuracy on uint8 ``digits``, and each one's."""
+    images = data.scale(corruptions.check_uint8_digits(digits))
+    each = [float((evaluation.classify(classifier, images) == labels).mean()) for classifier in classifiers]
+    return float(np.mean(each)), each
+
+
+def correction_row(name, digits, labels, classifiers, cross_check, mask_head, inpainter):
+    """One condition of the study: ``name`` ("clean" or an MNIST-C corruption) drawn on ``digits``."""
+    if name == "clean":
+        corrupted, true = digits.copy(), np.zeros(digits.shape, bool)
+    else:
+        corrupted, true = corruptions.corrupt(digits, name, seed=STUDY_SEED)
+    corrected, found = correct_digits(corrupted, inpainter, mask_head)
+    versions = {"as corrupted": corrupted, "median 3x3": median_filtered(corrupted), "blind": corrected,
+                "oracle": oracle_filled(corrupted, true, inpainter)}
+    row = {"condition": name, "held_out": name in corruptions.HELD_OUT, "digits": len(digits),
+           "true_share": float(true.mean()), "found_share": float(found.mean()),
+           "digits_with_found": float(found.any(axis=(1, 2)).mean()), "iou": mask_iou(found, true)}
+    for method, version in versions.items():
+        row[method], row[f"{method}, each classifier"] = mean_accuracy(classifiers, version, labels)
+        row[f"{method}, cross-check"], _ = mean_accuracy(cross_check, version, labels)
+    return row
+
+
+def run_correction_study(digits=None, inpainter=inpainting.DEFAULT_INPAINTER, mask_head=None):
+    """The chapter's table on the first ``digits`` test digits (all 10,000 by default): for clean
+    digits and each MNIST-C corruption, the mean accuracy of the book's 3 classifiers (and of the
+    3 cross-check MLPs) as corrupted, after a 3x3 median filter, blindly corrected and with the true
+    damage filled, with the found mask's IoU; recorded in `study_record`."""
+    started = time.perf_counter()
+    (_, _), (x_test, y_test) = data.load_mnist()
+    count = len(x_test) if digits is None else checks.count(digits, "digits", minimum=1)
+    mask_head = _resolve_head(mask_head)
+    classifiers = evaluation.load_classifiers()
+    cross_check = evaluation.load_classifiers(config=CROSS_CHECK_CLASSIFIER)
+    rows = [correction_row(name, x_test[:count], y_test[:count], classifiers, cross_check, mask_head, inpainter)
+            for name in CONDITIONS]
+    record = {"rows": rows, "conditions": list(CONDITIONS), "methods": list(METHODS), "digits": count,
+              "inpainter": inpainter if isinstance(inpainter, str) else "given", "seed": STUDY_SEED,
+              "held_out": list(corruptions.HELD_OUT), "classifier_seeds": list(evaluation.CLASSIFIER_SEEDS),
+              "wall_seconds": round(time.perf_counter() - started, 1), "machine": fitting.machine_description()}
+    artifacts.save_record(study_record(runs.mode_root()), record)
+    return record

@@ -1,0 +1,79 @@
+"""The blind-correction chapter's training damage: strokes, scribbles, blobs, salt-and-pepper
+noise and erasures drawn on training digits, each with the exact mask of the pixels it changed,
+so the mask head (`lib.correction`) learns from exact labels.
+
+None of it is MNIST-C's code (`lib.corruptions` is the test damage), and two of MNIST-C's
+corruptions resemble nothing here: no dashes (``dotted_line``) and no grey drops (``spatter``).
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from lib import checks
+from lib.corruptions import SIZE, check_uint8_digits
+
+CLEAN_SHARE = 0.25  # digits left undamaged: the head must learn to find nothing on a clean digit
+MOST_KINDS = 2  # a damaged digit carries one or two kinds of damage
+
+
+def _point(rng, margin=4):
+    return tuple(int(v) for v in rng.integers(-margin, SIZE + margin, 2))
+
+
+def stroke(digit, rng):
+    """A straight line of 1 to 3 pixels at a grey of 160 to 255, its ends anywhere near the digit."""
+    cv2.line(digit, _point(rng), _point(rng), int(rng.integers(160, 256)), int(rng.integers(1, 4)),
+             cv2.LINE_AA if rng.random() < 0.5 else cv2.LINE_8)
+
+
+def scribble(digit, rng):
+    """A pen's wandering path: 3 to 7 points, each 3 to 9 pixels from the last in any direction."""
+    points = [np.array(_point(rng, margin=0))]
+    for _ in range(int(rng.integers(2, 7))):
+        angle, length = rng.uniform(0, 2 * np.pi), rng.uniform(3, 9)
+        points.append(points[-1] + np.rint(length * np.array([np.cos(angle), np.sin(angle)])).astype(int))
+    cv2.polylines(digit, [np.array(points, np.int32)], False, int(rng.integers(200, 256)), int(rng.integers(1, 3)),
+                  cv2.LINE_AA if rng.random() < 0.5 else cv2.LINE_8)
+
+
+def blob(digit, rng):
+    """One to three white ellipses, 1 to 4 pixels across each axis."""
+    for _ in range(int(rng.integers(1, 4))):
+        axes = tuple(int(v) for v in rng.integers(1, 5, 2))
+        cv2.ellipse(digit, _point(rng, margin=0), axes, float(rng.uniform(0, 180)), 0, 360,
+                    int(rng.integers(200, 256)), -1)
+
+
+def salt_and_pepper(digit, rng):
+    """2 to 25 % of the pixels turned pure white or black."""
+    flipped = rng.random(digit.shape) < rng.uniform(0.02, 0.25)
+    digit[flipped] = np.where(rng.random(int(flipped.sum())) < 0.5, 255, 0).astype(np.uint8)
+
+
+def erasure(digit, rng):
+    """A black stroke of 2 to 4 pixels rubbed across the digit: only its strokes' pixels change."""
+    cv2.line(digit, _point(rng), _point(rng), 0, int(rng.integers(2, 5)), cv2.LINE_8)
+
+
+KINDS = {"stroke": stroke, "scribble": scribble, "blob": blob, "salt_and_pepper": salt_and_pepper,
+         "erasure": erasure}
+
+
+def damage(digits, seed, clean_share=CLEAN_SHARE, kinds=tuple(KINDS)):
+    """Damage uint8 (N, 28, 28) ``digits``: each is left clean with probability ``clean_share``,
+    else given one or two of ``kinds`` (at random). Returns the damaged uint8 digits and the
+    boolean mask of the pixels that changed; the same ``seed`` draws the same damage."""
+    digits = check_uint8_digits(digits)
+    clean_share = checks.fraction(clean_share, "clean_share")
+    unknown = [kind for kind in kinds if kind not in KINDS]
+    if not kinds or unknown or isinstance(kinds, str):
+        raise ValueError(f"kinds must be a non-empty sequence of {list(KINDS)}, got {kinds!r}")
+    rng = np.random.default_rng(checks.seed(seed))
+    damaged = digits.copy()
+    for digit in damaged:
+        if rng.random() < clean_share:
+            continue
+        for kind in rng.choice(list(kinds), size=int(rng.integers(1, MOST_KINDS + 1))):
+            KINDS[kind](digit, rng)
+    return damaged, damaged != digits

@@ -1,0 +1,112 @@
+"""Blind correction: the mask head, `correct_digits` and the study's pieces."""
+import keras
+import numpy as np
+import pytest
+
+from lib import correction, corruptions, data
+from lib.config import VARIANTS
+from lib.models import build_generator
+
+MASK_CHANNEL = VARIANTS["+ mask channel"]
+
+
+def white_finder():
+    """A stand-in mask head: it "finds" exactly the pure white pixels (logit 100 x - 99.5)."""
+    finder = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(1, 1)])
+    finder.set_weights([np.full((1, 1, 1, 1), 100.0, np.float32), np.array([-99.5], np.float32)])
+    return finder, 0.5
+
+
+@pytest.fixture(scope="module")
+def inpainter():
+    keras.utils.set_random_seed(0)
+    return build_generator(MASK_CHANNEL), MASK_CHANNEL
+
+
+@pytest.fixture(scope="module")
+def digits():
+    rng = np.random.default_rng(0)
+    grey = rng.integers(0, 255, (6, 28, 28), dtype=np.uint8)  # no pure white pixel
+    grey[3:, 10, 5:20] = 255  # three digits with a white scratch
+    return grey
+
+
+def test_the_mask_head_gives_one_logit_a_pixel():
+    head = correction.build_mask_head(width=4)
+    assert head.output_shape == (None, 28, 28, 1)
+    assert head(np.zeros((2, 28, 28, 1), np.float32)).shape == (2, 28, 28, 1)
+
+
+def test_what_is_found_is_filled_and_the_rest_comes_back_exactly(digits, inpainter):
+    corrected, found = correction.correct_digits(digits, inpainter, white_finder())
+    np.testing.assert_array_equal(found, digits == 255)
+    np.testing.assert_array_equal(corrected[~found], digits[~found])
+    np.testing.assert_array_equal(corrected[:3], digits[:3])  # nothing found: unchanged
+    assert (corrected[found] != 255).any()  # the untrained generator does not paint pure white
+
+
+@pytest.mark.parametrize("shape", [(6, 28, 28), (6, 28, 28, 1), (28, 28), (28, 28, 1)])
+def test_correct_digits_keeps_the_shape_and_drops_the_channel_from_the_mask(digits, inpainter, shape):
+    images = digits[3:4].reshape(shape) if len(shape) < 3 or shape[0] != 6 else digits.reshape(shape)
+    corrected, found = correction.correct_digits(images, inpainter, white_finder())
+    assert corrected.shape == images.shape and corrected.dtype == np.uint8
+    assert found.shape == (images.shape[:3] if images.shape[0] == 6 else (28, 28))
+    np.testing.assert_array_equal(correction.find_damage(images, white_finder()), found)
+
+
+def test_float_digits_come_back_float_in_minus_one_one(digits, inpainter):
+    images = data.scale(digits).astype(np.float64)
+    corrected, found = correction.correct_digits(images, inpainter, white_finder())
+    assert corrected.dtype == np.float64 and -1 <= corrected.min() and corrected.max() <= 1
+    np.testing.assert_array_equal(corrected[~found], images[~found])
+
+
+@pytest.mark.parametrize("images, mask_head, message", [
+    (np.zeros((2, 32, 32), np.uint8), None, "28x28"),
+    (np.full((2, 28, 28), 0.5, np.float32), None, r"\[-1, 1\] with the background at -1"),
+    (np.zeros((2, 28, 28), np.int32), None, "uint8"),
+    (np.zeros((2, 28, 28), np.uint8), "head", r"\(model, threshold\) pair"),
+    (np.zeros((2, 28, 28), np.uint8), (None, 0.5), "model must be a keras.Model"),
+    (np.zeros((2, 28, 28), np.uint8), (white_finder()[0], 1.5), r"threshold must be a number in \[0, 1\]"),
+])
+def test_correct_digits_refuses_what_it_cannot_use(images, mask_head, message, inpainter):
+    with pytest.raises(ValueError, match=message):
+        correction.correct_digits(images, inpainter, mask_head if mask_head is not None else white_finder())
+
+
+def test_an_empty_batch_comes_back_empty(inpainter):
+    corrected, found = correction.correct_digits(np.zeros((0, 28, 28), np.uint8), inpainter, white_finder())
+    assert corrected.shape == (0, 28, 28) and found.shape == (0, 28, 28)
+
+
+def test_iou_is_pooled_over_pixels():
+    true = np.zeros((2, 28, 28), bool)
+    true[0, :2] = True  # 56 pixels
+    found = np.zeros_like(true)
+    found[0, :1] = True  # 28 of them
+    found[1, 0, 0] = True  # and 1 false alarm
+    assert correction.mask_iou(found, true) == pytest.approx(28 / 57)
+    assert correction.mask_iou(np.zeros_like(true), np.zeros_like(true)) == 1.0
+    with pytest.raises(ValueError, match="differ in shape"):
+        correction.mask_iou(found[:1], true)
+
+
+def test_the_median_filter_removes_a_lone_speck_and_the_oracle_fills_only_the_damage(inpainter):
+    digits = np.zeros((2, 28, 28), np.uint8)
+    digits[:, 5, 5] = 255
+    assert not correction.median_filtered(digits).any()
+    true = digits == 255
+    filled = correction.oracle_filled(digits, true, inpainter)
+    np.testing.assert_array_equal(filled[~true], digits[~true])
+
+
+def test_a_quick_mask_head_trains_records_and_loads(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_BOOK_MODE", "quick")
+    record = correction.train_mask_head(verbose=0, root=tmp_path)
+    assert record["epochs"] == 1 and record["threshold"] in correction.THRESHOLDS
+    assert set(p.name for p in tmp_path.iterdir()) == {correction.WEIGHTS, correction.RECORD, "manifest.json"}
+    head, threshold = correction.load_mask_head(tmp_path)
+    assert threshold == record["threshold"]
+    (tmp_path / correction.WEIGHTS).write_bytes(b"damaged")
+    with pytest.raises(ValueError, match="failed verification"):
+        correction.load_mask_head(tmp_path)
