@@ -19,7 +19,7 @@
     python -m lib.cli adversary --arms "global, 0.1" --epochs 3
     python -m lib.cli adversary-study                       # score the baselines and every finished arm
     python -m lib.cli realistic                             # the study's most realistic arm, 3 epochs: "realistic"
-    python -m lib.cli fast --recipe fast                    # chapter 12: the recommended model in 15 minutes
+    python -m lib.cli fast --recipe fast                    # chapter 13: the recommended model in 15 minutes
     python -m lib.cli time-to-quality                       # score the reference and every finished recipe
     python -m lib.cli speed-study                           # chapter 4's speed options against float32, 2 seeds
     python -m lib.cli mask-head                             # blind correction: the head that finds the damage

@@ -57,11 +57,11 @@ class GANConfig:
     # CycleGAN's schedule: both learning rates hold for the first half of training, then fall
     # linearly towards zero at its end, so the weights settle instead of wandering.
     learning_rate_decay: bool = False
-    # The decay's shape (chapter 12): CycleGAN's hold-then-linear; a cosine from the start
+    # The decay's shape (chapter 13): CycleGAN's hold-then-linear; a cosine from the start
     # (Loshchilov and Hutter's SGDR without restarts); or one-cycle (Smith), a linear warm-up from
     # a 25th of the rate to the rate over the first 30 % of the run, then a cosine to zero.
     learning_rate_schedule: str = "hold-then-linear"
-    # GLCIC's first phase (chapter 12): the first epochs train the generator on the
+    # GLCIC's first phase (chapter 13): the first epochs train the generator on the
     # reconstruction loss alone, the discriminator switched off; the adversarial phase follows.
     warmup_epochs: int = 0
     # After a warm-up, the generator restarts at this rate for the adversarial phase, and both

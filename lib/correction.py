@@ -214,9 +214,10 @@ def oracle_filled(corrupted, true, inpainter=inpainting.DEFAULT_INPAINTER):
 
 
 def mean_accuracy(classifiers, digits, labels):
-    """The mean over ``classifiers`` of their accuracy on uint8 ``digits``, and each one's."""
+    """The mean over ``classifiers`` (``{seed: model}``, as `lib.evaluation.load_classifiers`
+    gives them) of their accuracy on uint8 ``digits``, and each one's."""
     images = data.scale(corruptions.check_uint8_digits(digits))
-    each = [float((evaluation.classify(classifier, images) == labels).mean()) for classifier in classifiers]
+    each = [float((evaluation.classify(classifier, images) == labels).mean()) for classifier in classifiers.values()]
     return float(np.mean(each)), each
 
 

@@ -118,7 +118,7 @@ def adversary_run(arm, epochs, seed, root=()) -> Path:
 
 
 def speed_run(recipe, seed, root=()) -> Path:
-    """A recipe of chapter 12's time-to-quality study (`lib.speed.RECIPES`) trained from scratch."""
+    """A recipe of chapter 13's time-to-quality study (`lib.speed.RECIPES`) trained from scratch."""
     return path(*root, "speed", slug(recipe), seed_name(seed))
 
 

@@ -1,4 +1,4 @@
-"""Time to quality (chapter 12): the recommended model trained from scratch by faster recipes.
+"""Time to quality (chapter 13): the recommended model trained from scratch by faster recipes.
 
 A recipe is the recommended variant with changes that cost seconds rather than accuracy; each is
 trained from scratch, with classifier probes timing it on the paper's hole and on 14x14 holes,
@@ -31,7 +31,7 @@ REFERENCE = "reference"  # the recommended model's committed run, as chapter 9 t
 # The same recipe trained again on the fast recipe's machine, one run after the other, probing
 # both holes: once scored, it is the record's reference, the committed run a second one.
 RETRAINED_REFERENCE = "reference, retrained"
-FAST = "fast"  # the recipe the book recommends for retraining (chapter 12's switch)
+FAST = "fast"  # the recipe the book recommends for retraining (chapter 13's switch)
 
 # Each recipe's changes to the recommended variant. The reference trains 40 epochs in float32,
 # adversarially from the first iteration, holding its rates for half the run, then decaying them.
@@ -109,7 +109,7 @@ def train_recipe(name, seed=0, root=None, plan=None, verbose=0):
 
 
 def retrain_switch(train=False, seed=0, verbose=0):
-    """Chapter 12's live run of the fast recipe. By default it follows the run mode: in full mode
+    """Chapter 13's live run of the fast recipe. By default it follows the run mode: in full mode
     it opens the committed run (instantly), in quick mode it trains two short epochs afresh.
     ``train=True`` trains the whole recipe from scratch whatever the mode (15 minutes on two CPU
     cores) into ``artifacts/retrained/speed/fast``, where an interrupted run resumes."""
@@ -189,7 +189,7 @@ def write_record(names=None, seed=0):
             raise ValueError(f"{folder} was trained with another configuration than the recipe {name!r} has now")
         scored[name] = score(run, name not in SHARED_CORES)
         save()
-        runs.drop_weights(folder, keep_generator=name == FAST)  # chapter 12 shows the fast run's fills
+        runs.drop_weights(folder, keep_generator=name == FAST)  # chapter 13 shows the fast run's fills
     save()
     return record
 
