@@ -299,36 +299,53 @@ def corrupted_pairs(images, masks, batch_size, drop_remainder=False, with_masks=
     return dataset.batch(int(batch_size), drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
 
 
-def training_epoch(images, seed, epoch, config=PAPER):
-    """The ``(corrupted, original, mask)`` batches of one training epoch: order and holes depend
-    on (seed, epoch) alone; the last incomplete batch is dropped as in the paper's loop.
+class TrainingEpochs:
+    """The training batches of one run, epoch by epoch: ``epochs(epoch)`` is epoch ``epoch``'s
+    ``(corrupted, original, mask)`` batches, whose order and holes depend on (seed, epoch) alone;
+    the last incomplete batch is dropped as in the paper's loop.
 
-    Only the order and each square's corner and size are drawn up front; every batch's masks
+    The digits become one tensor once, for the whole run. Made afresh for every epoch's pipeline,
+    that copy (188 MB for 60,000 digits) was kept after its epoch, a little more memory every
+    epoch: 1.3 to 3.1 GB over 12 epochs (`tests/test_fitting.py` measures that it stays flat).
+    Only the order and each square's corner and size are drawn per epoch; every batch's masks
     and corrupted digits are made in the `tf.data` pipeline as it is drawn, so an epoch of
     60,000 digits never holds its corrupted copies and masks (about 560 MB) at once."""
-    from lib.runtime import tf
 
-    images = with_channel(check_images(images))
-    config = checks.instance(config, GANConfig)
-    order = epoch_order(len(images), seed, epoch)
-    corners, sizes = epoch_squares(len(images), seed, epoch, config)
-    digits = tf.convert_to_tensor(images)
-    grid = tf.range(config.image_size, dtype=tf.int64)
+    def __init__(self, images, seed, config=PAPER):
+        from lib.runtime import tf
 
-    def assemble(indices, corners, sizes):
-        original = tf.gather(digits, indices)
-        rows = (grid[None, :] >= corners[:, :1]) & (grid[None, :] < corners[:, :1] + sizes[:, None])
-        cols = (grid[None, :] >= corners[:, 1:]) & (grid[None, :] < corners[:, 1:] + sizes[:, None])
-        masks = tf.cast(rows[:, :, None] & cols[:, None, :], tf.float32)[..., None]
-        return tf.where(masks > 0, tf.constant(HOLE_VALUE, tf.float32), original), original, masks
+        images = with_channel(check_images(images))
+        self.count, self.seed = len(images), checks.count(seed, "seed")
+        self.config = checks.instance(config, GANConfig)
+        self.digits = tf.convert_to_tensor(images)
 
-    dataset = tf.data.Dataset.from_tensor_slices((order.astype(np.int64), corners.astype(np.int64),
-                                                  sizes.astype(np.int64)))
-    dataset = dataset.batch(config.batch_size, drop_remainder=True).map(assemble).prefetch(TRAINING_PREFETCH)
-    # tf.data's autotuner runs a thread per iterator that sleeps ever longer between rounds; the
-    # iterator's destructor waits for it, which stalled the end of `fit` by about 35 s in about
-    # half of the epochs on the book's 2-core machines (chapter 13). A batch is assembled in under
-    # a millisecond, so a fixed prefetch of a few batches needs no tuning.
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return dataset.with_options(options)
+    def __call__(self, epoch):
+        from lib.runtime import tf
+
+        config, digits = self.config, self.digits
+        order = epoch_order(self.count, self.seed, epoch)
+        corners, sizes = epoch_squares(self.count, self.seed, epoch, config)
+        grid = tf.range(config.image_size, dtype=tf.int64)
+
+        def assemble(indices, corners, sizes):
+            original = tf.gather(digits, indices)
+            rows = (grid[None, :] >= corners[:, :1]) & (grid[None, :] < corners[:, :1] + sizes[:, None])
+            cols = (grid[None, :] >= corners[:, 1:]) & (grid[None, :] < corners[:, 1:] + sizes[:, None])
+            masks = tf.cast(rows[:, :, None] & cols[:, None, :], tf.float32)[..., None]
+            return tf.where(masks > 0, tf.constant(HOLE_VALUE, tf.float32), original), original, masks
+
+        dataset = tf.data.Dataset.from_tensor_slices((order.astype(np.int64), corners.astype(np.int64),
+                                                      sizes.astype(np.int64)))
+        dataset = dataset.batch(config.batch_size, drop_remainder=True).map(assemble).prefetch(TRAINING_PREFETCH)
+        # tf.data's autotuner runs a thread per iterator that sleeps ever longer between rounds; the
+        # iterator's destructor waits for it, which stalled the end of `fit` by about 35 s in about
+        # half of the epochs on the book's 2-core machines (chapter 13). A batch is assembled in under
+        # a millisecond, so a fixed prefetch of a few batches needs no tuning.
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        return dataset.with_options(options)
+
+
+def training_epoch(images, seed, epoch, config=PAPER):
+    """The batches of one training epoch, `TrainingEpochs` for a single epoch."""
+    return TrainingEpochs(images, seed, config)(epoch)

@@ -272,10 +272,11 @@ def fit_gan(images, folder, config: GANConfig = PAPER, seed=0, recorders=(), cal
         if isinstance(recorder, ClassifierProbe):
             recorder.clock = lambda: time.perf_counter() - started
 
+    batches = data.TrainingEpochs(images, seed, config)  # the digits as one tensor for the whole run
     last_epoch = config.epochs if stop_after_epochs is None else min(config.epochs, state["epoch"] + stop_after_epochs)
     for epoch in range(state["epoch"], last_epoch):
         gan.switch_adversary(epoch >= config.warmup_epochs)
-        gan.fit(data.training_epoch(images, seed, epoch, config), epochs=epoch + 1, initial_epoch=epoch,
+        gan.fit(batches(epoch), epochs=epoch + 1, initial_epoch=epoch,
                 callbacks=[*recorders, *callbacks], verbose=verbose, shuffle=False)
         state.update(epoch=epoch + 1, seconds=time.perf_counter() - started)
         save_checkpoint(folder / runs.CHECKPOINT, gan, state, recorders)
