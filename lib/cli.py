@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import argparse
 
-from lib import collapse, correction, recipes, runs, scoring, speed, studies, tradeoff
+from lib import collapse, correction, correction_study, recipes, runs, scoring, speed, studies, tradeoff
 from lib.config import ABLATION_EPOCHS, CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER
 
 RUNS = ["classifier", "cross-check-classifier", "paper-gan", "collapse", "collapse-summary", "paper-gan-fixed", "film",
@@ -114,7 +114,7 @@ def main(argv=None):
         record = correction.train_mask_head(epochs=args.epochs, seed=seeds[0])
         print(record["wall_seconds"], "s; threshold", record["threshold"])
     elif args.run == "correction-study":
-        print(correction.run_correction_study()["wall_seconds"], "s")
+        print(correction_study.run_correction_study()["wall_seconds"], "s")
     elif args.run == "shipped-check":
         print(scoring.run_shipped_check()["wall_seconds"], "s")
     elif args.run == "ceiling":

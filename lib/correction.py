@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import time
 
-import cv2
 import numpy as np
 
-from lib import artifacts, checks, corruptions, damage, data, evaluation, fitting, inpainting, runs
-from lib.config import CROSS_CHECK_CLASSIFIER, budget
+from lib import artifacts, checks, corruptions, damage, data, fitting, inpainting, runs
+from lib.config import budget
 from lib.runtime import keras
 
 WIDTH = 16  # channels of the first level; 2x and 4x at the 14x14 and 7x7 levels
-EPOCHS = 8
+EPOCHS = 12
 BATCH_SIZE = 128
 LEARNING_RATE = 2e-3
 VALIDATION_DIGITS = 5000  # the last training digits: never trained on, they choose the threshold
@@ -27,10 +26,6 @@ VALIDATION_STREAM = 10 ** 6  # the validation digits' damage: a seed no training
 
 def folder(root=()):
     return runs.path(*root, "correction")
-
-
-def study_record(root=()):
-    return runs.path(*root, "studies", "correction.json")
 
 
 # ---------------------------------------------------------------- the mask head
@@ -142,7 +137,8 @@ def find_damage(images, mask_head=None):
     return _found(inpainting.scaled_digits(images, plain), mask_head).reshape(_mask_shape(images.shape))
 
 
-def _resolve_head(mask_head):
+def resolve_mask_head(mask_head):
+    """``(model, threshold)``: the committed head for None, or a given pair, checked."""
     if mask_head is None:
         return load_mask_head()
     if not isinstance(mask_head, (tuple, list)) or len(mask_head) != 2:
@@ -153,7 +149,7 @@ def _resolve_head(mask_head):
 
 
 def _found(scaled, mask_head):
-    model, threshold = _resolve_head(mask_head)
+    model, threshold = resolve_mask_head(mask_head)
     return damage_probabilities(model, scaled) > threshold
 
 
@@ -186,75 +182,3 @@ def _mask_shape(shape):
     if shape in ((size, size), (size, size, 1)):
         return (size, size)
     return tuple(shape[:3])
-
-
-# ---------------------------------------------------------------- the study (the chapter's table)
-
-STUDY_SEED = 0  # the corruptions' draw on the test digits
-CONDITIONS = ("clean", *corruptions.CORRUPTIONS)
-METHODS = ("as corrupted", "median 3x3", "blind", "oracle")  # the oracle fills the true damage
-
-
-def median_filtered(digits):
-    """Each uint8 digit through OpenCV's 3x3 median filter: the classical answer to speckles."""
-    return np.stack([cv2.medianBlur(digit, 3) for digit in corruptions.check_uint8_digits(digits)]) if len(digits) \
-        else digits.copy()
-
-
-def oracle_filled(corrupted, true, inpainter=inpainting.DEFAULT_INPAINTER):
-    """``corrupted`` uint8 digits with their true damage filled by ``inpainter`` (the rest as given)."""
-    corrupted = corruptions.check_uint8_digits(corrupted)
-    true = data.check_masks(true, corrupted.shape, "true")
-    result = corrupted.copy()
-    damaged = true.any(axis=(1, 2))
-    if damaged.any():
-        filled = inpainting.inpaint_digits(corrupted[damaged], true[damaged], inpainter)
-        result[damaged] = np.where(true[damaged], filled, corrupted[damaged])
-    return result
-
-
-def mean_accuracy(classifiers, digits, labels):
-    """The mean over ``classifiers`` (``{seed: model}``, as `lib.evaluation.load_classifiers`
-    gives them) of their accuracy on uint8 ``digits``, and each one's."""
-    images = data.scale(corruptions.check_uint8_digits(digits))
-    each = [float((evaluation.classify(classifier, images) == labels).mean()) for classifier in classifiers.values()]
-    return float(np.mean(each)), each
-
-
-def correction_row(name, digits, labels, classifiers, cross_check, mask_head, inpainter):
-    """One condition of the study: ``name`` ("clean" or an MNIST-C corruption) drawn on ``digits``."""
-    if name == "clean":
-        corrupted, true = digits.copy(), np.zeros(digits.shape, bool)
-    else:
-        corrupted, true = corruptions.corrupt(digits, name, seed=STUDY_SEED)
-    corrected, found = correct_digits(corrupted, inpainter, mask_head)
-    versions = {"as corrupted": corrupted, "median 3x3": median_filtered(corrupted), "blind": corrected,
-                "oracle": oracle_filled(corrupted, true, inpainter)}
-    row = {"condition": name, "held_out": name in corruptions.HELD_OUT, "digits": len(digits),
-           "true_share": float(true.mean()), "found_share": float(found.mean()),
-           "digits_with_found": float(found.any(axis=(1, 2)).mean()), "iou": mask_iou(found, true)}
-    for method, version in versions.items():
-        row[method], row[f"{method}, each classifier"] = mean_accuracy(classifiers, version, labels)
-        row[f"{method}, cross-check"], _ = mean_accuracy(cross_check, version, labels)
-    return row
-
-
-def run_correction_study(digits=None, inpainter=inpainting.DEFAULT_INPAINTER, mask_head=None):
-    """The chapter's table on the first ``digits`` test digits (all 10,000 by default): for clean
-    digits and each MNIST-C corruption, the mean accuracy of the book's 3 classifiers (and of the
-    3 cross-check MLPs) as corrupted, after a 3x3 median filter, blindly corrected and with the true
-    damage filled, with the found mask's IoU; recorded in `study_record`."""
-    started = time.perf_counter()
-    (_, _), (x_test, y_test) = data.load_mnist()
-    count = len(x_test) if digits is None else checks.count(digits, "digits", minimum=1)
-    mask_head = _resolve_head(mask_head)
-    classifiers = evaluation.load_classifiers()
-    cross_check = evaluation.load_classifiers(config=CROSS_CHECK_CLASSIFIER)
-    rows = [correction_row(name, x_test[:count], y_test[:count], classifiers, cross_check, mask_head, inpainter)
-            for name in CONDITIONS]
-    record = {"rows": rows, "conditions": list(CONDITIONS), "methods": list(METHODS), "digits": count,
-              "inpainter": inpainter if isinstance(inpainter, str) else "given", "seed": STUDY_SEED,
-              "held_out": list(corruptions.HELD_OUT), "classifier_seeds": list(evaluation.CLASSIFIER_SEEDS),
-              "wall_seconds": round(time.perf_counter() - started, 1), "machine": fitting.machine_description()}
-    artifacts.save_record(study_record(runs.mode_root()), record)
-    return record

@@ -17,32 +17,54 @@ CLEAN_SHARE = 0.25  # digits left undamaged: the head must learn to find nothing
 MOST_KINDS = 2  # a damaged digit carries one or two kinds of damage
 
 
-def _point(rng, margin=4):
-    return tuple(int(v) for v in rng.integers(-margin, SIZE + margin, 2))
+def _point(rng, low=0, high=SIZE):
+    return tuple(int(v) for v in np.rint(rng.uniform(low, high, 2)))
+
+
+def _ink(digit, layer):
+    """Ink over ink: a pixel takes the brighter of the digit and the new stroke."""
+    np.maximum(digit, layer, out=digit)
+
+
+def _line_type(rng):
+    return cv2.LINE_AA if rng.random() < 0.7 else cv2.LINE_8  # pens leave soft edges more often than not
 
 
 def stroke(digit, rng):
-    """A straight line of 1 to 3 pixels at a grey of 160 to 255, its ends anywhere near the digit."""
-    cv2.line(digit, _point(rng), _point(rng), int(rng.integers(160, 256)), int(rng.integers(1, 4)),
-             cv2.LINE_AA if rng.random() < 0.5 else cv2.LINE_8)
+    """A straight stroke of 1 to 3 pixels at a grey of 160 to 255 through a point near the
+    digit's centre, 16 to 40 pixels long, its edges sometimes softened further."""
+    centre = np.array(rng.uniform(6, 22, 2))
+    angle, half = rng.uniform(0, np.pi), rng.uniform(8, 20)
+    offset = half * np.array([np.cos(angle), np.sin(angle)])
+    layer = np.zeros_like(digit)
+    cv2.line(layer, tuple(int(v) for v in np.rint(centre - offset)), tuple(int(v) for v in np.rint(centre + offset)),
+             int(rng.integers(160, 256)), int(rng.integers(1, 4)), _line_type(rng))
+    if rng.random() < 0.3:
+        peak = layer.max()
+        layer = cv2.GaussianBlur(layer, (3, 3), rng.uniform(0.5, 0.8))
+        layer = np.clip(layer.astype(np.float64) * peak / max(int(layer.max()), 1), 0, 255).astype(np.uint8)
+    _ink(digit, layer)
 
 
 def scribble(digit, rng):
-    """A pen's wandering path: 3 to 7 points, each 3 to 9 pixels from the last in any direction."""
-    points = [np.array(_point(rng, margin=0))]
+    """A pen's wandering path: 3 to 7 points from near the centre, each 3 to 9 pixels from the last."""
+    points = [np.array(_point(rng, 4, SIZE - 4))]
     for _ in range(int(rng.integers(2, 7))):
         angle, length = rng.uniform(0, 2 * np.pi), rng.uniform(3, 9)
         points.append(points[-1] + np.rint(length * np.array([np.cos(angle), np.sin(angle)])).astype(int))
-    cv2.polylines(digit, [np.array(points, np.int32)], False, int(rng.integers(200, 256)), int(rng.integers(1, 3)),
-                  cv2.LINE_AA if rng.random() < 0.5 else cv2.LINE_8)
+    layer = np.zeros_like(digit)
+    cv2.polylines(layer, [np.array(points, np.int32)], False, int(rng.integers(200, 256)), int(rng.integers(1, 3)),
+                  _line_type(rng))
+    _ink(digit, layer)
 
 
 def blob(digit, rng):
     """One to three white ellipses, 1 to 4 pixels across each axis."""
+    layer = np.zeros_like(digit)
     for _ in range(int(rng.integers(1, 4))):
         axes = tuple(int(v) for v in rng.integers(1, 5, 2))
-        cv2.ellipse(digit, _point(rng, margin=0), axes, float(rng.uniform(0, 180)), 0, 360,
-                    int(rng.integers(200, 256)), -1)
+        cv2.ellipse(layer, _point(rng), axes, float(rng.uniform(0, 180)), 0, 360, int(rng.integers(200, 256)), -1)
+    _ink(digit, layer)
 
 
 def salt_and_pepper(digit, rng):
@@ -53,7 +75,9 @@ def salt_and_pepper(digit, rng):
 
 def erasure(digit, rng):
     """A black stroke of 2 to 4 pixels rubbed across the digit: only its strokes' pixels change."""
-    cv2.line(digit, _point(rng), _point(rng), 0, int(rng.integers(2, 5)), cv2.LINE_8)
+    layer = np.zeros_like(digit)
+    cv2.line(layer, _point(rng, -4, SIZE + 4), _point(rng, -4, SIZE + 4), 255, int(rng.integers(2, 5)), cv2.LINE_8)
+    digit[layer > 0] = 0
 
 
 KINDS = {"stroke": stroke, "scribble": scribble, "blob": blob, "salt_and_pepper": salt_and_pepper,

@@ -304,9 +304,8 @@ class TrainingEpochs:
     ``(corrupted, original, mask)`` batches, whose order and holes depend on (seed, epoch) alone;
     the last incomplete batch is dropped as in the paper's loop.
 
-    The digits become one tensor once, for the whole run. Made afresh for every epoch's pipeline,
-    that copy (188 MB for 60,000 digits) was kept after its epoch, a little more memory every
-    epoch: 1.3 to 3.1 GB over 12 epochs (`tests/test_fitting.py` measures that it stays flat).
+    The digits become one tensor once per run: made afresh for each epoch, that copy (188 MB for
+    60,000 digits) was kept after it, 1.3 to 3.1 GB over 12 epochs (`tests/test_fitting.py`).
     Only the order and each square's corner and size are drawn per epoch; every batch's masks
     and corrupted digits are made in the `tf.data` pipeline as it is drawn, so an epoch of
     60,000 digits never holds its corrupted copies and masks (about 560 MB) at once."""

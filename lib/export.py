@@ -2,7 +2,8 @@
 
 Each inpainter is exported whole, as `lib.inpainting.inpaint` computes it: the corrupted digit
 and its mask in, the completed digit out (the mask channel, compositing and clipping inside the
-graph), so the page has no inpainting logic of its own. The classifier is exported as it is.
+graph), so the page has no inpainting logic of its own. The classifier is exported as it is, and
+the blind-correction mask head (`lib.correction`) with its sigmoid, its threshold in the record.
 Inputs have static shapes (one 28x28 digit) and float32 values in [-1, 1].
 
     python -m lib.export _static/demo/models
@@ -23,7 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from lib import artifacts, checks, data, evaluation, runs
+from lib import artifacts, checks, correction, data, evaluation, runs
 from lib.config import GANConfig
 from lib.inpainting import SHIPPED, load_inpainter
 from lib.models import complete, generator_inputs
@@ -50,6 +51,13 @@ def classifier_model(classifier):
     """The classifier with a static one-digit input, (1, 28, 28, 1) -> ten probabilities."""
     digit = keras.Input(classifier.input_shape[1:], batch_size=1, name="digit")
     return keras.Model(digit, classifier(digit), name="classifier")
+
+
+def mask_head_model(mask_head):
+    """The mask head with a static one-digit input, (1, 28, 28, 1) -> each pixel's probability
+    of being damaged (the sigmoid inside, so the page only compares it with the threshold)."""
+    digit = keras.Input(mask_head.input_shape[1:], batch_size=1, name="digit")
+    return keras.Model(digit, keras.ops.sigmoid(mask_head(digit)), name="mask_head")
 
 
 def export_onnx(model, path):
@@ -83,6 +91,7 @@ def shipped_sources():
     """The weights files each exported model comes from, by its file name."""
     sources = {f"{name}_inpainter.onnx": runs.shipped_inpainter(name) / runs.GENERATOR_WEIGHTS for name in SHIPPED}
     sources["classifier.onnx"] = runs.classifier_weights(evaluation.SHIPPED_CLASSIFIER_SEED)
+    sources["mask_head.onnx"] = correction.folder() / correction.WEIGHTS
     return sources
 
 
@@ -103,6 +112,10 @@ def export_shipped(folder):
     path = export_onnx(classifier_model(evaluation.load_classifier()), folder / "classifier.onnx")
     record["classifier"] = {"file": "classifier.onnx", "weights_sha256": artifacts.file_sha256(sources["classifier.onnx"]),
                             **onnx_names(path)}
+    head, threshold = correction.load_mask_head()
+    path = export_onnx(mask_head_model(head), folder / "mask_head.onnx")
+    record["mask_head"] = {"file": "mask_head.onnx", "threshold": threshold,
+                           "weights_sha256": artifacts.file_sha256(sources["mask_head.onnx"]), **onnx_names(path)}
     artifacts.save_json(folder / MODELS_RECORD, record)
     (_, _), (x_test, y_test) = data.load_mnist()
     artifacts.save_json(folder / DIGITS_RECORD, {"labels": y_test[:DEMO_DIGITS].tolist(),
@@ -116,7 +129,8 @@ def is_current(folder):
     if not path.is_file():
         return False
     record = artifacts.load_json(path)
-    exported = {entry["file"]: entry["weights_sha256"] for entry in [*record["inpainters"].values(), record["classifier"]]}
+    entries = [*record["inpainters"].values(), record["classifier"], record.get("mask_head") or {}]
+    exported = {entry["file"]: entry["weights_sha256"] for entry in entries if entry}
     return all((Path(folder) / file).is_file() and exported.get(file) == artifacts.file_sha256(source)
                for file, source in shipped_sources().items())
 

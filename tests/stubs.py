@@ -36,3 +36,24 @@ def holes(count):
 def all_weights(run):
     """Both networks' weights of a finished run."""
     return run.generator().get_weights() + run.discriminator().get_weights()
+
+
+def white_finder():
+    """A stand-in for blind correction's mask head: it "finds" exactly the pure white pixels
+    (logit 100 x - 99.5 on [-1, 1] digits), with the threshold 0.5."""
+    import keras
+
+    finder = keras.Sequential([keras.Input((SIZE, SIZE, 1)), keras.layers.Conv2D(1, 1)])
+    finder.set_weights([np.full((1, 1, 1, 1), 100.0, np.float32), np.array([-99.5], np.float32)])
+    return finder, 0.5
+
+
+def untrained_inpainter():
+    """An untrained generator with the mask channel and compositing, and its configuration."""
+    import keras
+
+    from lib.config import VARIANTS
+    from lib.models import build_generator
+
+    keras.utils.set_random_seed(0)
+    return build_generator(VARIANTS["+ mask channel"]), VARIANTS["+ mask channel"]

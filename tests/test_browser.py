@@ -126,3 +126,30 @@ def test_one_fill_takes_at_most_50_ms_after_warm_up(page):
         fresh_fill(driver)
     times = [fresh_fill(driver)["totalMs"] for _ in range(20)]
     assert statistics.median(times) <= MAX_FILL_MS, times
+
+
+def test_find_the_damage_finds_a_scribble_and_fills_it_as_lib_corrects_it(page):
+    from selenium.webdriver.support.select import Select
+
+    from lib import correction
+    from lib.inpainting import DEFAULT_INPAINTER
+
+    driver, _ = page
+    Select(driver.find_element("id", "demo-model")).select_by_value(DEFAULT_INPAINTER)
+    driver.find_elements("css selector", "#demo-strip canvas")[3].click()  # a 0
+    driver.find_element("id", "demo-blind").click()
+    erase_with_the_mouse(driver, rows=(13,), columns=range(3, 25), brush="demo-draw")  # a stroke across it
+    result = fresh_fill(driver)
+    assert result["blind"] and not any(result["mask"])  # nothing marked: the page had to find it
+    pixels = np.asarray(result["pixels"], np.float32).reshape(1, 28, 28)
+    (_, _), (x_test, _) = data.load_mnist()
+    scribbled = np.round((pixels[0] + 1) * 127.5) != x_test[3]
+    assert scribbled.sum() >= 20
+    corrected, found = correction.correct_digits(pixels)
+    np.testing.assert_array_equal(np.asarray(result["found"], bool).reshape(28, 28), found[0])
+    assert found[0][scribbled].mean() >= 0.5  # most of what was drawn is found
+    page_grey = data.rescale(np.clip(np.asarray(result["filled"], np.float32).reshape(28, 28), -1, 1))
+    assert int(np.abs(page_grey.astype(int) - data.rescale(corrected[0]).astype(int)).max()) <= 2
+    assert driver.find_element("id", "demo-found").is_displayed()
+    driver.find_element("id", "demo-blind").click()  # back to marking holes
+    assert not driver.find_element("id", "demo-found").is_displayed()

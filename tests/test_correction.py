@@ -1,26 +1,17 @@
 """Blind correction: the mask head, `correct_digits` and the study's pieces."""
-import keras
+import os
+
 import numpy as np
 import pytest
 
-from lib import correction, corruptions, data
-from lib.config import VARIANTS
-from lib.models import build_generator
+from lib import correction, data
+from stubs import untrained_inpainter, white_finder
 
-MASK_CHANNEL = VARIANTS["+ mask channel"]
-
-
-def white_finder():
-    """A stand-in mask head: it "finds" exactly the pure white pixels (logit 100 x - 99.5)."""
-    finder = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(1, 1)])
-    finder.set_weights([np.full((1, 1, 1, 1), 100.0, np.float32), np.array([-99.5], np.float32)])
-    return finder, 0.5
 
 
 @pytest.fixture(scope="module")
 def inpainter():
-    keras.utils.set_random_seed(0)
-    return build_generator(MASK_CHANNEL), MASK_CHANNEL
+    return untrained_inpainter()
 
 
 @pytest.fixture(scope="module")
@@ -91,15 +82,6 @@ def test_iou_is_pooled_over_pixels():
         correction.mask_iou(found[:1], true)
 
 
-def test_the_median_filter_removes_a_lone_speck_and_the_oracle_fills_only_the_damage(inpainter):
-    digits = np.zeros((2, 28, 28), np.uint8)
-    digits[:, 5, 5] = 255
-    assert not correction.median_filtered(digits).any()
-    true = digits == 255
-    filled = correction.oracle_filled(digits, true, inpainter)
-    np.testing.assert_array_equal(filled[~true], digits[~true])
-
-
 def test_a_quick_mask_head_trains_records_and_loads(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_BOOK_MODE", "quick")
     record = correction.train_mask_head(verbose=0, root=tmp_path)
@@ -110,3 +92,13 @@ def test_a_quick_mask_head_trains_records_and_loads(tmp_path, monkeypatch):
     (tmp_path / correction.WEIGHTS).write_bytes(b"damaged")
     with pytest.raises(ValueError, match="failed verification"):
         correction.load_mask_head(tmp_path)
+
+
+real_mnist = pytest.mark.skipif(not os.environ.get(data.NPZ_VARIABLE), reason="MNIST_NPZ is not set")
+
+
+@real_mnist
+def test_the_committed_head_leaves_almost_every_clean_digit_alone():
+    (_, _), (x_test, _) = data.load_mnist()
+    found = correction.find_damage(x_test[:1000])
+    assert found.any(axis=(1, 2)).mean() < 0.2 and found.mean() < 0.002

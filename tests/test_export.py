@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from lib import artifacts, data, evaluation, export, runs
+from lib import artifacts, correction, corruptions, data, evaluation, export, runs
 from lib.config import PAPER, VARIANTS
 from lib.inpainting import SHIPPED, inpaint, load_inpainter
 from lib.models import build_generator
@@ -86,6 +86,21 @@ def test_the_shipped_models_agree_with_keras_on_1000_test_digits(shipped_onnx, n
 
 @real_mnist
 @committed
+def test_the_shipped_mask_head_finds_what_lib_finds_on_500_corrupted_digits(shipped_onnx):
+    (_, _), (x_test, _) = data.load_mnist()
+    corrupted, _ = corruptions.corrupt(x_test[:500], "zigzag")
+    head, threshold = correction.load_mask_head()
+    record = artifacts.load_json(shipped_onnx / export.MODELS_RECORD)["mask_head"]
+    assert record["threshold"] == threshold and record["input_names"] == ["digit"]
+    onnx = run_onnx(shipped_onnx / "mask_head.onnx", digit=data.to_model_input(corrupted))[..., 0]
+    keras = correction.damage_probabilities(head, data.to_model_input(corrupted))
+    assert float(np.abs(onnx - keras).max()) <= 1e-4
+    near_threshold = np.abs(keras - threshold) < 1e-4  # where rounding may flip a pixel
+    np.testing.assert_array_equal((onnx > threshold)[~near_threshold], correction.find_damage(corrupted)[~near_threshold])
+
+
+@real_mnist
+@committed
 def test_the_export_records_its_sources_and_notices_when_they_change(shipped_onnx, tmp_path):
     record = artifacts.load_json(shipped_onnx / export.MODELS_RECORD)
     assert set(record["inpainters"]) == set(SHIPPED)
@@ -97,6 +112,7 @@ def test_the_export_records_its_sources_and_notices_when_they_change(shipped_onn
     stale.mkdir()
     for file in shipped_onnx.iterdir():
         (stale / file.name).write_bytes(file.read_bytes())
+    assert record["mask_head"]["file"] == "mask_head.onnx"
     record["classifier"]["weights_sha256"] = "0" * 64
     artifacts.save_json(stale / export.MODELS_RECORD, record)
     assert not export.is_current(stale)

@@ -6,6 +6,10 @@
 // corrupted digit and its mask and returns the completed digit, so this file only draws,
 // collects the strokes and shows the answers. `window.inpaintDemo` exposes the state for the
 // book's browser test (tests/test_browser.py).
+//
+// "Find the damage" is blind correction (lib.correction): the reader scribbles over a digit without
+// marking anything, the exported mask head finds the pixels it judges damaged, and the inpainter
+// fills exactly those, every other pixel kept as drawn.
 (function () {
   "use strict";
   const SIZE = 28;
@@ -22,6 +26,7 @@
     pixels: new Float32Array(SIZE * SIZE).fill(-1), // the digit being edited, in [-1, 1]
     mask: new Uint8Array(SIZE * SIZE), // 1 = erased (missing)
     brush: "erase",
+    blind: false, // find the damage with the mask head instead of being told where it is
     brushSize: 3,
     model: null,
     fills: 0,
@@ -52,12 +57,17 @@
   [1, 2, 3, 4].forEach((size) => element("option", { value: size, text: `${size} px` }, brushSelect));
   brushSelect.value = String(state.brushSize);
   const resetButton = element("button", { id: "demo-reset", type: "button", text: "Restore the digit" }, toolbar);
+  const blindButton = element("button", { id: "demo-blind", type: "button", text: "Find the damage",
+                                          title: "Scribble or rub out without marking anything: the page finds what you did" }, toolbar);
 
   const strip = element("div", { class: "demo-strip", id: "demo-strip" }, container);
   const panels = element("div", { class: "demo-panels" }, container);
   const left = element("figure", { class: "demo-panel" }, panels);
   const damaged = element("canvas", { id: "demo-damaged", width: SIZE * SCALE, height: SIZE * SCALE }, left);
-  element("figcaption", { text: "Your digit: erase (red) or draw with the mouse" }, left);
+  const leftCaption = element("figcaption", { text: "" }, left);
+  const foundPanel = element("figure", { class: "demo-panel", hidden: "" }, panels);
+  const foundCanvas = element("canvas", { id: "demo-found", width: SIZE * SCALE, height: SIZE * SCALE }, foundPanel);
+  element("figcaption", { text: "The damage the mask head found (red)" }, foundPanel);
   const right = element("figure", { class: "demo-panel" }, panels);
   const filled = element("canvas", { id: "demo-filled", width: SIZE * SCALE, height: SIZE * SCALE }, right);
   element("figcaption", { text: "Filled by the model" }, right);
@@ -90,14 +100,10 @@
     }
   }
 
-  function corrupted() {
-    const values = new Float32Array(SIZE * SIZE);
-    for (let index = 0; index < values.length; index += 1) values[index] = state.mask[index] ? HOLE_VALUE : state.pixels[index];
-    return values;
-  }
-
   function showDamaged() {
     paint(damaged, state.pixels, state.mask);
+    leftCaption.textContent = state.blind ? "Your digit: scribble (Draw) or rub out (Erase) anywhere; nothing is marked"
+      : "Your digit: erase (red) or draw with the mouse";
   }
 
   function applyBrush(event) {
@@ -110,7 +116,14 @@
       for (let x = column - half; x < column - half + state.brushSize; x += 1) {
         if (x < 0 || y < 0 || x >= SIZE || y >= SIZE) continue;
         const index = y * SIZE + x;
-        if (state.brush === "erase" && !state.mask[index]) {
+        if (state.blind) {
+          // Blind correction: the strokes change the digit itself and mark nothing.
+          const value = state.brush === "erase" ? HOLE_VALUE : 1;
+          if (state.pixels[index] !== value) {
+            state.pixels[index] = value;
+            changed = true;
+          }
+        } else if (state.brush === "erase" && !state.mask[index]) {
           state.mask[index] = 1;
           changed = true;
         } else if (state.brush === "draw" && (state.mask[index] || state.pixels[index] < 1)) {
@@ -148,6 +161,17 @@
   drawButton.addEventListener("click", () => setBrush("draw"));
   brushSelect.addEventListener("change", () => { state.brushSize = Number(brushSelect.value); });
   resetButton.addEventListener("click", () => { if (loaded) selectDigit(state.digit); });
+  function setBlind(on) {
+    state.blind = Boolean(on);
+    blindButton.classList.toggle("active", state.blind);
+    foundPanel.hidden = !state.blind;
+    state.mask.fill(0); // blind: nothing is marked; a hole marked before is no longer the question
+    showDamaged();
+  }
+  blindButton.addEventListener("click", () => {
+    setBlind(!state.blind);
+    if (loaded) scheduleFill();
+  });
   modelSelect.addEventListener("change", () => {
     state.model = modelSelect.value;
     if (loaded) scheduleFill();
@@ -158,14 +182,25 @@
     return new ort.Tensor("float32", values, [1, SIZE, SIZE, 1]);
   }
 
+  async function findDamage(pixels) {
+    const head = record.mask_head;
+    const probabilities = (await sessions.maskHead.run({ [head.input_names[0]]: tensor(pixels) }))[head.output_name].data;
+    return Uint8Array.from(probabilities, (probability) => (probability > head.threshold ? 1 : 0));
+  }
+
   async function fill() {
     // What this fill answers, taken before the awaits: strokes made meanwhile go to the next fill.
-    const input = { model: state.model, digit: state.digit, mask: Array.from(state.mask), pixels: Array.from(state.pixels) };
+    const input = { model: state.model, digit: state.digit, mask: Array.from(state.mask), pixels: Array.from(state.pixels),
+                    blind: state.blind };
     const entry = record.inpainters[input.model];
     const [corruptedName, maskName] = entry.input_names;
-    const feeds = { [corruptedName]: tensor(corrupted()), [maskName]: tensor(Float32Array.from(state.mask)) };
     const started = performance.now();
-    const output = (await sessions[input.model].run(feeds))[entry.output_name].data;
+    const pixels = Float32Array.from(input.pixels);
+    const mask = input.blind ? await findDamage(pixels) : Uint8Array.from(input.mask);
+    const holes = Float32Array.from(pixels, (value, index) => (mask[index] ? HOLE_VALUE : value));
+    const feeds = { [corruptedName]: tensor(holes), [maskName]: tensor(Float32Array.from(mask)) };
+    let output = (await sessions[input.model].run(feeds))[entry.output_name].data;
+    if (input.blind) output = Float32Array.from(output, (value, index) => (mask[index] ? value : pixels[index]));
     const filledAt = performance.now();
     const classifier = record.classifier;
     const probabilities = (await sessions.classifier.run({ [classifier.input_names[0]]: tensor(Float32Array.from(output)) }))[
@@ -174,16 +209,19 @@
     const label = probabilities.indexOf(Math.max(...probabilities));
     state.fills += 1;
     lastResult = {
-      ...input, filled: Array.from(output), probabilities: Array.from(probabilities), label,
+      ...input, found: input.blind ? Array.from(mask) : null, filled: Array.from(output),
+      probabilities: Array.from(probabilities), label,
       fillMs: filledAt - started, classifyMs: finished - filledAt, totalMs: finished - started, fills: state.fills,
     };
     paint(filled, output, null);
+    if (input.blind) paint(foundCanvas, pixels, mask);
     barNodes.forEach((node, digit) => {
       node.bar.style.width = `${(100 * probabilities[digit]).toFixed(1)}%`;
       node.value.textContent = `${(100 * probabilities[digit]).toFixed(1)} %`;
       node.row.classList.toggle("top", digit === label);
     });
-    status.textContent = `${input.model} model: filled in ${lastResult.fillMs.toFixed(1)} ms, read in ` +
+    status.textContent = (input.blind ? `found ${mask.reduce((sum, value) => sum + value, 0)} damaged pixels; ` : "") +
+      `${input.model} model: filled in ${lastResult.fillMs.toFixed(1)} ms, read in ` +
       `${lastResult.classifyMs.toFixed(1)} ms (ONNX Runtime Web ${ort.env.versions.web}, wasm, 1 thread)` +
       (state.label === null ? "" : `; MNIST's label for this test digit: ${state.label}`);
     return lastResult;
@@ -233,6 +271,7 @@
       element("option", { value: name, text: `${name} (${entry.variant}, ${entry.epochs} epochs)` }, modelSelect);
     }
     sessions.classifier = await ort.InferenceSession.create(`${root}models/${record.classifier.file}`, options);
+    sessions.maskHead = await ort.InferenceSession.create(`${root}models/${record.mask_head.file}`, options);
     state.model = names.includes("recommended") ? "recommended" : names[0];
     modelSelect.value = state.model;
     digits.pixels.forEach((values, index) => {
@@ -250,6 +289,7 @@
     state,
     selectDigit,
     setModel: (name) => { state.model = name; modelSelect.value = name; return window.inpaintDemo.fill(); },
+    setBlind: (on) => { setBlind(on); return window.inpaintDemo.fill(); },
     // A fresh fill of the current state, once any fill in flight has finished.
     fill: async () => {
       while (running) await running;

@@ -1,0 +1,71 @@
+"""Chapter 12's study of blind correction: its pieces, its record and the targets against it."""
+import os
+
+import numpy as np
+import pytest
+
+from lib import artifacts, correction, correction_study, corruptions, data, evaluation
+from stubs import untrained_inpainter, white_finder
+
+real_mnist = pytest.mark.skipif(not os.environ.get(data.NPZ_VARIABLE), reason="MNIST_NPZ is not set")
+
+
+@pytest.fixture(scope="module")
+def inpainter():
+    return untrained_inpainter()
+
+
+def test_the_median_filter_removes_a_lone_speck_and_the_oracle_fills_only_the_damage(inpainter):
+    digits = np.zeros((2, 28, 28), np.uint8)
+    digits[:, 5, 5] = 255
+    assert not correction_study.median_filtered(digits).any()
+    true = digits == 255
+    filled = correction_study.oracle_filled(digits, true, inpainter)
+    np.testing.assert_array_equal(filled[~true], digits[~true])
+
+
+def study_row(condition, corrupted, blind, oracle):
+    return {"condition": condition, "as corrupted": corrupted, "blind": blind, "oracle": oracle}
+
+
+def test_the_target_report_checks_each_target_from_the_record():
+    record = {"rows": [study_row("clean", 0.988, 0.987, 0.988), study_row("line", 0.80, 0.975, 0.988),
+                       study_row("spatter", 0.96, 0.95, 0.98), study_row("impulse_noise", 0.86, 0.979, 0.985)]}
+    report = {(row["condition"], row["target"]): row["met"] for row in correction_study.target_report(record)}
+    assert report[("clean", "loses at most 0.2 point")]
+    assert report[("line", "blind at least 97 %")] and not report[("line", "within 1 point of the oracle")]
+    assert not report[("spatter", "blind not below as corrupted")] and not report[("spatter", "within 1 point of the oracle")]
+    assert not report[("impulse_noise", "blind at least 98 %")] and report[("impulse_noise", "within 1 point of the oracle")]
+
+
+def test_the_study_scores_every_condition_and_records_it(tmp_path, monkeypatch, inpainter):
+    monkeypatch.setattr(correction_study, "study_record", lambda root=(): tmp_path / "studies" / "correction.json")
+    (tmp_path / "studies").mkdir()
+    record = correction_study.run_correction_study(digits=40, inpainter=inpainter, mask_head=white_finder())
+    assert [row["condition"] for row in record["rows"]] == list(correction_study.CONDITIONS)
+    rows = {row["condition"]: row for row in record["rows"]}
+    # MNIST's strokes have pure white pixels, which the stand-in finds: false alarms, an IoU of 0.
+    assert rows["clean"]["true_share"] == 0.0 and rows["clean"]["found_share"] > 0 and rows["clean"]["iou"] == 0.0
+    assert rows["clean"]["as corrupted"] == rows["clean"]["oracle"]  # nothing to fill on a clean digit
+    assert rows["dotted_line"]["held_out"] and not rows["line"]["held_out"]
+    for row in record["rows"]:
+        assert set(correction_study.METHODS) <= set(row) and len(row["blind, each classifier"]) == 3
+    assert (tmp_path / "studies" / "correction.json").is_file() and record["inpainter"] == "given"
+    table = correction_study.study_table(record)
+    assert [entry["damage"] for entry in table][1:3] == ["line", "dotted_line (held out)"]
+    assert table[0]["blind - oracle"] == round(100 * (rows["clean"]["blind"] - rows["clean"]["oracle"]), 2)
+    assert "IoU" not in correction_study.study_table(record, ", cross-check")[0]
+
+
+@real_mnist
+def test_the_committed_study_agrees_with_correcting_its_impulse_noise_again():
+    """The chapter reads the record; CI corrects one corruption of it again, on all 10,000 digits
+    (5 digits in 10,000 allowed for CPU rounding near a threshold)."""
+    record = artifacts.load_json(correction_study.study_record())
+    row = {entry["condition"]: entry for entry in record["rows"]}["impulse_noise"]
+    (_, _), (x_test, y_test) = data.load_mnist()
+    corrupted, true = corruptions.corrupt(x_test[:record["digits"]], "impulse_noise", seed=record["seed"])
+    corrected, found = correction.correct_digits(corrupted, record["inpainter"])
+    assert correction.mask_iou(found, true) == pytest.approx(row["iou"], abs=1e-3)
+    blind, _ = correction_study.mean_accuracy(evaluation.load_classifiers(), corrected, y_test[:record["digits"]])
+    assert blind == pytest.approx(row["blind"], abs=5e-4)
