@@ -17,7 +17,6 @@ from lib import checks
 
 SIZE = 28  # MNIST-C's definitions are written for 28x28 digits
 STROKE_REACH = 2.3  # a line's brightness falls to zero this many pixels (vertically) from its centre
-SPATTER_SEVERITY_4 = dict(mean=0.65, spread=0.3, liquid_blur=1.0, threshold=0.65, mud_blur=1.5, mud_floor=0.8)
 MUD_GREY = 63 / 255  # spatter's "mud": a dark grey drop that covers strokes and background alike
 IMPULSE_AMOUNT_SEVERITY_4 = 0.17  # the share of pixels replaced by pure black or white
 ZIGZAG_LENGTH = ZIGZAG_WIDTH = 2.0  # each zig runs 2 pixels along the line and swings 2 pixels off it
