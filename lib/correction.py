@@ -5,7 +5,9 @@ inpainter fills them. The head learns from `lib.damage`'s exact labels; `lib.cor
 """
 from __future__ import annotations
 
+import math
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -83,10 +85,17 @@ def train_mask_head(epochs=None, seed=0, plan=None, verbose=2, root=None):
     """Train the mask head on `lib.damage`'s damage, fresh every epoch, over the training digits
     but the last `VALIDATION_DIGITS`; choose the threshold that maximises the validation digits'
     IoU; write the weights and a record (history, threshold, validation scores) to `folder`
-    (the quick mode's own folder in quick mode). Returns the record."""
+    (the quick mode's own folder in quick mode). Returns the record. A folder that already holds
+    a finished head, verified by its manifest, is kept as it is and its record returned: delete
+    the folder to train again."""
     plan = plan or budget()
     epochs = EPOCHS if epochs is None else checks.count(epochs, "epochs", minimum=1)
     epochs = epochs if plan.mode == "full" else 1
+    target = folder(runs.mode_root(plan)) if root is None else Path(root)
+    if (target / RECORD).is_file():
+        artifacts.verify_manifest(target)
+        print(f"{target}: a finished mask head is there, kept (delete the folder to train again)", flush=True)
+        return artifacts.load_json(target / RECORD)
     started = time.perf_counter()
     (x_train, _), _ = data.load_mnist()
     train, validation = x_train[:-VALIDATION_DIGITS], x_train[-VALIDATION_DIGITS:]
@@ -94,7 +103,7 @@ def train_mask_head(epochs=None, seed=0, plan=None, verbose=2, root=None):
         train, validation = train[:plan.train_images], validation[:plan.train_images // 4]
     keras.utils.set_random_seed(seed)
     head = build_mask_head()
-    steps = epochs * (len(train) // BATCH_SIZE)
+    steps = epochs * math.ceil(len(train) / BATCH_SIZE)  # fit's steps: the last, smaller batch counts
     head.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(LEARNING_RATE, steps)),
                  loss=keras.losses.BinaryCrossentropy(from_logits=True))
     history = []
@@ -110,7 +119,6 @@ def train_mask_head(epochs=None, seed=0, plan=None, verbose=2, root=None):
               "width": WIDTH, "batch_size": BATCH_SIZE, "learning_rate": LEARNING_RATE, "history": history,
               "threshold": threshold, "validation_iou": ious, "wall_seconds": round(time.perf_counter() - started, 1),
               "machine": fitting.machine_description()}
-    target = folder(runs.mode_root(plan)) if root is None else root
     target.mkdir(parents=True, exist_ok=True)
     artifacts.save_weights(head, target / WEIGHTS)
     artifacts.save_json(target / RECORD, record)
@@ -163,11 +171,11 @@ def correct_digits(images, inpainter=inpainting.DEFAULT_INPAINTER, mask_head=Non
     boolean mask of the pixels judged damaged (the images' shape without a channel axis)."""
     images, plain = inpainting.digit_batch(images)
     scaled = inpainting.scaled_digits(images, plain)
+    generator, config = inpainting.resolve_inpainter(inpainter)  # checked even when nothing is found
     found = _found(scaled, mask_head)
     filled = scaled.copy()
     damaged = found.any(axis=(1, 2))
     if damaged.any():
-        generator, config = inpainting.resolve_inpainter(inpainter)
         filling = inpainting.inpaint(generator, config, data.apply_mask(scaled[damaged], found[damaged]),
                                      found[damaged])[..., 0]
         filled[damaged] = np.where(found[damaged], filling, scaled[damaged])

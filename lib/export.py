@@ -131,8 +131,10 @@ def is_current(folder):
     record = artifacts.load_json(path)
     entries = [*record["inpainters"].values(), record["classifier"], record.get("mask_head") or {}]
     exported = {entry["file"]: entry["weights_sha256"] for entry in entries if entry}
-    return all((Path(folder) / file).is_file() and exported.get(file) == artifacts.file_sha256(source)
-               for file, source in shipped_sources().items())
+    threshold = artifacts.load_json(correction.folder() / correction.RECORD)["threshold"]
+    return (all((Path(folder) / file).is_file() and exported.get(file) == artifacts.file_sha256(source)
+                for file, source in shipped_sources().items())
+            and (record.get("mask_head") or {}).get("threshold") == threshold)  # the page reads it from the record
 
 
 def main(argv=None):

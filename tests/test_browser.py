@@ -148,7 +148,10 @@ def test_find_the_damage_finds_a_scribble_and_fills_it_as_lib_corrects_it(page):
     scribbled = np.round((pixels[0] + 1) * 127.5) != x_test[3]
     assert scribbled.sum() >= 20
     corrected, found = correction.correct_digits(pixels)
-    np.testing.assert_array_equal(np.asarray(result["found"], bool).reshape(28, 28), found[0])
+    head, threshold = correction.load_mask_head()
+    near_threshold = np.abs(correction.damage_probabilities(head, pixels)[0] - threshold) < 1e-4  # rounding may flip these
+    page_found = np.asarray(result["found"], bool).reshape(28, 28)
+    np.testing.assert_array_equal(page_found[~near_threshold], found[0][~near_threshold])
     assert found[0][scribbled].mean() >= 0.5  # most of what was drawn is found
     page_grey = data.rescale(np.clip(np.asarray(result["filled"], np.float32).reshape(28, 28), -1, 1))
     assert int(np.abs(page_grey.astype(int) - data.rescale(corrected[0]).astype(int)).max()) <= 2

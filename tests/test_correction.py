@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from lib import correction, data
+from lib import artifacts, correction, data
 from stubs import untrained_inpainter, white_finder
 
 
@@ -65,6 +65,11 @@ def test_correct_digits_refuses_what_it_cannot_use(images, mask_head, message, i
         correction.correct_digits(images, inpainter, mask_head if mask_head is not None else white_finder())
 
 
+def test_a_bad_inpainter_is_refused_even_when_nothing_is_found(digits):
+    with pytest.raises(ValueError, match="must be one of"):
+        correction.correct_digits(digits[:3], "sharpest", white_finder())
+
+
 def test_an_empty_batch_comes_back_empty(inpainter):
     corrected, found = correction.correct_digits(np.zeros((0, 28, 28), np.uint8), inpainter, white_finder())
     assert corrected.shape == (0, 28, 28) and found.shape == (0, 28, 28)
@@ -89,9 +94,15 @@ def test_a_quick_mask_head_trains_records_and_loads(tmp_path, monkeypatch):
     assert set(p.name for p in tmp_path.iterdir()) == {correction.WEIGHTS, correction.RECORD, "manifest.json"}
     head, threshold = correction.load_mask_head(tmp_path)
     assert threshold == record["threshold"]
+    weights = (tmp_path / correction.WEIGHTS).read_bytes()
+    kept = correction.train_mask_head(verbose=0, root=tmp_path)  # a finished head is kept, not retrained
+    assert kept == artifacts.load_json(tmp_path / correction.RECORD) and kept["threshold"] == record["threshold"]
+    assert (tmp_path / correction.WEIGHTS).read_bytes() == weights
     (tmp_path / correction.WEIGHTS).write_bytes(b"damaged")
     with pytest.raises(ValueError, match="failed verification"):
         correction.load_mask_head(tmp_path)
+    with pytest.raises(ValueError, match="failed verification"):
+        correction.train_mask_head(verbose=0, root=tmp_path)
 
 
 real_mnist = pytest.mark.skipif(not os.environ.get(data.NPZ_VARIABLE), reason="MNIST_NPZ is not set")

@@ -85,6 +85,21 @@ def test_the_damage_is_the_changed_pixels_and_a_seed_repeats_it(name):
     assert (other != corrupted).any()
 
 
+@pytest.mark.parametrize("name", list(corruptions.CORRUPTIONS))
+def test_an_empty_batch_comes_back_empty(name):
+    corrupted, damaged = corruptions.corrupt(np.zeros((0, 28, 28), np.uint8), name)
+    assert corrupted.shape == damaged.shape == (0, 28, 28) and damaged.dtype == bool
+
+
+def test_each_corruption_keeps_its_own_random_stream_whatever_the_order(monkeypatch):
+    digits = np.random.default_rng(0).integers(0, 256, (20, 28, 28), dtype=np.uint8)
+    before = corruptions.corrupt(digits, "zigzag", seed=1)[0]
+    monkeypatch.setattr(corruptions, "CORRUPTIONS", dict(reversed(corruptions.CORRUPTIONS.items())))
+    np.testing.assert_array_equal(corruptions.corrupt(digits, "zigzag", seed=1)[0], before)
+    assert set(corruptions.STREAMS) == set(corruptions.CORRUPTIONS)
+    assert len(set(corruptions.STREAMS.values())) == len(corruptions.STREAMS)
+
+
 def test_the_held_out_corruptions_are_corruptions():
     assert set(corruptions.HELD_OUT) < set(corruptions.CORRUPTIONS)
 

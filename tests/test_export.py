@@ -113,6 +113,9 @@ def test_the_export_records_its_sources_and_notices_when_they_change(shipped_onn
     for file in shipped_onnx.iterdir():
         (stale / file.name).write_bytes(file.read_bytes())
     assert record["mask_head"]["file"] == "mask_head.onnx"
+    moved = {**record, "mask_head": {**record["mask_head"], "threshold": record["mask_head"]["threshold"] + 0.05}}
+    artifacts.save_json(stale / export.MODELS_RECORD, moved)
+    assert not export.is_current(stale)  # a new threshold is a new page, though no weights changed
     record["classifier"]["weights_sha256"] = "0" * 64
     artifacts.save_json(stale / export.MODELS_RECORD, record)
     assert not export.is_current(stale)
