@@ -159,9 +159,10 @@ def corrupt(digits, name, seed=0):
     digits = check_uint8_digits(digits)
     if name not in CORRUPTIONS:
         raise ValueError(f"corruption must be one of {list(CORRUPTIONS)}, got {name!r}")
-    rng = np.random.default_rng([checks.count(seed, "seed"), STREAMS[name]])
+    seed = checks.count(seed, "seed")
     if not len(digits):
         return digits.copy(), np.zeros(digits.shape, bool)
+    rng = np.random.default_rng([seed, STREAMS[name]])
     corrupted = CORRUPTIONS[name](digits.astype(np.float64) / 255, rng)
     corrupted = np.rint(corrupted * 255).astype(np.uint8)
     return corrupted, corrupted != digits
