@@ -325,5 +325,6 @@ def test_memory_stays_flat_from_epoch_to_epoch(tmp_path, monkeypatch):
 
     fitting.fit_gan(images, tmp_path, config, recorders=[fitting.EpochSnapshots(tiny_images(5), holes(5)), probe],
                     callbacks=[Resident()], verbose=0)
-    # The first epoch of each phase traces its step; after that, flat.
-    assert sizes[2] - sizes[1] < 60 and sizes[8] - sizes[4] < 60, [round(size) for size in sizes]
+    # The first epoch of each phase traces its step; after that, flat. The allocator may hand
+    # memory back between epochs, so growth counts from the largest size seen before.
+    assert sizes[2] - max(sizes[:2]) < 60 and sizes[8] - max(sizes[3:5]) < 60, [round(size) for size in sizes]
