@@ -1,4 +1,4 @@
-"""Training throughput of the recommended model under each step-level lever of chapter 13.
+"""Training throughput of the recommended model under each step-level lever of appendix D.
 
 Seconds per *training digit* (a larger batch does more work per iteration) of the recommended
 variant's compiled step, for: the adversarial step in float32 at the reference's batch of 128 (the

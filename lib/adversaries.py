@@ -1,4 +1,4 @@
-"""The literature's adversaries for inpainting (chapter 11), beside the paper's discriminator.
+"""The literature's adversaries for inpainting (chapter 7), beside the paper's discriminator.
 
 - GLCIC (Iizuka et al. 2017): a global discriminator sees the whole image, a local one a window
   around the hole; their features are concatenated into one real/fake score. The local branch

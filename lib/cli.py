@@ -1,27 +1,28 @@
 """The command line that produces the committed artifacts (chapters never import it).
 
     python -m lib.cli classifier --seeds 0 1 2
-    python -m lib.cli cross-check-classifier --seeds 0 1 2   # another architecture (chapter 10)
+    python -m lib.cli cross-check-classifier --seeds 0 1 2   # another architecture (chapter 6)
     python -m lib.cli paper-gan --seeds 0 1 2
-    python -m lib.cli collapse --recipe paper --seeds 0 1 2 3 4 5 6 7 8 9   # chapter 7's study, 2 epochs each
+    python -m lib.cli collapse --recipe paper --seeds 0 1 2 3 4 5 6 7 8 9   # chapter 5's study, 2 epochs each
     python -m lib.cli collapse --recipe "training-mode fakes" --seeds 0 1 2 3 4
-    python -m lib.cli film --seeds 0 3                     # chapter 7's animation: the first 600 iterations filmed
+    python -m lib.cli film --seeds 0 3                     # chapter 5's animation: the first 600 iterations filmed
+    python -m lib.cli film-gif                              # the intro's GIF of that animation
     python -m lib.cli paper-gan-fixed --seeds 0 1 2          # the study's smallest fix, 6 epochs each
     python -m lib.cli collapse-summary                      # rebuild artifacts/collapse/summary.json
     python -m lib.cli ablation                              # every variant, 2 epochs each
     python -m lib.cli recommended                           # choose from the ablation, train 40 epochs
-    python -m lib.cli ablation-table                        # chapter 9's table: every variant scored
-    python -m lib.cli hole-size-study                       # chapter 10: every method at every hole
-    python -m lib.cli shipped-check                         # chapter 11: both shipped models, fresh detectors
+    python -m lib.cli ablation-table                        # chapter 6's table: every variant scored
+    python -m lib.cli hole-size-study                       # chapter 6: every method at every hole
+    python -m lib.cli shipped-check                         # chapter 7: both shipped models, fresh detectors
     python -m lib.cli ceiling                               # classifiers trained on corrupted digits
     python -m lib.cli ceiling --epochs 10 --holes none paper 12   # longer-trained ones, some holes
-    python -m lib.cli adversary --seeds 0 1                 # chapter 11's arms, fine-tuned from the recommended model
+    python -m lib.cli adversary --seeds 0 1                 # chapter 7's arms, fine-tuned from the recommended model
     python -m lib.cli adversary --arms "global, 0.1" --epochs 3
     python -m lib.cli adversary-study                       # score the baselines and every finished arm
     python -m lib.cli realistic                             # the study's most realistic arm, 3 epochs: "realistic"
-    python -m lib.cli fast --recipe fast                    # chapter 13: the recommended model in 15 minutes
+    python -m lib.cli fast --recipe fast                    # appendix D: the recommended model in 15 minutes
     python -m lib.cli time-to-quality                       # score the reference and every finished recipe
-    python -m lib.cli speed-study                           # chapter 4's speed options against float32, 2 seeds
+    python -m lib.cli speed-study                           # chapter 3's speed options against float32, 2 seeds
     python -m lib.cli mask-head                             # blind correction: the head that finds the damage
     python -m lib.cli correction-study                      # blind correction on MNIST-C's corruptions
 
@@ -35,7 +36,7 @@ import argparse
 from lib import collapse, correction, correction_study, recipes, runs, scoring, speed, studies, tradeoff
 from lib.config import ABLATION_EPOCHS, CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER
 
-RUNS = ["classifier", "cross-check-classifier", "paper-gan", "collapse", "collapse-summary", "paper-gan-fixed", "film",
+RUNS = ["classifier", "cross-check-classifier", "paper-gan", "collapse", "collapse-summary", "paper-gan-fixed", "film", "film-gif",
         "ablation", "variant", "recommended", "ablation-table", "hole-size-study", "shipped-check", "ceiling",
         "speed-study", "adversary", "adversary-study", "realistic", "fast", "time-to-quality",
         "mask-head", "correction-study"]
@@ -86,6 +87,8 @@ def main(argv=None):
         print({name: entry["seconds"] for name, entry in record["recipes"].items()})
     elif args.run == "film":
         recipes.run_film(seeds)
+    elif args.run == "film-gif":
+        print(recipes.write_film_gif(seeds=args.seeds or (0, 3)))
     elif args.run == "paper-gan-fixed":
         recipes.run_fixed_paper_gan(seeds)
     elif args.run == "collapse-summary":

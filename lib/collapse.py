@@ -1,11 +1,11 @@
-"""The collapse study (chapter 7): the paper's recipe and its one-change suspects, what counts as
+"""The collapse study (chapter 5): the paper's recipe and its one-change suspects, what counts as
 a collapsed run, and the rates with their intervals. Pure functions; no TensorFlow.
 
 A run is *collapsed* when, at the end of its budget, the shipped classifier reads at least
 `COLLAPSE_SHARE` of the probe's 1,000 inpainted digits as one and the same digit (the paper's
 collapsed runs draw an empty black square, read as a 1, for every input; a healthy run's most
-frequent digit is about 11 % of the probe, the share of the commonest digit among the digits
-themselves).
+frequent digit is near 12.6 % of the probe, the share of 1s, the commonest digit among the probe's
+digits themselves).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The figures of the collapse study (chapter 7): the mechanism over the first iterations of a
+"""The figures of the collapse study (chapter 5): the mechanism over the first iterations of a
 collapsed and a healthy run, and the collapse rate of every recipe with its interval."""
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ class GANConfig:
     adam_beta_1: float = 0.5
     real_label: float = 0.9
     fake_label: float = 0.0
-    # Beyond the paper (chapter 9). The defaults switch every change off, i.e. the paper's model.
+    # Beyond the paper (chapter 6). The defaults switch every change off, i.e. the paper's model.
     adversarial_weight: float = 1.0
     reconstruction_loss: str = "none"  # "none", "l1" or "l2", over the hole pixels only
     reconstruction_weight: float = 0.0
@@ -50,33 +50,33 @@ class GANConfig:
     random_hole_min: int = 6
     random_hole_max: int = 18
     # Of the random holes, the share centred on the image (within CENTRE_JITTER pixels) rather
-    # than placed anywhere: the centre is where a digit's identity is, and what chapter 10 measures.
+    # than placed anywhere: the centre is where a digit's identity is, and what chapter 6 measures.
     centred_hole_share: float = 0.0
     skip_connections: bool = False  # U-Net style: decoder blocks also see the encoder's maps
     global_context: bool = False  # Context Encoders' channel-wise fully connected bottleneck
     # CycleGAN's schedule: both learning rates hold for the first half of training, then fall
     # linearly towards zero at its end, so the weights settle instead of wandering.
     learning_rate_decay: bool = False
-    # The decay's shape (chapter 13): CycleGAN's hold-then-linear; a cosine from the start
+    # The decay's shape (appendix D): CycleGAN's hold-then-linear; a cosine from the start
     # (Loshchilov and Hutter's SGDR without restarts); or one-cycle (Smith), a linear warm-up from
     # a 25th of the rate to the rate over the first 30 % of the run, then a cosine to zero.
     learning_rate_schedule: str = "hold-then-linear"
-    # GLCIC's first phase (chapter 13): the first epochs train the generator on the
+    # GLCIC's first phase (appendix D): the first epochs train the generator on the
     # reconstruction loss alone, the discriminator switched off; the adversarial phase follows.
     warmup_epochs: int = 0
     # After a warm-up, the generator restarts at this rate for the adversarial phase, and both
-    # networks hold then decay theirs over it (chapter 11's fine-tunes); 0: one schedule for the run.
+    # networks hold then decay theirs over it (chapter 7's fine-tunes); 0: one schedule for the run.
     adversarial_phase_learning_rate: float = 0.0
-    # Speed (chapter 4): compute in bfloat16, keep float32 weights and losses (Keras "mixed_bfloat16").
+    # Speed (chapter 3): compute in bfloat16, keep float32 weights and losses (Keras "mixed_bfloat16").
     mixed_precision: bool = False
-    # Speed (chapter 4): one training-mode generator pass for both updates instead of the paper's two.
+    # Speed (chapter 3): one training-mode generator pass for both updates instead of the paper's two.
     share_generator_pass: bool = False
-    # Suspects of the collapse study (chapter 7). The paper: one generator update per
+    # Suspects of the collapse study (chapter 5). The paper: one generator update per
     # discriminator update, no instance noise, no noise vector.
     generator_steps: int = 1  # generator updates per iteration, each on the same batch
     instance_noise: float = 0.0  # std of Gaussian noise added to every image the discriminator sees in training
     noise_size: int = 0  # length of a random noise vector fed to the generator's bottleneck (0: none)
-    # The adversary (chapter 11; `lib.adversaries`): the paper's discriminator on the whole digit
+    # The adversary (chapter 7; `lib.adversaries`): the paper's discriminator on the whole digit
     # ("global"), GLCIC's global and local pair ("global+local"), or DeepFill v2's mask-aware
     # SN-PatchGAN with the hinge loss ("patch").
     adversary: str = "global"
@@ -212,7 +212,7 @@ def _check_training_budget(config):
 
 @dataclass(frozen=True)
 class DenseClassifierConfig:
-    """The cross-check classifier (chapter 10): a multilayer perceptron on the 784 pixels, with
+    """The cross-check classifier (chapter 6): a multilayer perceptron on the 784 pixels, with
     dropout. It has no convolutions, so none of their built-in view of strokes and shapes: if the
     book's results hold for it too, they are not a quirk of the paper's classifier."""
 
@@ -237,7 +237,7 @@ PAPER = GANConfig()
 
 CENTRE_JITTER = 3  # pixels either way, for the centred random holes
 
-# The candidate changes of chapter 9 are tried one at a time on top of the last cumulative change;
+# The candidate changes of chapter 6 are tried one at a time on top of the last cumulative change;
 # those that measurably help are kept, together (`lib.recipes.choose_recommended`).
 CANDIDATE_BASELINE = "+ random holes"
 CANDIDATE_CHANGES = {
@@ -249,7 +249,7 @@ CANDIDATE_CHANGES = {
 
 
 def _ablation_variants():
-    """The training changes of chapter 9, each added on top of the previous ones (the ablation
+    """The training changes of chapter 6, each added on top of the previous ones (the ablation
     order), then each architectural candidate on top of the last of them."""
     steps = [
         ("+ L2 hole loss", dict(reconstruction_loss="l2", reconstruction_weight=0.999, adversarial_weight=0.001)),

@@ -1,4 +1,4 @@
-"""Chapter 12's study of blind correction (`lib.correction`) on MNIST-C's corruptions: for clean
+"""Chapter 8's study of blind correction (`lib.correction`) on MNIST-C's corruptions: for clean
 digits and each corruption, the book's classifiers read the digits as corrupted, after a median
 filter, blindly corrected and with the true damage filled (the oracle); the record the chapter
 reads, its display table and the issue's targets against it.

@@ -338,7 +338,7 @@ class TrainingEpochs:
         dataset = dataset.batch(config.batch_size, drop_remainder=True).map(assemble).prefetch(TRAINING_PREFETCH)
         # tf.data's autotuner runs a thread per iterator that sleeps ever longer between rounds; the
         # iterator's destructor waits for it, which stalled the end of `fit` by about 35 s in about
-        # half of the epochs on the book's 2-core machines (chapter 13). A batch is assembled in under
+        # half of the epochs on the book's 2-core machines (appendix D). A batch is assembled in under
         # a millisecond, so a fixed prefetch of a few batches needs no tuning.
         options = tf.data.Options()
         options.autotune.enabled = False

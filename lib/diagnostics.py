@@ -1,4 +1,4 @@
-"""The generator's learning signal, measured during training (the collapse study, chapter 7)."""
+"""The generator's learning signal, measured during training (the collapse study, chapter 5)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -105,7 +105,7 @@ class TrainingFilm(Recorder):
     ``until_step``, the generator's inpaintings of fixed digits (uint8 frames, as
     `generator.predict` makes them) and the discriminator's scores, in inference mode, on real
     digits and on the generator's fills of their corrupted copies: the raw scores whose
-    histograms chapter 7 shows, not just their quantiles."""
+    histograms chapter 5 shows, not just their quantiles."""
 
     key = "film"
 

@@ -12,9 +12,11 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 # Layers that open a box of the diagram; the others (normalisation, activations, dropout) are
 # written into the box they follow, as the paper's prose does ("with batch normalisation and ReLU").
 BOX_KINDS = {"Conv2D": "conv", "AveragePooling2D": "pool", "MaxPooling2D": "pool", "UpSampling2D": "upsample",
-             "Flatten": "flatten", "Dense": "dense", "InputLayer": "input"}
+             "Flatten": "flatten", "Dense": "dense", "InputLayer": "input", "ChannelwiseDense": "dense"}
+# An `Add` closes a residual branch (the book's global-context block): the box it follows is added
+# to the branch's input, which a chain diagram can say in words.
 ANNOTATIONS = {"BatchNormalization": "BN", "ReLU": "ReLU", "LeakyReLU": "LeakyReLU", "Dropout": "dropout",
-               "Activation": None, "GaussianNoise": "noise"}
+               "Activation": None, "GaussianNoise": "noise", "Add": "residual add"}
 COLOURS = {"input": "#e0e0e0", "conv": "#9ecae1", "pool": "#fdd0a2", "upsample": "#c7e9c0", "flatten": "#e0e0e0",
            "dense": "#dadaeb"}
 
@@ -27,6 +29,8 @@ def _describe(layer):
         stride = config["strides"][0]
         text = f"conv {kernel}, {config['filters']}" + (f", stride {stride}" if stride != 1 else "")
         return text + ("" if config.get("activation") in (None, "linear") else f", {config['activation']}")
+    if kind == "ChannelwiseDense":
+        return "channel-wise dense"
     if kind == "Dense":
         return f"dense {config['units']}" + ("" if config.get("activation") in (None, "linear") else f", {config['activation']}")
     if kind in ("AveragePooling2D", "MaxPooling2D"):
@@ -105,7 +109,7 @@ def gan_data_flow(title="One iteration of the paper's GAN"):
     """One training iteration of the paper's recipe: the discriminator's step on real digits and
     on `generator.predict`'s fills, then the generator's step through the discriminator, which
     that step does not update.
-    The generator runs in two modes; chapter 7 shows why that matters."""
+    The generator runs in two modes; chapter 5 shows why that matters."""
     figure, axis = plt.subplots(figsize=(9.2, 3.9))
     width, height = 1.75, 1.05
     for (x, y), text, colour in FLOW_BOXES.values():

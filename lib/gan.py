@@ -179,7 +179,7 @@ class InpaintingGAN(keras.Model):
             "d_loss_real": real_loss, "d_loss_fake": fake_loss,
             "g_loss": adversarial, "g_reconstruction": reconstruction,
             "d_real": tf.reduce_mean(real_scores), "d_fake": tf.reduce_mean(fake_scores),
-            # Accuracy at the 0.5 threshold: with the 0.9 target the equilibrium is D = 0.45 (chapter 6).
+            # Accuracy at the 0.5 threshold: with the 0.9 target the equilibrium is D = 0.45 (chapter 3).
             "d_acc_real": tf.reduce_mean(tf.cast(real_scores > self.threshold, tf.float32)),
             "d_acc_fake": tf.reduce_mean(tf.cast(fake_scores <= self.threshold, tf.float32)),
         }
@@ -191,8 +191,10 @@ class InpaintingGAN(keras.Model):
 
 
 class SharedPassGAN(InpaintingGAN):
-    """A speed option (chapter 4): one training-mode generator pass feeds both updates, so the
-    discriminator sees training-mode fakes. Faster, and not the paper's procedure."""
+    """The collapse fix (chapter 5): one training-mode generator pass feeds both updates, as in
+    TensorFlow's DCGAN tutorial, so the discriminator learns on the fills the generator is
+    trained through. The paper's Keras 2 idiom makes a second, inference-mode pass for the
+    discriminator instead; that pass is `InpaintingGAN.train_step`'s."""
 
     def train_step(self, batch):
         if not self.adversary_on:
@@ -209,7 +211,7 @@ class SharedPassGAN(InpaintingGAN):
 
 
 class RepeatedGeneratorGAN(InpaintingGAN):
-    """A suspect of the collapse study (chapter 7): ``config.generator_steps`` generator updates,
+    """A suspect of the collapse study (chapter 5): ``config.generator_steps`` generator updates,
     on the same batch, for every discriminator update."""
 
     def train_generator(self, inputs, corrupted, original, masks):

@@ -51,8 +51,8 @@ DEFAULT_INPAINTER = "recommended"
 
 def load_inpainter(name=DEFAULT_INPAINTER):
     """A shipped generator and its configuration, by name: ``"paper"`` (the faithful
-    reproduction, seed 0), ``"recommended"`` (chapter 9's model, the most accurate, as
-    `lib.runs.recommended_run` records it) or ``"realistic"`` (chapter 11's, whose fills a
+    reproduction, seed 0), ``"recommended"`` (chapter 6's model, the most accurate, as
+    `lib.runs.recommended_run` records it) or ``"realistic"`` (chapter 7's, whose fills a
     detector finds hardest to tell from real digits, as `lib.runs.realistic_run` records it)."""
     if name not in SHIPPED:
         raise ValueError(f"name must be one of {SHIPPED}, got {name!r}")

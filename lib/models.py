@@ -135,7 +135,7 @@ def noise_block(x, size):
 
 
 def book_generator(config: GANConfig, name="generator"):
-    """The paper's generator with the book's changes (chapters 9 and 7): the same
+    """The paper's generator with the book's changes (chapters 6 and 5): the same
     blocks, with the mask as a second input channel (``mask_channel``), U-Net skips
     (``skip_connections``), a global-context bottleneck (``global_context``) and a noise vector
     (``noise_size``), as the configuration asks."""

@@ -320,3 +320,23 @@ def render_digit(character, size=28, font_size=58, thickness=3.0):
     canvas.draw()
     pixels = np.asarray(canvas.buffer_rgba())[..., 0]
     return np.ascontiguousarray(pixels[:size, :size]).astype(np.uint8)
+
+
+def save_gif(animation, path, fps=4, dpi=72):
+    """Write a `matplotlib.animation.Animation` to ``path`` as an animated GIF, atomically: for
+    pages that cannot run code, such as the book's intro. Returns the path."""
+    from pathlib import Path
+
+    from matplotlib.animation import PillowWriter
+
+    from lib import artifacts, checks
+
+    if not hasattr(animation, "save") or not hasattr(animation, "new_frame_seq"):
+        raise ValueError(f"animation must be a matplotlib animation, got {type(animation).__name__}")
+    if Path(path).suffix != ".gif":
+        raise ValueError(f"path must end in .gif, got {str(path)!r}")
+    with artifacts.atomic_path(path) as temporary:
+        animation.save(temporary, writer=PillowWriter(fps=checks.count(fps, "fps", minimum=1)),
+                       dpi=checks.count(dpi, "dpi", minimum=1))
+    return Path(path)
+

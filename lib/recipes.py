@@ -1,12 +1,14 @@
 """How each committed run is trained: the data it sees, what watches it, and where it goes.
 
-`lib.cli` runs these from the command line; chapter 4 calls `demonstration_run`. Every run
+`lib.cli` runs these from the command line; chapter 3 calls `demonstration_run`. Every run
 resumes from its last epoch checkpoint if it was interrupted, and a finished one is opened as it is.
 """
 from __future__ import annotations
 
 import shutil
 import time
+
+import numpy as np
 
 from lib import artifacts, checks, collapse, data, evaluation, fitting, runs, studies
 from lib.config import (
@@ -17,7 +19,7 @@ from lib.diagnostics import GeneratorDiagnostics, TrainingFilm
 
 DIAGNOSTIC_DIGITS = 128  # one batch of test digits for `lib.diagnostics.GeneratorDiagnostics`
 DIAGNOSTIC_STEPS = 1000  # the mechanism is measured over the first ~1,000 iterations
-FILM_STEPS, FILM_EVERY = 600, 20  # chapter 7's animation: a frame every 20 iterations up to 600
+FILM_STEPS, FILM_EVERY = 600, 20  # chapter 5's animation: a frame every 20 iterations up to 600
 FILM_SCORED_DIGITS = 256  # real digits (and their fills) the discriminator scores in each frame
 
 
@@ -117,7 +119,7 @@ def run_variant(name, epochs, seed=0, verbose=2, config=None, folder=None):
 
 
 def run_ablation(epochs=ABLATION_EPOCHS, seed=0):
-    """Every change of chapter 9 added one at a time (the paper's row is its committed 6-epoch run)."""
+    """Every change of chapter 6 added one at a time (the paper's row is its committed 6-epoch run)."""
     for name in list(VARIANTS)[1:]:
         run_variant(name, epochs, seed)
 
@@ -146,9 +148,29 @@ def run_film(seeds, verbose=0):
         print(f"film, seed {seed}: probe at the end {run.probe[-1]}", flush=True)
 
 
+FILM_GIF = "_static/training_film.gif"  # the intro opens with it
+
+
+def write_film_gif(path=FILM_GIF, seeds=(0, 3)):
+    """Chapter 5's animation of the filmed runs (one digit of each class per run, labelled by how
+    its study run ends) as a GIF at ``path``, for the intro, which cannot run code."""
+    from lib import collapse_plots, plotting
+
+    films = {}
+    for seed in seeds:
+        film = runs.open(runs.film_run(seed)).film()
+        if not film:
+            raise ValueError(f"no film for seed {seed}: run `python -m lib.cli film --seeds {seed}` first")
+        ending = collapse.outcome(runs.open(runs.collapse_run("paper", seed)).probe, seed)
+        every_other = {key: np.asarray(value)[::2] for key, value in film.items()}  # every 40 iterations: a lighter file
+        films[f"seed {seed}: {'collapses' if ending['collapsed'] else 'trains'}"] = {
+            **every_other, "frames": every_other["frames"][:, ::2]}  # one digit of each class
+    return plotting.save_gif(collapse_plots.film_animation(films), path, fps=3)
+
+
 def run_fixed_paper_gan(seeds, verbose=0):
     """The collapse study's smallest fix (`lib.collapse.smallest_fix` of the committed summary)
-    trained for the paper's whole budget with each seed; chapter 5 evaluates these runs."""
+    trained for the paper's whole budget with each seed; chapter 4 evaluates these runs."""
     fixes = collapse.smallest_fix(artifacts.load_json(runs.collapse_summary()))
     if not fixes:
         raise ValueError("no suspect of the collapse study trains in 9 of 10 seeds: there is no fix to train")
@@ -156,7 +178,7 @@ def run_fixed_paper_gan(seeds, verbose=0):
     for seed in seeds:
         folder = runs.fixed_paper_gan(seed, runs.mode_root())
         run = train(config, folder, seed, verbose=verbose)
-        runs.drop_weights(folder, keep_generator=True)  # chapter 5 evaluates the generator only
+        runs.drop_weights(folder, keep_generator=True)  # chapter 4 evaluates the generator only
         print(f"{config.name}, {config.epochs} epochs, seed {seed}: probe {run.probe[-1]} "
               f"({run.record['wall_seconds']} s)", flush=True)
 
@@ -174,7 +196,7 @@ def write_collapse_summary():
 
 
 def demonstration_run(seed=0, train_full=False, verbose=2):
-    """Chapter 4's live run. By default it follows the run mode: in full mode it opens the
+    """Chapter 3's live run. By default it follows the run mode: in full mode it opens the
     committed run of ``seed`` (instantly), in quick mode it trains two short epochs afresh in
     ``artifacts/quick/demonstration``. ``train_full=True`` trains the paper's complete budget from
     scratch whatever the mode (minutes on a GPU, about 20 on two CPU cores), into
@@ -280,7 +302,7 @@ def run_ceiling(holes, seed=0, epochs=None):
     return results
 
 
-# The speed options of chapter 4, as changes of a configuration, and the folder suffix of their runs.
+# The speed options of chapter 3, as changes of a configuration, and the folder suffix of their runs.
 SPEED_SETTINGS = {
     "float32": ({}, ""),
     "mixed bfloat16": (dict(mixed_precision=True), "-bfloat16"),

@@ -71,8 +71,8 @@ def paper_gan(seed, root=()) -> Path:
 
 
 def fixed_paper_gan(seed, root=()) -> Path:
-    """The paper's GAN with the collapse study's smallest fix (chapter 7), trained for the paper's
-    6 epochs with ``seed``: the row "paper's GAN, fixed" of chapter 5."""
+    """The paper's GAN with the collapse study's smallest fix (chapter 5), trained for the paper's
+    6 epochs with ``seed``: the row "paper's GAN, fixed" of chapter 4."""
     return path(*root, "paper_gan_fixed", seed_name(seed))
 
 
@@ -101,24 +101,24 @@ def committed_variant(name, epochs, seed=0) -> Path:
 
 
 def collapse_run(recipe, seed, root=()) -> Path:
-    """One run of the collapse study (chapter 7): a recipe (`lib.collapse.RECIPES`) and a seed."""
+    """One run of the collapse study (chapter 5): a recipe (`lib.collapse.RECIPES`) and a seed."""
     return path(*root, "collapse", slug(recipe), seed_name(seed))
 
 
 def film_run(seed, root=()) -> Path:
     """A re-run of the collapse study's paper recipe that films its first iterations
-    (`lib.diagnostics.TrainingFilm`): chapter 7's animation and score histograms."""
+    (`lib.diagnostics.TrainingFilm`): chapter 5's animation and score histograms."""
     return path(*root, "film", seed_name(seed))
 
 
 def adversary_run(arm, epochs, seed, root=()) -> Path:
-    """One run of the perception-distortion study (chapter 11): an arm of `lib.tradeoff.ARMS`,
+    """One run of the perception-distortion study (chapter 7): an arm of `lib.tradeoff.ARMS`,
     fine-tuned from the recommended model for ``epochs`` epochs with ``seed``."""
     return path(*root, "adversary", f"{slug(arm)}-{checks.count(epochs, 'epochs', 1)}ep", seed_name(seed))
 
 
 def speed_run(recipe, seed, root=()) -> Path:
-    """A recipe of chapter 13's time-to-quality study (`lib.speed.RECIPES`) trained from scratch."""
+    """A recipe of appendix D's time-to-quality study (`lib.speed.RECIPES`) trained from scratch."""
     return path(*root, "speed", slug(recipe), seed_name(seed))
 
 
@@ -127,7 +127,7 @@ def adversary_study(root=()) -> Path:
 
 
 def realistic_record(root=()) -> Path:
-    """The record of chapter 11's choice: the arm shipped as the "realistic" inpainter."""
+    """The record of chapter 7's choice: the arm shipped as the "realistic" inpainter."""
     return path(*root, "adversary", "realistic.json")
 
 
@@ -142,7 +142,7 @@ def collapse_summary(root=()) -> Path:
 
 
 def recommended_record(root=()) -> Path:
-    """The record of chapter 9's choice: the recommended variant and its training budget."""
+    """The record of chapter 6's choice: the recommended variant and its training budget."""
     return path(*root, "variants", "recommended.json")
 
 
@@ -165,18 +165,18 @@ def ceiling_record(epochs=CLASSIFIER.epochs, root=()) -> Path:
 
 
 def hole_size_record(root=()) -> Path:
-    """Chapter 10's study: every method at every hole, judged by both classifier families and
+    """Chapter 6's study: every method at every hole, judged by both classifier families and
     for realism (`lib.scoring.run_hole_size_study`)."""
     return path(*root, "studies", "hole_sizes.json")
 
 
 def ablation_record(root=()) -> Path:
-    """Chapter 9's ablation table: every variant scored (`lib.scoring.run_ablation_table`)."""
+    """Chapter 6's ablation table: every variant scored (`lib.scoring.run_ablation_table`)."""
     return path(*root, "studies", "ablation.json")
 
 
 def shipped_check_record(root=()) -> Path:
-    """Chapter 11's check of both shipped models with fresh detectors (`lib.scoring.run_shipped_check`)."""
+    """Chapter 7's check of both shipped models with fresh detectors (`lib.scoring.run_shipped_check`)."""
     return path(*root, "studies", "shipped_models.json")
 
 

@@ -1,4 +1,4 @@
-"""Chapters 9, 10 and 11's studies scored once, on all 10,000 test digits, into records the chapters
+"""Chapters 6 and 7's studies (and appendix B's) scored once, on all 10,000 test digits, into records the chapters
 read: the committed runs are fixed, so their scores are too, and scoring them takes minutes that
 a reader (and CI) need not spend each time. `lib.cli` runs these; the tests score entries again.
 """
@@ -10,7 +10,7 @@ from lib import artifacts, checks, data, evaluation, fitting, inpainting, realis
 from lib.config import CROSS_CHECK_CLASSIFIER
 
 
-# Chapter 9's longer rows: the kept changes at shorter budgets (constant learning rates), then
+# Chapter 6's longer rows: the kept changes at shorter budgets (constant learning rates), then
 # with the decay over 24 epochs, beside the recommended model at its own budget.
 ABLATION_LONGER = (("+ global context + centred holes", 12), ("+ global context + centred holes + learning-rate decay", 24))
 ABLATION_EXTRA_HOLE = 14  # a second accuracy column: the hard centred hole the recommendation was chosen on
@@ -30,7 +30,7 @@ def _timed_record(path, record, started):
 
 
 def run_ablation_table(digits=None):
-    """Chapter 9's table (`lib.studies.ablation_results`) scored on the first ``digits`` test
+    """Chapter 6's table (`lib.studies.ablation_results`) scored on the first ``digits`` test
     digits (all by default) and recorded in `lib.runs.ablation_record`: every ablation step,
     the longer runs of `ABLATION_LONGER` and the recommended model, each also on 14x14 holes."""
     started = time.perf_counter()
@@ -46,14 +46,14 @@ def run_ablation_table(digits=None):
 
 
 def hole_size_methods():
-    """Chapter 10's methods: no inpainting, both OpenCV methods and the three shipped models."""
+    """Chapter 6's methods: no inpainting, both OpenCV methods and the three shipped models."""
     return evaluation.standard_methods({"paper gan": inpainting.load_inpainter("paper"),
                                         "improved": inpainting.load_inpainter("recommended"),
                                         "realistic": inpainting.load_inpainter("realistic")})
 
 
 def run_hole_size_study(digits=None, sizes=studies.HOLE_SIZES, judge=None):
-    """Chapter 10's study on the first ``digits`` test digits (all by default), recorded in
+    """Chapter 6's study on the first ``digits`` test digits (all by default), recorded in
     `lib.runs.hole_size_record`: every method of `hole_size_methods` at every hole
     (`lib.studies.hole_size_study`), the same fills judged by the cross-check classifiers
     (`lib.studies.reclassify`), and their realism (`lib.realism.add_realism`; the book's judge
@@ -84,7 +84,7 @@ def fresh_judge():
 
 
 def run_shipped_check(digits=None, judge=None):
-    """Chapter 11's check of both shipped models on the study's holes (`lib.tradeoff.HOLES`), on
+    """Chapter 7's check of both shipped models on the study's holes (`lib.tradeoff.HOLES`), on
     the first ``digits`` test digits (all by default): accuracy with the three classifiers and
     realism with fresh detectors (`fresh_judge`, unless ``judge`` is given), recorded in
     `lib.runs.shipped_check_record` in the form `lib.studies.recorded_by_hole` reads."""

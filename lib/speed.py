@@ -1,4 +1,4 @@
-"""Time to quality (chapter 13): the recommended model trained from scratch by faster recipes.
+"""Time to quality (appendix D): the recommended model trained from scratch by faster recipes.
 
 A recipe is the recommended variant with changes that cost seconds rather than accuracy; each is
 trained from scratch, with classifier probes timing it on the paper's hole and on 14x14 holes,
@@ -27,11 +27,11 @@ EXPLORATION_PROBES_EVERY_DIGITS = 32000
 PROBE_HOLES = ("paper", 14)  # the time-to-quality curves: the paper's hole and 14x14 centre holes
 HOLES = ("paper", 12, 14, 16)  # scored; the goal is on the first three, 16x16 is reported beside them
 GOAL_HOLES = ("paper", 12, 14)
-REFERENCE = "reference"  # the recommended model's committed run, as chapter 9 trained it
+REFERENCE = "reference"  # the recommended model's committed run, as chapter 6 trained it
 # The same recipe trained again on the fast recipe's machine, one run after the other, probing
 # both holes: once scored, it is the record's reference, the committed run a second one.
 RETRAINED_REFERENCE = "reference, retrained"
-FAST = "fast"  # the recipe the book recommends for retraining (chapter 13's switch)
+FAST = "fast"  # the recipe the book recommends for retraining (appendix D's switch)
 
 # Each recipe's changes to the recommended variant. The reference trains 40 epochs in float32,
 # adversarially from the first iteration, holding its rates for half the run, then decaying them.
@@ -56,10 +56,10 @@ RECIPES = {
 # when its run was named "fast"): as accurate as the reference, and far easier to detect.
 FIRST_FAST = "fast, weight 0.001"
 RECIPES[FIRST_FAST] = RECIPES["batch 64, rate 2e-3"]
-# Chapter 11's adversary for the adversarial phase: at 0.001 an epoch of it leaves the fills as
-# detectable as none does; at 0.1 ("global, 0.1", with the shared pass of chapter 11's arms) the
+# Chapter 7's adversary for the adversarial phase: at 0.001 an epoch of it leaves the fills as
+# detectable as none does; at 0.1 ("global, 0.1", with the shared pass of chapter 7's arms) the
 # detector is near chance on the paper's hole and far less sure on larger ones. The generator
-# restarts at the reference's rate for it, held then decayed, as in chapter 11's epochs; one
+# restarts at the reference's rate for it, held then decayed, as in chapter 7's epochs; one
 # warm-up epoch fewer keeps the run inside the budget.
 ADVERSARIAL_PHASE = dict(adversarial_weight=0.1, reconstruction_weight=0.9, share_generator_pass=True,
                          adversarial_phase_learning_rate=2e-4)
@@ -109,7 +109,7 @@ def train_recipe(name, seed=0, root=None, plan=None, verbose=0):
 
 
 def retrain_switch(train=False, seed=0, verbose=0):
-    """Chapter 13's live run of the fast recipe. By default it follows the run mode: in full mode
+    """Appendix D's live run of the fast recipe. By default it follows the run mode: in full mode
     it opens the committed run (instantly), in quick mode it trains two short epochs afresh.
     ``train=True`` trains the whole recipe from scratch whatever the mode (15 minutes on two CPU
     cores) into ``artifacts/retrained/speed/fast``, where an interrupted run resumes."""
@@ -125,7 +125,7 @@ def retrain_switch(train=False, seed=0, verbose=0):
 # ---------------------------------------------------------------- the record
 
 def reference_run():
-    """The reference recipe's run: the recommended model as chapter 9 trained it."""
+    """The reference recipe's run: the recommended model as chapter 6 trained it."""
     return runs.open(runs.shipped_inpainter("recommended"))
 
 
@@ -177,7 +177,7 @@ def write_record(names=None, seed=0):
         return run_summary(run, tradeoff.score_method(method, originals, y_test, classifiers, judge, HOLES), timed_alone)
 
     if REFERENCE not in scored:
-        # Chapter 9 trained it in an earlier session; whether other work ran beside it was not recorded.
+        # Chapter 6 trained it in an earlier session; whether other work ran beside it was not recorded.
         scored[REFERENCE] = score(reference_run(), None)
         save()
     for name in names or RECIPES:
@@ -189,7 +189,7 @@ def write_record(names=None, seed=0):
             raise ValueError(f"{folder} was trained with another configuration than the recipe {name!r} has now")
         scored[name] = score(run, name not in SHARED_CORES)
         save()
-        runs.drop_weights(folder, keep_generator=name == FAST)  # chapter 13 shows the fast run's fills
+        runs.drop_weights(folder, keep_generator=name == FAST)  # appendix D shows the fast run's fills
     save()
     return record
 
@@ -250,7 +250,7 @@ def recipe_table(record):
 
 
 def probe_rows(name, seed=0):
-    """``{probe key: rows}`` of a recipe's committed run (the reference: chapter 9's run, which
+    """``{probe key: rows}`` of a recipe's committed run (the reference: chapter 6's run, which
     probed the paper's hole only)."""
     run = reference_run() if name == REFERENCE else runs.open(runs.speed_run(name, seed))
     return {key: run.record[key] for key in map(recipes.probe_key, PROBE_HOLES) if key in run.record}

@@ -1,4 +1,4 @@
-"""Chapter 13's figure: probe accuracy against training time, recipe by recipe (`lib.speed`).
+"""Appendix D's figure: probe accuracy against training time, recipe by recipe (`lib.speed`).
 
 Drawn in the book's style (`lib.plotting`), from plain probe rows.
 """

@@ -110,7 +110,7 @@ def scores_only(result):
 
 
 def accuracy_table(by_hole):
-    """Chapter 10's accuracy table: ``{hole: {method: "mean ± sd"}}`` in percent, one decimal, from
+    """Chapter 6's accuracy table: ``{hole: {method: "mean ± sd"}}`` in percent, one decimal, from
     `hole_size_study`'s or `reclassify`'s results (a DataFrame of it has a column per hole)."""
     if not by_hole:
         raise ValueError("accuracy_table needs the results of at least one hole")
@@ -198,7 +198,7 @@ def hole_masks(n, hole, train=False):
 
 
 def ceiling_table(by_hole, method="improved", budgets=(CLASSIFIER.epochs, LONG_CEILING_EPOCHS)):
-    """Chapter 10's "what limits it" table, as rows by hole (`hole_label`): ``method``'s accuracy
+    """Chapter 6's "what limits it" table, as rows by hole (`hole_label`): ``method``'s accuracy
     (percent, shipped classifier) in ``by_hole`` (`hole_size_study`'s results) next to the
     committed ceiling records, one column per classifier budget in ``budgets``. The first row,
     no hole, holds the shipped classifier's clean accuracy (a composited inpainting of nothing
@@ -228,7 +228,7 @@ def history_arrays(run):
 
 
 def summarise_run(run, last=100, collapse_share=0.9):
-    """The facts chapter 4 reports for one run: speed, the final losses and accuracies over the
+    """The facts chapter 3 reports for one run: speed, the final losses and accuracies over the
     last ``last`` iterations, the probe accuracy, and the epochs at whose end at least
     ``collapse_share`` of the probe digits were classified as one and the same digit."""
     history = history_arrays(run)
@@ -257,7 +257,9 @@ def collapse_outcomes(root=(), committed_paper_seeds=(0, 1, 2)):
     The paper's recipe also counts the committed 6-epoch runs (``committed_paper_seeds``) of
     seeds the study did not train again, read at the end of the study's budget: with constant
     learning rates and batches that depend on (seed, epoch) alone, the first epochs of a longer
-    run are the shorter run. Each outcome says where it comes from (``"source"``)."""
+    run follow the shorter run's recipe, though not bit for bit (multithreaded sums vary from run
+    to run; appendix A compares seed 0 trained both ways). Each outcome says where it comes from
+    (``"source"``)."""
     summary = {}
     for name in collapse.RECIPES:
         recipe_folder = runs.collapse_run(name, 0, root).parent

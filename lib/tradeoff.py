@@ -1,4 +1,4 @@
-"""What the adversary buys (chapter 11): the recommended model fine-tuned against adversaries of
+"""What the adversary buys (chapter 7): the recommended model fine-tuned against adversaries of
 growing weight and of the literature's kinds, each arm scored on accuracy and on realism.
 
 A reconstruction loss alone fills an ambiguous hole with the average of its possible contents;
@@ -233,7 +233,7 @@ TABLE_COLUMNS = (("accuracy %", "accuracy_mean", 100, 1), ("detector %", "detect
 
 
 def study_table(scores_by_method, holes):
-    """Chapter 11's tables: ``{method: {(hole, column): value}}`` with accuracy and detector in %
+    """Chapter 7's tables: ``{method: {(hole, column): value}}`` with accuracy and detector in %
     and the Fréchet distance, from `score_method`'s or `arm_means`' scores (a DataFrame of it,
     transposed, has a row per method and two levels of columns)."""
     if not scores_by_method:

@@ -1,5 +1,5 @@
 """Execute chapters top to bottom in one fresh kernel each, in full mode, and save them in place
-(atomically), as they are committed: `python scripts/execute_chapters.py book/09_beyond.ipynb ...`.
+(atomically), as they are committed: `python scripts/execute_chapters.py book/06_beyond.ipynb ...`.
 
 The kernel starts in `book/`, as Jupyter Book and nbval start it, so MNIST_NPZ must be an
 absolute path (or unset where Keras can download MNIST)."""

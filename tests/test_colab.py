@@ -104,12 +104,12 @@ def test_version_is_stated_once_as_the_package_version():
 
 
 def test_colab_link_names_the_notebook_at_the_version():
-    link = colab.colab_link("04_training.ipynb", "v9.9.9")
+    link = colab.colab_link("03_training.ipynb", "v9.9.9")
     assert link == ("https://colab.research.google.com/github/gan-inpainting-book/gan-inpainting-book"
-                    "/blob/v9.9.9/book/04_training.ipynb")
+                    "/blob/v9.9.9/book/03_training.ipynb")
 
 
-@pytest.mark.parametrize("bad", ["book/04_training.ipynb", "04_training.md", None])
+@pytest.mark.parametrize("bad", ["book/03_training.ipynb", "04_training.md", None])
 def test_colab_link_rejects_what_is_not_a_notebook_name(bad):
     with pytest.raises(ValueError, match="notebook"):
         colab.colab_link(bad)

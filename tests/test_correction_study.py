@@ -1,4 +1,4 @@
-"""Chapter 12's study of blind correction: its pieces, its record and the targets against it."""
+"""Chapter 8's study of blind correction: its pieces, its record and the targets against it."""
 import os
 
 import numpy as np

@@ -548,6 +548,6 @@ def test_epoch_squares_draw_the_epoch_masks():
 
 
 def test_a_training_epoch_runs_without_tf_datas_autotuner():
-    # Its thread made every other epoch's end wait about 35 s on the book's machines (chapter 13).
+    # Its thread made every other epoch's end wait about 35 s on the book's machines (appendix D).
     epoch = data.training_epoch(random_images(8), 0, 0, config=SMALL_BATCHES)
     assert epoch.options().autotune.enabled is False

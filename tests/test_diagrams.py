@@ -26,6 +26,16 @@ def test_the_discriminator_layout_has_its_strides_and_regularisers():
     assert boxes[-1]["text"] == "dense 1, sigmoid" and boxes[-1]["shape"] == "1"
 
 
+def test_the_book_generator_draws_its_global_context_as_a_residual_branch():
+    from lib.config import variant_named
+
+    boxes = diagrams.network_layout(models.book_generator(variant_named("+ global context")))
+    assert boxes[0]["shape"] == "28x28x2"  # the mask as a second channel
+    context = [box["text"] for box in boxes].index("channel-wise dense")
+    assert boxes[context]["shape"] == "7x7x128" and boxes[context]["extras"] == ["ReLU"]
+    assert boxes[context + 1]["text"] == "conv 1x1, 128, relu" and boxes[context + 1]["extras"] == ["residual add"]
+
+
 def test_a_branching_model_is_refused():
     inputs = keras.Input((4,))
     model = keras.Model(inputs, keras.layers.Concatenate()([inputs, inputs]))

@@ -290,7 +290,7 @@ def test_feature_matching_is_zero_for_a_perfect_fill_and_reported_each_step(adve
     assert float(logs["g_feature_matching"]) > 0 and "g_feature_matching" in {m.name for m in gan.metrics}
 
 
-# ---------------------------------------------------------------- chapter 13's fast recipe
+# ---------------------------------------------------------------- appendix D's fast recipe
 
 WARMED = VARIANTS["+ L2 hole loss"].variant("warmed", batch_size=32, epochs=2, warmup_epochs=1)
 

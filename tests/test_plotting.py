@@ -335,3 +335,18 @@ def test_method_columns_wraps_titles_wider_than_their_column():
     titles = [figure.axes[i].get_title() for i in (0, 1)]
     assert titles == ["epoch 1", "generated\n(epoch\n6)"]
 
+
+
+def test_save_gif_writes_every_frame_and_refuses_what_is_not_a_gif(tmp_path):
+    from matplotlib import animation
+    from PIL import Image
+
+    figure, axis = plt.subplots()
+    image = axis.imshow(np.zeros((4, 4)), vmin=0, vmax=3)
+    movie = animation.FuncAnimation(figure, lambda frame: image.set_data(np.full((4, 4), frame)), frames=4)
+    path = plotting.save_gif(movie, tmp_path / "film.gif", fps=2, dpi=20)
+    assert Image.open(path).n_frames == 4 and [p.name for p in tmp_path.iterdir()] == ["film.gif"]
+    with pytest.raises(ValueError, match="end in .gif"):
+        plotting.save_gif(movie, tmp_path / "film.mp4")
+    with pytest.raises(ValueError, match="matplotlib animation"):
+        plotting.save_gif(figure, tmp_path / "still.gif")

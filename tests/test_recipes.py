@@ -626,3 +626,12 @@ def test_run_fixed_paper_gan_refuses_when_no_suspect_is_a_fix(monkeypatch, priva
     with pytest.raises(ValueError, match="no suspect"):
         recipes.run_fixed_paper_gan([0])
     assert captured_training == []
+
+
+def test_the_intro_gif_is_the_committed_films_every_other_frame(monkeypatch):
+    from PIL import Image
+
+    monkeypatch.delenv(runs.ROOT_VARIABLE)  # the committed films, not this file's private artifacts
+    gif = Image.open(runs.REPO_ROOT / recipes.FILM_GIF)  # `python -m lib.cli film-gif` writes it
+    steps = [len(runs.open(runs.film_run(seed)).film()["step"]) for seed in (0, 3)]
+    assert steps[0] == steps[1] and gif.n_frames == -(-steps[0] // 2)

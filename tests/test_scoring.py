@@ -1,4 +1,4 @@
-"""The records chapters 9 and 10 read: written as the studies score, and agreeing with the runs."""
+"""The records chapter 6 and appendix B read: written as the studies score, and agreeing with the runs."""
 import os
 
 import numpy as np
@@ -59,7 +59,7 @@ def test_run_hole_size_study_records_numbers_only_for_every_hole_and_method(monk
             assert kept["accuracy_mean"] == pytest.approx(result["accuracy_mean"])
             assert kept["hole_l1"] == pytest.approx(result["hole_l1"])
             assert kept["frechet"] == pytest.approx(StubJudge().frechet(result["inpainted"]))
-    # what chapter 10 builds from it
+    # what chapter 6 builds from it
     curves = studies.hole_size_curves(by_hole, sizes=(10, 14))
     assert list(curves) == ["masked", "telea", "navier-stokes", "grey"]
     assert curves["grey"][14] == (by_hole["14x14 centre"]["grey"]["accuracy_mean"],

@@ -1,4 +1,4 @@
-"""Tests of lib.speed_plots: chapter 13's time-to-quality figure."""
+"""Tests of lib.speed_plots: appendix D's time-to-quality figure."""
 import matplotlib
 
 matplotlib.use("Agg")
