@@ -87,10 +87,11 @@ WINNING_FAKE_LOSS = 0.01  # -log(1 - D) < 0.01: D below 0.01, all but certain th
 
 
 def collapse_indicators(history, probe, window=100):
-    """The signs of mode collapse and of a winning discriminator in one run (chapter 3). A
-    discriminator wins when its loss on fakes, -log(1 - D), is below `WINNING_FAKE_LOSS` (D
-    below about 0.01 on every fill), not when it classifies them right at 0.5: with the paper's
-    0.9 target the balanced game's D is 0.45, on the "right" side of 0.5 for every fill."""
+    """The signs of collapse (a saturated generator whose fills are all read as one digit) and of
+    a winning discriminator in one run (appendix A). A discriminator wins when its loss on fakes,
+    -log(1 - D), is below `WINNING_FAKE_LOSS` (D below about 0.01 on every fill), not when it
+    classifies them right at 0.5: with the paper's 0.9 target the balanced game's D is 0.45, on
+    the "right" side of 0.5 for every fill."""
     fake_loss = moving_average(history["d_loss_fake"], window)
     adversarial = moving_average(history["g_loss"], window)
     shares = [row["top_class_share"] for row in probe]

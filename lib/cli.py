@@ -1,7 +1,7 @@
 """The command line that produces the committed artifacts (chapters never import it).
 
     python -m lib.cli classifier --seeds 0 1 2
-    python -m lib.cli cross-check-classifier --seeds 0 1 2   # another architecture (chapter 6)
+    python -m lib.cli cross-check-classifier --seeds 0 1 2   # another architecture (appendix B)
     python -m lib.cli paper-gan --seeds 0 1 2
     python -m lib.cli collapse --recipe paper --seeds 0 1 2 3 4 5 6 7 8 9   # chapter 5's study, 2 epochs each
     python -m lib.cli collapse --recipe "training-mode fakes" --seeds 0 1 2 3 4
@@ -21,8 +21,11 @@
     python -m lib.cli adversary-study                       # score the baselines and every finished arm
     python -m lib.cli realistic                             # the study's most realistic arm, 3 epochs: "realistic"
     python -m lib.cli fast --recipe fast                    # appendix D: the recommended model in 15 minutes
-    python -m lib.cli time-to-quality                       # score the reference and every finished recipe
-    python -m lib.cli speed-study                           # chapter 3's speed options against float32, 2 seeds
+    python -m lib.cli time-to-quality                       # score the recommended model's run and every finished recipe
+    python -m lib.cli speed-study                           # appendix D's speed options against float32, 2 seeds
+    python -m lib.cli candidates --seeds 0 1 2             # the shipped inpainter's candidates, on held-out digits
+    python -m lib.cli candidates --recipe fast --seeds 1    # one candidate
+    python -m lib.cli selection                             # score the candidates on the validation digits, choose
     python -m lib.cli mask-head                             # blind correction: the head that finds the damage
     python -m lib.cli correction-study                      # blind correction on MNIST-C's corruptions
 
@@ -33,13 +36,13 @@ from __future__ import annotations
 
 import argparse
 
-from lib import collapse, correction, correction_study, recipes, runs, scoring, speed, studies, tradeoff
+from lib import collapse, correction, correction_study, recipes, runs, scoring, selection, speed, studies, tradeoff
 from lib.config import ABLATION_EPOCHS, CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER
 
 RUNS = ["classifier", "cross-check-classifier", "paper-gan", "collapse", "collapse-summary", "paper-gan-fixed", "film", "film-gif",
         "ablation", "variant", "recommended", "ablation-table", "hole-size-study", "shipped-check", "ceiling",
         "speed-study", "adversary", "adversary-study", "realistic", "fast", "time-to-quality",
-        "mask-head", "correction-study"]
+        "candidates", "selection", "mask-head", "correction-study"]
 
 
 def main(argv=None):
@@ -50,7 +53,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, help=f"with ablation, variant and speed-study (default "
                         f"{ABLATION_EPOCHS}), mask-head (default {correction.EPOCHS}), collapse (default {collapse.DECIDING_EPOCHS}) and ceiling (the classifiers' epochs, default {CLASSIFIER.epochs})")
     parser.add_argument("--recipe", help=f"with collapse: one of {list(collapse.RECIPES)}; with fast: one of "
-                        f"{list(speed.RECIPES)}")
+                        f"{list(speed.RECIPES)}; with candidates (default all): one of {list(selection.CANDIDATES)}")
     parser.add_argument("--arms", nargs="+", help=f"with adversary: arms of {list(tradeoff.ARMS)} (default: all)")
     parser.add_argument("--holes", nargs="+", help="with ceiling: centre sizes, 'paper' and/or 'none' (default: "
                         "the paper's hole and every size of the hole-size study)")
@@ -63,8 +66,8 @@ def main(argv=None):
         parser.error("--arms goes with adversary and realistic")
     if args.run == "realistic" and ((args.arms and len(args.arms) != 1) or (args.seeds and len(args.seeds) != 1)):
         parser.error("realistic ships one model: give at most one arm (--arms) and one seed")
-    if (args.recipe is None) != (args.run not in ("collapse", "fast")):
-        parser.error("--recipe goes with collapse and fast, and they need it")
+    if (args.recipe is None) != (args.run not in ("collapse", "fast")) and args.run != "candidates":
+        parser.error("--recipe goes with collapse and fast, and they need it (candidates takes it too)")
     epochs = args.epochs or ABLATION_EPOCHS
     seeds = args.seeds or ([0, 1] if args.run == "speed-study" else [0])
     if args.run == "classifier":
@@ -82,6 +85,12 @@ def main(argv=None):
             parser.error(f"--recipe must be one of {list(speed.RECIPES)}, got {args.recipe!r}")
         for seed in seeds:
             speed.train_recipe(args.recipe, seed)
+    elif args.run == "candidates":
+        if args.recipe is not None and args.recipe not in selection.CANDIDATES:
+            parser.error(f"--recipe must be one of {list(selection.CANDIDATES)}, got {args.recipe!r}")
+        selection.run_candidates(None if args.recipe is None else [args.recipe], args.seeds or selection.SEEDS)
+    elif args.run == "selection":
+        print(selection.write_record(seeds=args.seeds or selection.SEEDS)["choice"])
     elif args.run == "time-to-quality":
         record = speed.write_record(seed=seeds[0])
         print({name: entry["seconds"] for name, entry in record["recipes"].items()})

@@ -67,9 +67,10 @@ class GANConfig:
     # After a warm-up, the generator restarts at this rate for the adversarial phase, and both
     # networks hold then decay theirs over it (chapter 7's fine-tunes); 0: one schedule for the run.
     adversarial_phase_learning_rate: float = 0.0
-    # Speed (chapter 3): compute in bfloat16, keep float32 weights and losses (Keras "mixed_bfloat16").
+    # Speed (appendix D): compute in bfloat16, keep float32 weights and losses (Keras "mixed_bfloat16").
     mixed_precision: bool = False
-    # Speed (chapter 3): one training-mode generator pass for both updates instead of the paper's two.
+    # One training-mode generator pass for both updates instead of the paper's two: the collapse
+    # fix (chapter 5), and a speed option (appendix D).
     share_generator_pass: bool = False
     # Suspects of the collapse study (chapter 5). The paper: one generator update per
     # discriminator update, no instance noise, no noise vector.
@@ -212,7 +213,7 @@ def _check_training_budget(config):
 
 @dataclass(frozen=True)
 class DenseClassifierConfig:
-    """The cross-check classifier (chapter 6): a multilayer perceptron on the 784 pixels, with
+    """The cross-check classifier (appendix B): a multilayer perceptron on the 784 pixels, with
     dropout. It has no convolutions, so none of their built-in view of strokes and shapes: if the
     book's results hold for it too, they are not a quirk of the paper's classifier."""
 

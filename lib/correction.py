@@ -19,7 +19,6 @@ WIDTH = 16  # channels of the first level; 2x and 4x at the 14x14 and 7x7 levels
 EPOCHS = 12
 BATCH_SIZE = 128
 LEARNING_RATE = 2e-3
-VALIDATION_DIGITS = 5000  # the last training digits: never trained on, they choose the threshold
 THRESHOLDS = np.round(np.arange(0.2, 0.85, 0.05), 2)  # the candidates for a pixel's "damaged" probability
 WEIGHTS = "mask_head.weights.h5"
 RECORD = "mask_head.json"
@@ -83,7 +82,7 @@ def training_damage(digits, seed, epoch):
 
 def train_mask_head(epochs=None, seed=0, plan=None, verbose=2, root=None):
     """Train the mask head on `lib.damage`'s damage, fresh every epoch, over the training digits
-    but the last `VALIDATION_DIGITS`; choose the threshold that maximises the validation digits'
+    but the last `lib.data.VALIDATION_DIGITS`; choose the threshold that maximises the validation digits'
     IoU; write the weights and a record (history, threshold, validation scores) to `folder`
     (the quick mode's own folder in quick mode). Returns the record. A folder that already holds
     a finished head, verified by its manifest, is kept as it is and its record returned: delete
@@ -97,10 +96,8 @@ def train_mask_head(epochs=None, seed=0, plan=None, verbose=2, root=None):
         print(f"{target}: a finished mask head is there, kept (delete the folder to train again)", flush=True)
         return artifacts.load_json(target / RECORD)
     started = time.perf_counter()
-    (x_train, _), _ = data.load_mnist()
-    train, validation = x_train[:-VALIDATION_DIGITS], x_train[-VALIDATION_DIGITS:]
-    if plan.train_images is not None:
-        train, validation = train[:plan.train_images], validation[:plan.train_images // 4]
+    (x_train, y_train), _ = data.load_mnist()
+    (train, _), (validation, _) = data.validation_split(x_train, y_train, plan.train_images)
     keras.utils.set_random_seed(seed)
     head = build_mask_head()
     steps = epochs * math.ceil(len(train) / BATCH_SIZE)  # fit's steps: the last, smaller batch counts

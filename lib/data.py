@@ -29,6 +29,9 @@ MNIST_SHA256 = {
     "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
     "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
 }
+# The last training digits, held out of training: models, recipes and thresholds are chosen on
+# them, never on the test set (`validation_split`).
+VALIDATION_DIGITS = 5000
 HOLE_VALUE = -1.0  # the paper paints missing pixels black
 TRAINING_PREFETCH = 4  # batches a training epoch's pipeline prepares ahead of the step
 
@@ -130,6 +133,22 @@ def load_mnist(path=None, verify=True):
 
 
 # ---------------------------------------------------------------- scaling
+
+def validation_split(images, labels, train_digits=None):
+    """``(images, labels)`` (the training set) as ``(train, validation)`` pairs: all but the last
+    `VALIDATION_DIGITS` to train on, those to choose with. ``train_digits`` (a run mode's slice)
+    keeps the first that many of the first part and a quarter as many validation digits."""
+    images, labels = _as_array("images", images), _as_array("labels", labels)
+    if len(images) != len(labels) or len(images) <= VALIDATION_DIGITS:
+        raise ValueError(f"need more than {VALIDATION_DIGITS} training digits with one label each, "
+                         f"got {len(images)} digits and {len(labels)} labels")
+    cut = len(images) - VALIDATION_DIGITS
+    train, validation = slice(0, cut), slice(cut, None)
+    if train_digits is not None:
+        train_digits = checks.count(train_digits, "train_digits", minimum=4)
+        train, validation = slice(0, min(cut, train_digits)), slice(cut, cut + train_digits // 4)
+    return (images[train], labels[train]), (images[validation], labels[validation])
+
 
 def scale(images):
     """Map uint8 pixels in [0, 255] to float32 in [-1, 1]: ``(x - 127.5) / 127.5``; shape kept."""

@@ -89,7 +89,8 @@ class EpochSnapshots(Recorder):
 class ClassifierProbe(Recorder):
     """Every ``every_steps`` iterations and after each epoch, a classifier reads the generator's
     inpaintings of fixed probe digits: accuracy, and the share of the most frequent predicted
-    digit (1.0: every digit came out the same, mode collapse), with the training time so far."""
+    digit (1.0: every digit came out the same, as from a collapsed, saturated generator), with
+    the training time so far."""
 
     key = "probe"
 

@@ -72,11 +72,15 @@ def watchers(x_test, y_test, probe_every_steps=100, diagnostics=False, film=Fals
 
 
 def train(config, folder, seed=0, plan=None, verbose=2, probe_every_steps=100, diagnostics=False, film=False,
-          probe_holes=("paper",)):
+          probe_holes=("paper",), held_out=False):
     """Train ``config`` on the training digits of ``plan`` (default: the current mode's) into
-    ``folder`` with the standard watchers; returns the finished `lib.runs.Run`."""
+    ``folder`` with the standard watchers; returns the finished `lib.runs.Run`. ``held_out``:
+    train on all but the validation digits and watch those (`lib.data.validation_split`), for
+    runs that choose between recipes, which must never see the test set."""
     plan = plan or budget()
-    (x_train, _), (x_test, y_test) = data.load_mnist()
+    (x_train, y_train), (x_test, y_test) = data.load_mnist()
+    if held_out:
+        (x_train, _), (x_test, y_test) = data.validation_split(x_train, y_train)
     recorders = watchers(x_test, y_test, probe_every_steps, diagnostics, film, probe_holes)
     return fitting.fit_gan(data.to_model_input(x_train[: plan.train_images]), folder, config, seed=seed,
                            recorders=recorders, verbose=verbose)
@@ -302,7 +306,7 @@ def run_ceiling(holes, seed=0, epochs=None):
     return results
 
 
-# The speed options of chapter 3, as changes of a configuration, and the folder suffix of their runs.
+# The speed options of appendix D, as changes of a configuration, and the folder suffix of their runs.
 SPEED_SETTINGS = {
     "float32": ({}, ""),
     "mixed bfloat16": (dict(mixed_precision=True), "-bfloat16"),

@@ -122,6 +122,17 @@ def speed_run(recipe, seed, root=()) -> Path:
     return path(*root, "speed", slug(recipe), seed_name(seed))
 
 
+def selection_run(candidate, seed, root=()) -> Path:
+    """A candidate recipe for the shipped inpainter (`lib.selection.CANDIDATES`), trained from
+    scratch on the training digits less the validation digits."""
+    return path(*root, "selection", slug(candidate), seed_name(seed))
+
+
+def selection_record(root=()) -> Path:
+    """Every finished candidate run scored on the validation digits, and the choice."""
+    return path(*root, "selection", "record.json")
+
+
 def adversary_study(root=()) -> Path:
     return path(*root, "adversary", "study.json")
 

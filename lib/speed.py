@@ -78,13 +78,15 @@ def record_key(hole):
     return "paper" if hole == "paper" else f"c{checks.count(hole, 'hole', minimum=1)}"
 
 
-def recipe(name, plan=None):
-    """The configuration of recipe ``name`` for the budget of ``plan`` (default the current
-    mode's: quick mode trains at most its own epochs, keeping one adversarial epoch)."""
-    if name not in RECIPES:
-        raise ValueError(f"unknown recipe {name!r}; choose from {list(RECIPES)}")
+def recipe(name, plan=None, recipes_by_name=None):
+    """The configuration of recipe ``name`` of ``recipes_by_name`` (default `RECIPES`: changes
+    to the recommended variant) for the budget of ``plan`` (default the current mode's: quick
+    mode trains at most its own epochs, keeping one adversarial epoch)."""
+    recipes_by_name = RECIPES if recipes_by_name is None else recipes_by_name
+    if name not in recipes_by_name:
+        raise ValueError(f"unknown recipe {name!r}; choose from {list(recipes_by_name)}")
     reference, epochs = runs.recommended_run()
-    config = variant_named(reference).variant(name, **{"epochs": epochs, **RECIPES[name]})
+    config = variant_named(reference).variant(name, **{"epochs": epochs, **recipes_by_name[name]})
     epochs = recipes.budget_epochs(config.epochs, plan)
     return config.variant(name, epochs=epochs, warmup_epochs=min(config.warmup_epochs, epochs - 1))
 

@@ -198,7 +198,7 @@ def hole_masks(n, hole, train=False):
 
 
 def ceiling_table(by_hole, method="improved", budgets=(CLASSIFIER.epochs, LONG_CEILING_EPOCHS)):
-    """Chapter 6's "what limits it" table, as rows by hole (`hole_label`): ``method``'s accuracy
+    """Appendix B's "what limits it" table, as rows by hole (`hole_label`): ``method``'s accuracy
     (percent, shipped classifier) in ``by_hole`` (`hole_size_study`'s results) next to the
     committed ceiling records, one column per classifier budget in ``budgets``. The first row,
     no hole, holds the shipped classifier's clean accuracy (a composited inpainting of nothing

@@ -6,7 +6,7 @@ import pytest
 
 from lib import artifacts, data, evaluation, realism, runs, scoring, studies
 from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, MODE_VARIABLE, PAPER
-from stubs import CentreClassifier, ConstantGenerator
+from stubs import CentreClassifier, ConstantGenerator, StubJudge
 
 SIZE = PAPER.image_size
 real_mnist = pytest.mark.skipif(not os.environ.get(data.NPZ_VARIABLE), reason="MNIST_NPZ is not set")
@@ -18,18 +18,6 @@ def private_artifacts(monkeypatch, tmp_path):
     monkeypatch.setenv(runs.ROOT_VARIABLE, str(tmp_path / "artifacts"))
     monkeypatch.delenv(MODE_VARIABLE, raising=False)
     return tmp_path / "artifacts"
-
-
-class StubJudge:
-    """Realism scores without detectors: the fills' mean grey level as the "detector" score."""
-    seeds = (0,)
-
-    def frechet(self, digits):
-        return float(np.asarray(digits).std())
-
-    def score(self, inpainted, originals):
-        return {"detector": float(np.mean(inpainted) > np.mean(originals)), "detector_sd": 0.0,
-                "detector_by_seed": {0: 0.5}, "frechet": self.frechet(inpainted)}
 
 
 def stub_methods():

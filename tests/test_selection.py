@@ -1,0 +1,130 @@
+"""Tests of lib.selection: candidates trained on held-out digits, seeds summarised with an
+interval, and a choice that no single seed can make."""
+import math
+import os
+import types
+
+import numpy as np
+import pytest
+
+from lib import artifacts, data, evaluation, fitting, realism, runs, selection, speed
+from lib.config import CLASSIFIER, MODE_VARIABLE
+from stubs import CentreClassifier, StubJudge
+
+real_mnist = pytest.mark.skipif(not os.environ.get(data.NPZ_VARIABLE), reason="MNIST_NPZ is not set")
+
+
+@pytest.fixture
+def private_artifacts(monkeypatch, tmp_path):
+    """Runs go to a folder of the test's; the recipes still start from the committed choice."""
+    recommended = runs.recommended_run()
+    monkeypatch.setattr(runs, "recommended_run", lambda root=(): recommended)
+    monkeypatch.setenv(runs.ROOT_VARIABLE, str(tmp_path / "artifacts"))
+    return tmp_path / "artifacts"
+
+
+def test_every_candidate_trains_with_the_shared_pass_and_an_adversarial_phase(monkeypatch):
+    monkeypatch.setenv(MODE_VARIABLE, "full")
+    for name in selection.CANDIDATES:
+        config = selection.candidate_config(name)
+        assert config.name == name and config.share_generator_pass
+        assert 0 < config.warmup_epochs < config.epochs and config.adversarial_weight > 0
+    assert selection.candidate_config("fast") == speed.recipe(speed.FAST)
+    with pytest.raises(ValueError, match="unknown recipe"):
+        selection.candidate_config("fastest")
+
+
+def test_a_candidate_trains_without_the_validation_digits_and_watches_only_them(monkeypatch, private_artifacts):
+    monkeypatch.setenv(MODE_VARIABLE, "full")
+    x = np.arange(6000 * 784, dtype=np.int64).reshape(6000, 28, 28) % 251
+    y = np.arange(6000) % 10
+    test = (np.full((100, 28, 28), 255, np.uint8), np.zeros(100, int))
+    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x.astype(np.uint8), y), test))
+    monkeypatch.setattr(evaluation, "load_classifier", lambda seed=0: "classifier")
+    calls = []
+
+    def fit_gan(images, folder, config, seed=0, recorders=(), **kwargs):
+        calls.append({"images": images, "folder": folder, "recorders": recorders})
+        return types.SimpleNamespace(record={"wall_seconds": 1.0}, probe=[{"accuracy": 0.5}])
+
+    monkeypatch.setattr(fitting, "fit_gan", fit_gan)
+    selection.train_candidate("fast", seed=2)
+    (call,) = calls
+    assert call["folder"] == private_artifacts / "selection" / "fast" / "seed2"
+    assert np.array_equal(call["images"], data.to_model_input(x[:1000].astype(np.uint8)))
+    probe = next(r for r in call["recorders"] if isinstance(r, fitting.ClassifierProbe))
+    assert np.array_equal(probe.labels, y[1000:][: len(probe.labels)])  # validation digits, not test ones
+    assert probe.every_steps == 0  # at each epoch's end
+
+
+def test_the_validation_split_holds_out_the_last_digits():
+    images, labels = np.zeros((5010, 28, 28), np.uint8), np.arange(5010)
+    (train, train_labels), (validation, validation_labels) = data.validation_split(images, labels)
+    assert len(train) == 10 and len(validation) == data.VALIDATION_DIGITS
+    assert list(train_labels) == list(range(10)) and validation_labels[0] == 10
+    (train, _), (_, quick_labels) = data.validation_split(images, labels, train_digits=8)
+    assert len(train) == 8 and list(quick_labels) == [10, 11]
+    with pytest.raises(ValueError, match="more than 5000 training digits"):
+        data.validation_split(images[:5000], labels[:5000])
+    with pytest.raises(ValueError, match="one label each"):
+        data.validation_split(images, labels[:-1])
+
+
+def test_mean_interval_is_students_t_over_the_seeds():
+    mean, half = selection.mean_interval([1.0, 2.0, 3.0])
+    assert mean == 2.0 and half == pytest.approx(4.303 / math.sqrt(3))
+    assert math.isnan(selection.mean_interval([0.5])[1])
+    for bad in ([], [[1.0, 2.0]], [1.0, math.nan]):
+        with pytest.raises(ValueError, match="finite numbers"):
+            selection.mean_interval(bad)
+
+
+def seed_scores(accuracy, detector, seconds=800.0):
+    return {"seconds": seconds, **{hole: {"accuracy": accuracy + jitter, "detector": detector + jitter}
+                                   for hole, jitter in (("paper", 0.0), ("c16", -0.001))}}
+
+
+def record_of(candidates):
+    return {"candidates": {name: {"config": {}, "seeds": {str(seed): seed_scores(a + 0.002 * seed, d)
+                                                          for seed in range(seeds)}}
+                           for name, (a, d, seeds) in candidates.items()}}
+
+
+def test_the_least_detected_candidate_is_chosen_among_the_equally_accurate():
+    record = record_of({"sharp": (0.970, 0.60, 3), "blurry": (0.972, 0.80, 3)})
+    choice = selection.choose(record)
+    assert choice["candidate"] == "sharp" and choice["less_accurate"] == []
+
+
+def test_a_candidate_clearly_less_accurate_is_out_however_realistic():
+    record = record_of({"sharp": (0.90, 0.55, 3), "blurry": (0.97, 0.80, 3)})
+    choice = selection.choose(record)
+    assert choice["candidate"] == "blurry" and choice["less_accurate"] == ["sharp"]
+
+
+def test_no_choice_is_made_on_fewer_seeds_than_asked():
+    record = record_of({"sharp": (0.97, 0.55, 2), "blurry": (0.97, 0.80, 3)})
+    assert selection.choose(record)["candidate"] == "blurry"  # sharp has two seeds only
+    assert selection.choose(record_of({"sharp": (0.97, 0.55, 2)})) is None
+    rows = selection.summary_rows(record)
+    assert [row["candidate"] for row in rows] == ["sharp", "blurry"]
+    assert rows[1]["acc paper %"] == f"{100 * 0.972:.2f} ± {100 * selection.mean_interval([0.97, 0.972, 0.974])[1]:.2f}"
+
+
+@real_mnist
+@pytest.mark.slow
+def test_a_quick_candidate_is_trained_scored_on_validation_digits_and_recorded(monkeypatch, private_artifacts):
+    monkeypatch.setenv(MODE_VARIABLE, "quick")
+    monkeypatch.setattr(evaluation, "load_classifiers", lambda seeds=(0, 1, 2), config=CLASSIFIER:
+                        {seed: CentreClassifier() for seed in seeds})
+    monkeypatch.setattr(evaluation, "load_classifier", lambda seed=0, config=CLASSIFIER: CentreClassifier())
+    monkeypatch.setattr(realism, "default_judge", StubJudge)
+    selection.train_candidate("fast", seed=0)
+    record = selection.write_record(names=["fast"], seeds=(0,))
+    written = artifacts.load_json(runs.selection_record(runs.mode_root()))
+    assert written == artifacts.as_json(record)
+    assert written["protocol"]["validation_digits"] == 2048 // 4
+    scores = written["candidates"]["fast"]["seeds"]["0"]
+    assert set(scores) == {"seconds", "paper", "c12", "c14", "c16"}
+    assert all(0 <= scores[hole]["accuracy"] <= 1 for hole in ("paper", "c16"))
+    assert written["choice"] is None  # one seed: nothing is chosen
