@@ -11,6 +11,7 @@
     python -m lib.cli collapse-summary                      # rebuild artifacts/collapse/summary.json
     python -m lib.cli ablation                              # every variant, 2 epochs each
     python -m lib.cli recommended                           # choose from the ablation, train 40 epochs
+    python -m lib.cli seed-scores                           # chapters 4 and 5: the paper's GAN's seeds, scored
     python -m lib.cli ablation-table                        # chapter 6's table: every variant scored
     python -m lib.cli hole-size-study                       # chapter 6: every method at every hole
     python -m lib.cli shipped-check                         # chapter 7: both shipped models, fresh detectors
@@ -40,7 +41,7 @@ from lib import collapse, correction, correction_study, recipes, runs, scoring, 
 from lib.config import ABLATION_EPOCHS, CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER
 
 RUNS = ["classifier", "cross-check-classifier", "paper-gan", "collapse", "collapse-summary", "paper-gan-fixed", "film", "film-gif",
-        "ablation", "variant", "recommended", "ablation-table", "hole-size-study", "shipped-check", "ceiling",
+        "ablation", "variant", "recommended", "seed-scores", "ablation-table", "hole-size-study", "shipped-check", "ceiling",
         "speed-study", "adversary", "adversary-study", "realistic", "fast", "time-to-quality",
         "candidates", "selection", "mask-head", "correction-study"]
 
@@ -118,6 +119,8 @@ def main(argv=None):
         tradeoff.write_study_record(seeds=args.seeds or tradeoff.STUDY_SEEDS, epochs=args.epochs or tradeoff.STUDY_EPOCHS)
     elif args.run == "speed-study":
         recipes.run_speed_study(seeds=seeds, epochs=epochs, name=args.name)
+    elif args.run == "seed-scores":
+        print(scoring.run_seed_scores()["wall_seconds"], "s")
     elif args.run == "ablation-table":
         print(scoring.run_ablation_table()["wall_seconds"], "s")
     elif args.run == "hole-size-study":

@@ -69,8 +69,7 @@ class GANConfig:
     adversarial_phase_learning_rate: float = 0.0
     # Speed (appendix D): compute in bfloat16, keep float32 weights and losses (Keras "mixed_bfloat16").
     mixed_precision: bool = False
-    # One training-mode generator pass for both updates instead of the paper's two: the collapse
-    # fix (chapter 5), and a speed option (appendix D).
+    # One training-mode generator pass for both updates, not the paper's two (chapter 5; appendix D).
     share_generator_pass: bool = False
     # Suspects of the collapse study (chapter 5). The paper: one generator update per
     # discriminator update, no instance noise, no noise vector.

@@ -16,12 +16,7 @@ from lib.config import CENTRE_JITTER, PAPER, GANConfig
 
 NPZ_VARIABLE = "MNIST_NPZ"
 MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
-MNIST_SHAPES = {
-    "x_train": (60000, 28, 28),
-    "y_train": (60000,),
-    "x_test": (10000, 28, 28),
-    "y_test": (10000,),
-}
+MNIST_SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28), "y_test": (10000,)}
 # sha256 of array.tobytes() for the real MNIST (../shared/data/README.md).
 MNIST_SHA256 = {
     "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
@@ -29,9 +24,7 @@ MNIST_SHA256 = {
     "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
     "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
 }
-# The last training digits, held out of training: models, recipes and thresholds are chosen on
-# them, never on the test set (`validation_split`).
-VALIDATION_DIGITS = 5000
+VALIDATION_DIGITS = 5000  # the last training digits: models and thresholds are chosen on them, not on the test set
 HOLE_VALUE = -1.0  # the paper paints missing pixels black
 TRAINING_PREFETCH = 4  # batches a training epoch's pipeline prepares ahead of the step
 
@@ -120,33 +113,26 @@ def load_mnist(path=None, verify=True):
     if verify:
         for key, array in arrays.items():
             if array.shape != MNIST_SHAPES[key]:
-                raise ValueError(
-                    f"MNIST {key} has shape {array.shape}, expected {MNIST_SHAPES[key]} "
-                    "(pass verify=False to load a file of your own)"
-                )
+                raise ValueError(f"MNIST {key} has shape {array.shape}, expected {MNIST_SHAPES[key]} "
+                                 "(pass verify=False to load a file of your own)")
             if _sha256(array) != MNIST_SHA256[key]:
-                raise ValueError(
-                    f"MNIST {key} has the right shape but the wrong content (sha256 mismatch): "
-                    "the file is corrupted or not MNIST"
-                )
+                raise ValueError(f"MNIST {key} has the right shape but the wrong content (sha256 mismatch): "
+                                 "the file is corrupted or not MNIST")
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
 # ---------------------------------------------------------------- scaling
 
 def validation_split(images, labels, train_digits=None):
-    """``(images, labels)`` (the training set) as ``(train, validation)`` pairs: all but the last
-    `VALIDATION_DIGITS` to train on, those to choose with. ``train_digits`` (a run mode's slice)
-    keeps the first that many of the first part and a quarter as many validation digits."""
+    """The training set as ``(train, validation)`` pairs: all but the last `VALIDATION_DIGITS`,
+    and those. ``train_digits`` (a run mode's slice) keeps that many and a quarter as many."""
     images, labels = _as_array("images", images), _as_array("labels", labels)
     if len(images) != len(labels) or len(images) <= VALIDATION_DIGITS:
         raise ValueError(f"need more than {VALIDATION_DIGITS} training digits with one label each, "
                          f"got {len(images)} digits and {len(labels)} labels")
     cut = len(images) - VALIDATION_DIGITS
-    train, validation = slice(0, cut), slice(cut, None)
-    if train_digits is not None:
-        train_digits = checks.count(train_digits, "train_digits", minimum=4)
-        train, validation = slice(0, min(cut, train_digits)), slice(cut, cut + train_digits // 4)
+    kept = len(images) if train_digits is None else checks.count(train_digits, "train_digits", minimum=4)
+    train, validation = slice(0, min(cut, kept)), slice(cut, cut + kept // 4 if train_digits else None)
     return (images[train], labels[train]), (images[validation], labels[validation])
 
 
@@ -319,15 +305,12 @@ def corrupted_pairs(images, masks, batch_size, drop_remainder=False, with_masks=
 
 
 class TrainingEpochs:
-    """The training batches of one run, epoch by epoch: ``epochs(epoch)`` is epoch ``epoch``'s
-    ``(corrupted, original, mask)`` batches, whose order and holes depend on (seed, epoch) alone;
-    the last incomplete batch is dropped as in the paper's loop.
+    """A run's training batches: ``epochs(epoch)`` is that epoch's ``(corrupted, original, mask)``
+    batches, drawn from (seed, epoch) alone; the last incomplete one is dropped, as in the paper.
 
-    The digits become one tensor once per run: made afresh for each epoch, that copy (188 MB for
-    60,000 digits) was kept after it, 1.3 to 3.1 GB over 12 epochs (`tests/test_fitting.py`).
-    Only the order and each square's corner and size are drawn per epoch; every batch's masks
-    and corrupted digits are made in the `tf.data` pipeline as it is drawn, so an epoch of
-    60,000 digits never holds its corrupted copies and masks (about 560 MB) at once."""
+    The digits become one tensor once per run (a copy made per epoch, 188 MB, was kept after it:
+    1.3 to 3.1 GB over 12 epochs). The order, corners and sizes are drawn per epoch; masks and
+    corrupted digits are made batch by batch in the `tf.data` pipeline as it is drawn."""
 
     def __init__(self, images, seed, config=PAPER):
         from lib.runtime import tf
@@ -355,10 +338,8 @@ class TrainingEpochs:
         dataset = tf.data.Dataset.from_tensor_slices((order.astype(np.int64), corners.astype(np.int64),
                                                       sizes.astype(np.int64)))
         dataset = dataset.batch(config.batch_size, drop_remainder=True).map(assemble).prefetch(TRAINING_PREFETCH)
-        # tf.data's autotuner runs a thread per iterator that sleeps ever longer between rounds; the
-        # iterator's destructor waits for it, which stalled the end of `fit` by about 35 s in about
-        # half of the epochs on the book's 2-core machines (appendix D). A batch is assembled in under
-        # a millisecond, so a fixed prefetch of a few batches needs no tuning.
+        # tf.data's autotuner thread, which the iterator's destructor waits for, stalled the end of
+        # `fit` by about 35 s in half the epochs here (appendix D); a fixed prefetch needs no tuning.
         options = tf.data.Options()
         options.autotune.enabled = False
         return dataset.with_options(options)

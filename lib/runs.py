@@ -123,13 +123,11 @@ def speed_run(recipe, seed, root=()) -> Path:
 
 
 def selection_run(candidate, seed, root=()) -> Path:
-    """A candidate recipe for the shipped inpainter (`lib.selection.CANDIDATES`), trained from
-    scratch on the training digits less the validation digits."""
+    """A candidate for the shipped inpainter (`lib.selection.CANDIDATES`) trained from scratch."""
     return path(*root, "selection", slug(candidate), seed_name(seed))
 
 
-def selection_record(root=()) -> Path:
-    """Every finished candidate run scored on the validation digits, and the choice."""
+def selection_record(root=()) -> Path:  # the candidates scored on the validation digits, and the choice
     return path(*root, "selection", "record.json")
 
 
@@ -176,8 +174,7 @@ def ceiling_record(epochs=CLASSIFIER.epochs, root=()) -> Path:
 
 
 def hole_size_record(root=()) -> Path:
-    """Chapter 6's study: every method at every hole, judged by both classifier families and
-    for realism (`lib.scoring.run_hole_size_study`)."""
+    """Chapter 6's study: every method at every hole (`lib.scoring.run_hole_size_study`)."""
     return path(*root, "studies", "hole_sizes.json")
 
 
@@ -191,15 +188,17 @@ def shipped_check_record(root=()) -> Path:
     return path(*root, "studies", "shipped_models.json")
 
 
+def seed_scores_record(root=()) -> Path:  # chapters 4 and 5: the paper's GAN's seeds (`lib.scoring.run_seed_scores`)
+    return path(*root, "studies", "paper_gan_seeds.json")
+
+
 def benchmark_record(name) -> Path:
     return path("benchmarks", f"{name}.json")
 
 
 def classifier_folder(config=CLASSIFIER, root=()) -> Path:
-    """The shipped classifiers of a configuration: the paper's (`CLASSIFIER`) in
-    ``classifier/``, the cross-check ones (`CROSS_CHECK_CLASSIFIER`) in ``classifier-dense/``.
-    Other configurations have none, so weights are never reused for a configuration they were
-    not trained with."""
+    """The shipped classifiers of a configuration: the paper's (`CLASSIFIER`) in ``classifier/``,
+    the cross-check ones in ``classifier-dense/``; no others, so weights never load into another."""
     for shipped, folder in ((CLASSIFIER, "classifier"), (CROSS_CHECK_CLASSIFIER, "classifier-dense")):
         if config == shipped:  # dataclass equality: same class, same fields
             return path(*root, folder)
@@ -219,8 +218,7 @@ def classifier_record(seed, config=CLASSIFIER, root=()) -> Path:
 # ---------------------------------------------------------------- run folders
 
 def inputs_digest(images) -> str:
-    """sha256 of the training inputs as the model sees them (float32 bytes): what a run was
-    trained on, so that a checkpoint is never resumed on other data."""
+    """sha256 of the training inputs as the model sees them (float32): a checkpoint resumes on them only."""
     images = np.ascontiguousarray(np.asarray(images, dtype=np.float32))
     return hashlib.sha256(images.tobytes()).hexdigest()
 
@@ -336,10 +334,9 @@ def commit(folder):
 
 
 def drop_weights(folder, keep_generator=False):
-    """Keep a finished run's records only (history, probe, diagnostics, snapshots): for study
-    runs whose networks no chapter loads; with ``keep_generator``, also the generator, for runs
-    whose fills a chapter shows but whose discriminator none loads. The new manifest comes
-    first, so a kill in between leaves a run that opens."""
+    """Keep a finished run's records only (history, probe, snapshots...): for runs whose networks
+    no chapter loads; ``keep_generator`` keeps the generator too, for runs whose fills a chapter
+    shows. The new manifest comes first, so a kill in between leaves a run that opens."""
     folder = Path(folder)
     if status(folder) != "finished":
         raise ValueError(f"{folder} holds no finished run to slim")

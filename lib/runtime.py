@@ -31,4 +31,9 @@ _start_quietly()
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+# Predicting with several models in turn (three classifiers, then a generator) makes TensorFlow
+# warn that a function "triggered tf.function retracing": each model traces its own predict
+# function once, which is expected, and the warning would land in the chapters as stray output.
+tf.get_logger().setLevel("ERROR")
+
 __all__ = ["keras", "tf"]

@@ -147,7 +147,7 @@ TARGETS = {"paper": 0.985, 12: 0.93, 14: 0.85}
 SAME_ACCURACY = 1e-9  # means closer than this are equal: float sums must not decide a target or a tie
 
 
-def target_report(by_hole, method="improved", targets=None):
+def target_report(by_hole, method="recommended", targets=None):
     """Which targets ``method`` meets in ``by_hole`` (`hole_size_study`'s or `reclassify`'s
     results), as rows for a table: one per target (``{hole: goal}``, goals as fractions; default
     `TARGETS`) with the mean accuracy in percent (text, two decimals), then whether it is the
@@ -197,7 +197,7 @@ def hole_masks(n, hole, train=False):
     return data.centre_masks(n, hole)
 
 
-def ceiling_table(by_hole, method="improved", budgets=(CLASSIFIER.epochs, LONG_CEILING_EPOCHS)):
+def ceiling_table(by_hole, method="recommended", budgets=(CLASSIFIER.epochs, LONG_CEILING_EPOCHS)):
     """Appendix B's "what limits it" table, as rows by hole (`hole_label`): ``method``'s accuracy
     (percent, shipped classifier) in ``by_hole`` (`hole_size_study`'s results) next to the
     committed ceiling records, one column per classifier budget in ``budgets``. The first row,

@@ -58,6 +58,7 @@ def test_the_study_scores_every_condition_and_records_it(tmp_path, monkeypatch, 
 
 
 @real_mnist
+@pytest.mark.slow  # the committed records against the committed runs: the main lane's check
 def test_the_committed_study_agrees_with_correcting_its_impulse_noise_again():
     """The chapter reads the record; CI corrects one corruption of it again, on all 10,000 digits
     (5 digits in 10,000 allowed for CPU rounding near a threshold)."""

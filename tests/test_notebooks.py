@@ -95,6 +95,23 @@ def test_the_run_mode_print_is_kept_out_of_the_html(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_solution_is_followed_by_the_code_that_answers_it(path):
+    """A solution answers with a result its own cell computes (nbval runs it in quick mode): the
+    markdown cell holding n solutions is followed by n code cells."""
+    import re
+
+    cells = json.loads(path.read_text())["cells"]
+    for index, cell in enumerate(cells):
+        solutions = len(re.findall(r"^ *`{3,}\{dropdown\} Solution", "".join(cell["source"]), flags=re.M))
+        if cell["cell_type"] != "markdown" or not solutions:
+            continue
+        following = 0
+        while index + 1 + following < len(cells) and cells[index + 1 + following]["cell_type"] == "code":
+            following += 1
+        assert following == solutions, f"{path.name} cell {index}: {solutions} solutions, {following} code cells after"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_exercise_has_a_solution_collapsed_by_default(path):
     import re
 

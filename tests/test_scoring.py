@@ -1,5 +1,6 @@
 """The records chapter 6 and appendix B read: written as the studies score, and agreeing with the runs."""
 import os
+import types
 
 import numpy as np
 import pytest
@@ -110,6 +111,7 @@ DIGIT_TOLERANCE = 5e-4
 
 
 @real_mnist
+@pytest.mark.slow  # the committed records against the committed runs: the main lane's check
 def test_the_committed_ablation_table_agrees_with_its_recommended_row_scored_again(committed_artifacts):
     record = artifacts.load_json(runs.ablation_record())
     originals, labels = scoring.evaluation_digits(record["digits"])
@@ -126,10 +128,11 @@ def test_the_committed_ablation_table_agrees_with_its_recommended_row_scored_aga
 
 
 @real_mnist
+@pytest.mark.slow  # the committed records against the committed runs: the main lane's check
 def test_the_committed_hole_size_study_agrees_with_one_method_scored_again(committed_artifacts):
     record = artifacts.load_json(runs.hole_size_record())
     assert studies.recorded_by_hole(record)  # every hole has every method
-    hole, name = studies.hole_label(12), "improved"
+    hole, name = studies.hole_label(12), "recommended"
     originals, labels = scoring.evaluation_digits(record["digits"])
     method = {name: scoring.hole_size_methods()[name]}
     result = evaluation.evaluate(method, originals, labels, studies.hole_masks(len(originals), 12),
@@ -171,6 +174,7 @@ def test_the_fresh_judge_uses_detector_seeds_the_study_never_used(monkeypatch):
 
 
 @real_mnist
+@pytest.mark.slow  # the committed records against the committed runs: the main lane's check
 def test_the_committed_shipped_check_agrees_with_the_realistic_model_scored_again(committed_artifacts):
     record = artifacts.load_json(runs.shipped_check_record())
     hole, name = studies.hole_label(14), "realistic"
@@ -182,3 +186,34 @@ def test_the_committed_shipped_check_agrees_with_the_realistic_model_scored_agai
     assert result["accuracy_mean"] == pytest.approx(kept["accuracy_mean"], abs=DIGIT_TOLERANCE)
     assert result["hole_psnr"] == pytest.approx(kept["hole_psnr"], abs=1e-2)
     assert record["detector_seeds"] == list(scoring.fresh_judge().seeds)
+
+
+@real_mnist
+def test_run_seed_scores_records_every_seed_of_both_runs_with_each_classifier(monkeypatch, private_artifacts):
+    fills = {"paper_gan": 1.0, "paper_gan_fixed": 0.0}  # a white fill reads as a 1 to the stub classifier
+    monkeypatch.setattr(runs, "open", lambda folder: types.SimpleNamespace(
+        generator=lambda: ConstantGenerator(fills[folder.parent.name]), config=PAPER))
+    monkeypatch.setattr(evaluation, "load_classifiers", lambda: {seed: CentreClassifier() for seed in (0, 1, 2)})
+    scoring.run_seed_scores(digits=30)
+    record = artifacts.load_json(runs.seed_scores_record(runs.mode_root()))
+    assert record["digits"] == 30 and record["classifier_seeds"] == [0, 1, 2]
+    labels = scoring.evaluation_digits(30)[1]
+    for name, fill in (("paper gan", 1), ("paper gan, fixed", 0)):
+        assert list(record["scores"][name]) == ["0", "1", "2"]
+        for summary in record["scores"][name].values():
+            assert summary["accuracy_mean"] == pytest.approx(np.mean(labels == fill))
+            assert summary["accuracies"] == {str(seed): pytest.approx(np.mean(labels == fill)) for seed in (0, 1, 2)}
+
+
+@real_mnist
+@pytest.mark.slow  # the committed records against the committed runs: the main lane's check
+def test_the_committed_seed_scores_agree_with_one_seed_scored_again(committed_artifacts):
+    record = artifacts.load_json(runs.seed_scores_record())
+    originals, labels = scoring.evaluation_digits(record["digits"])
+    masks = evaluation.evaluation_masks(len(originals))
+    run = runs.open(runs.fixed_paper_gan(1))
+    filled = evaluation.generator_method(run.generator(), run.config)(data.apply_mask(originals, masks), masks)
+    kept = record["scores"]["paper gan, fixed"]["1"]["accuracies"]
+    for seed, classifier in evaluation.load_classifiers().items():
+        assert np.mean(evaluation.classify(classifier, filled) == labels) == pytest.approx(kept[str(seed)],
+                                                                                          abs=DIGIT_TOLERANCE)

@@ -135,15 +135,15 @@ def test_reclassify_scores_the_inpainted_digits_with_every_classifier():
     labels = np.array([1, 1, 0, 0])
     by_hole = {"paper (8x8 jittered)": {"telea": {"inpainted": centre_digits([True, True, False, False]),
                                                   "accuracy": 0.1},
-                                        "improved": {"inpainted": centre_digits([True, False, False, False])}},
-               "14x14 centre": {"improved": {"inpainted": centre_digits([False, False, False, False])}}}
+                                        "recommended": {"inpainted": centre_digits([True, False, False, False])}},
+               "14x14 centre": {"recommended": {"inpainted": centre_digits([False, False, False, False])}}}
     results = studies.reclassify(by_hole, labels, {0: CentreClassifier(), 1: DarkCentreClassifier()})
-    assert list(results) == list(by_hole) and list(results["paper (8x8 jittered)"]) == ["telea", "improved"]
+    assert list(results) == list(by_hole) and list(results["paper (8x8 jittered)"]) == ["telea", "recommended"]
     telea = results["paper (8x8 jittered)"]["telea"]
     assert telea == {"accuracies": {0: 1.0, 1: 0.0}, "accuracy_mean": 0.5, "accuracy_sd": pytest.approx(2 ** -0.5)}
-    assert results["paper (8x8 jittered)"]["improved"]["accuracies"] == {0: 0.75, 1: 0.25}
+    assert results["paper (8x8 jittered)"]["recommended"]["accuracies"] == {0: 0.75, 1: 0.25}
     single = studies.reclassify(by_hole, labels, {0: CentreClassifier()})
-    assert single["14x14 centre"]["improved"] == {"accuracies": {0: 0.5}, "accuracy_mean": 0.5, "accuracy_sd": 0.0}
+    assert single["14x14 centre"]["recommended"] == {"accuracies": {0: 0.5}, "accuracy_mean": 0.5, "accuracy_sd": 0.0}
 
 
 @pytest.mark.parametrize("by_hole, labels, classifiers, message", [
@@ -162,16 +162,16 @@ def test_reclassify_rejects_bad_input(by_hole, labels, classifiers, message):
         studies.reclassify(by_hole, labels, classifiers)
 
 
-def results_by_hole(improved, others=0.5):
-    """Hole-size results with the given mean accuracy of "improved" at each target hole."""
-    return {studies.hole_label(hole): {"improved": {"accuracy_mean": value}, "telea": {"accuracy_mean": others}}
-            for hole, value in improved.items()}
+def results_by_hole(recommended, others=0.5):
+    """Hole-size results with the given mean accuracy of "recommended" at each target hole."""
+    return {studies.hole_label(hole): {"recommended": {"accuracy_mean": value}, "telea": {"accuracy_mean": others}}
+            for hole, value in recommended.items()}
 
 
 def test_accuracy_table_gives_mean_and_sd_in_percent_by_hole():
-    by_hole = {"12x12 centre": {"improved": {"accuracy_mean": 0.92875, "accuracy_sd": 0.004},
+    by_hole = {"12x12 centre": {"recommended": {"accuracy_mean": 0.92875, "accuracy_sd": 0.004},
                                 "telea": {"accuracy_mean": 0.5, "accuracy_sd": 0.0}}}
-    assert studies.accuracy_table(by_hole) == {"12x12 centre": {"improved": "92.9 ± 0.4", "telea": "50.0 ± 0.0"}}
+    assert studies.accuracy_table(by_hole) == {"12x12 centre": {"recommended": "92.9 ± 0.4", "telea": "50.0 ± 0.0"}}
 
 
 def test_accuracy_table_rejects_results_without_accuracies():
@@ -266,12 +266,12 @@ def test_ceiling_table_puts_the_model_beside_every_budget(private_artifacts):
         artifacts.save_json(runs.ceiling_record(epochs), {"results": results})
     assert runs.ceiling_record(3).parent == private_artifacts / "ceiling"
     artifacts.save_json(runs.classifier_record(0), {"clean_test_accuracy": 0.99})
-    by_hole = {studies.hole_label(hole): {"improved": {"accuracy": 0.9}} for hole in holes[1:]}
+    by_hole = {studies.hole_label(hole): {"recommended": {"accuracy": 0.9}} for hole in holes[1:]}
     rows = studies.ceiling_table(by_hole, budgets=(3, 10))
     assert list(rows) == [studies.hole_label(hole) for hole in holes]
-    assert rows["no hole"] == {"improved, shipped classifier %": 99.0, "trained on corrupted digits, 3 epochs %": None,
+    assert rows["no hole"] == {"recommended, shipped classifier %": 99.0, "trained on corrupted digits, 3 epochs %": None,
                                "trained on corrupted digits, 10 epochs %": 75.0}
-    assert rows["12x12 centre"]["improved, shipped classifier %"] == 90.0
+    assert rows["12x12 centre"]["recommended, shipped classifier %"] == 90.0
     assert rows["12x12 centre"]["trained on corrupted digits, 3 epochs %"] == 50.0
     with pytest.raises(ValueError, match="paper gan"):
         studies.ceiling_table(by_hole, method="paper gan", budgets=(3, 10))
