@@ -121,8 +121,6 @@ def load_mnist(path=None, verify=True):
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
-# ---------------------------------------------------------------- scaling
-
 def validation_split(images, labels, train_digits=None):
     """The training set as ``(train, validation)`` pairs: all but the last `VALIDATION_DIGITS`,
     and those. ``train_digits`` (a run mode's slice) keeps that many and a quarter as many."""
@@ -135,6 +133,8 @@ def validation_split(images, labels, train_digits=None):
     train, validation = slice(0, min(cut, kept)), slice(cut, cut + kept // 4 if train_digits else None)
     return (images[train], labels[train]), (images[validation], labels[validation])
 
+
+# ---------------------------------------------------------------- scaling
 
 def scale(images):
     """Map uint8 pixels in [0, 255] to float32 in [-1, 1]: ``(x - 127.5) / 127.5``; shape kept."""

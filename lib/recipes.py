@@ -152,7 +152,7 @@ def run_film(seeds, verbose=0):
         print(f"film, seed {seed}: probe at the end {run.probe[-1]}", flush=True)
 
 
-FILM_GIF = "_static/training_film.gif"  # the intro opens with it
+FILM_GIF = runs.REPO_ROOT / "_static" / "training_film.gif"  # the intro opens with it
 
 
 def write_film_gif(path=FILM_GIF, seeds=(0, 3)):

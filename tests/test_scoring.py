@@ -190,19 +190,22 @@ def test_the_committed_shipped_check_agrees_with_the_realistic_model_scored_agai
 
 @real_mnist
 def test_run_seed_scores_records_every_seed_of_both_runs_with_each_classifier(monkeypatch, private_artifacts):
-    fills = {"paper_gan": 1.0, "paper_gan_fixed": 0.0}  # a white fill reads as a 1 to the stub classifier
+    # A white fill reads as a 1 to the stub classifier, a black one as a 0: each run and seed its own.
+    fills = {("paper_gan", "seed0"): 1.0, ("paper_gan", "seed1"): 0.0, ("paper_gan", "seed2"): 1.0,
+             ("paper_gan_fixed", "seed0"): 0.0, ("paper_gan_fixed", "seed1"): 1.0, ("paper_gan_fixed", "seed2"): 0.0}
     monkeypatch.setattr(runs, "open", lambda folder: types.SimpleNamespace(
-        generator=lambda: ConstantGenerator(fills[folder.parent.name]), config=PAPER))
+        generator=lambda: ConstantGenerator(fills[folder.parent.name, folder.name]), config=PAPER))
     monkeypatch.setattr(evaluation, "load_classifiers", lambda: {seed: CentreClassifier() for seed in (0, 1, 2)})
     scoring.run_seed_scores(digits=30)
     record = artifacts.load_json(runs.seed_scores_record(runs.mode_root()))
     assert record["digits"] == 30 and record["classifier_seeds"] == [0, 1, 2]
     labels = scoring.evaluation_digits(30)[1]
-    for name, fill in (("paper gan", 1), ("paper gan, fixed", 0)):
+    for name, folder in (("paper gan", "paper_gan"), ("paper gan, fixed", "paper_gan_fixed")):
         assert list(record["scores"][name]) == ["0", "1", "2"]
-        for summary in record["scores"][name].values():
-            assert summary["accuracy_mean"] == pytest.approx(np.mean(labels == fill))
-            assert summary["accuracies"] == {str(seed): pytest.approx(np.mean(labels == fill)) for seed in (0, 1, 2)}
+        for seed, summary in record["scores"][name].items():
+            expected = np.mean(labels == fills[folder, f"seed{seed}"])
+            assert summary["accuracy_mean"] == pytest.approx(expected)
+            assert summary["accuracies"] == {str(judge): pytest.approx(expected) for judge in (0, 1, 2)}
 
 
 @real_mnist

@@ -37,7 +37,8 @@ def test_every_candidate_trains_with_the_shared_pass_and_an_adversarial_phase(mo
 def test_a_candidate_trains_without_the_validation_digits_and_watches_only_them(monkeypatch, private_artifacts):
     monkeypatch.setenv(MODE_VARIABLE, "full")
     x = np.arange(6000 * 784, dtype=np.int64).reshape(6000, 28, 28) % 251
-    y = np.arange(6000) % 10
+    y = (np.arange(6000) // 7) % 10  # the validation digits' labels differ from the first digits'
+
     test = (np.full((100, 28, 28), 255, np.uint8), np.zeros(100, int))
     monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x.astype(np.uint8), y), test))
     monkeypatch.setattr(evaluation, "load_classifier", lambda seed=0: "classifier")
@@ -53,7 +54,8 @@ def test_a_candidate_trains_without_the_validation_digits_and_watches_only_them(
     assert call["folder"] == private_artifacts / "selection" / "fast" / "seed2"
     assert np.array_equal(call["images"], data.to_model_input(x[:1000].astype(np.uint8)))
     probe = next(r for r in call["recorders"] if isinstance(r, fitting.ClassifierProbe))
-    assert np.array_equal(probe.labels, y[1000:][: len(probe.labels)])  # validation digits, not test ones
+    assert len(probe.labels) == 1000 and np.array_equal(probe.labels, y[1000:2000])  # validation digits
+    assert not np.array_equal(probe.labels, y[:1000]) and not np.array_equal(probe.labels, test[1][:1000])
     assert probe.every_steps == 0  # at each epoch's end
 
 
@@ -74,6 +76,11 @@ def test_mean_interval_is_students_t_over_the_seeds():
     mean, half = selection.mean_interval([1.0, 2.0, 3.0])
     assert mean == 2.0 and half == pytest.approx(4.303 / math.sqrt(3))
     assert math.isnan(selection.mean_interval([0.5])[1])
+    # beyond the table, the expansion: t(10) = 2.228, t(30) = 2.042, t(120) = 1.980
+    for degrees, t in ((10, 2.228), (30, 2.042), (120, 1.980)):
+        assert selection.t_975(degrees) == pytest.approx(t, abs=1e-3)
+    assert selection.mean_interval(np.arange(11.0))[1] == pytest.approx(2.228 * np.arange(11.0).std(ddof=1) / math.sqrt(11),
+                                                                        rel=1e-3)
     for bad in ([], [[1.0, 2.0]], [1.0, math.nan]):
         with pytest.raises(ValueError, match="finite numbers"):
             selection.mean_interval(bad)
@@ -85,7 +92,8 @@ def seed_scores(accuracy, detector, seconds=800.0):
 
 
 def record_of(candidates):
-    return {"candidates": {name: {"config": {}, "seeds": {str(seed): seed_scores(a + 0.002 * seed, d)
+    return {"protocol": {"holes": ["paper", "c16"]},
+            "candidates": {name: {"config": {}, "seeds": {str(seed): seed_scores(a + 0.002 * seed, d)
                                                           for seed in range(seeds)}}
                            for name, (a, d, seeds) in candidates.items()}}
 
@@ -96,16 +104,30 @@ def test_the_least_detected_candidate_is_chosen_among_the_equally_accurate():
     assert choice["candidate"] == "sharp" and choice["less_accurate"] == []
 
 
+def test_when_each_candidate_is_clearly_below_another_somewhere_none_is_chosen():
+    record = record_of({"left": (0.97, 0.55, 3), "right": (0.97, 0.80, 3)})
+    for seed in record["candidates"]["right"]["seeds"].values():
+        seed["paper"]["accuracy"] -= 0.05  # right is worse on the paper's hole, better at 16x16
+        seed["c16"]["accuracy"] += 0.05
+    choice = selection.choose(record)
+    assert choice["candidate"] is None and choice["less_accurate"] == ["left", "right"]
+
+
 def test_a_candidate_clearly_less_accurate_is_out_however_realistic():
     record = record_of({"sharp": (0.90, 0.55, 3), "blurry": (0.97, 0.80, 3)})
     choice = selection.choose(record)
     assert choice["candidate"] == "blurry" and choice["less_accurate"] == ["sharp"]
 
 
-def test_no_choice_is_made_on_fewer_seeds_than_asked():
+def test_no_choice_is_made_while_a_candidate_lacks_seeds():
     record = record_of({"sharp": (0.97, 0.55, 2), "blurry": (0.97, 0.80, 3)})
-    assert selection.choose(record)["candidate"] == "blurry"  # sharp has two seeds only
-    assert selection.choose(record_of({"sharp": (0.97, 0.55, 2)})) is None
+    assert selection.choose(record) is None  # sharp has two seeds only
+    assert selection.choose(record, names=["blurry"])["candidate"] == "blurry"
+    assert selection.choose(record, seeds=2)["candidate"] == "sharp"
+    assert selection.choose(record, names=["blurry", "unknown"]) is None
+    for seeds in (0, 1, "3"):
+        with pytest.raises(ValueError, match="seeds"):
+            selection.choose(record, seeds=seeds)
     rows = selection.summary_rows(record)
     assert [row["candidate"] for row in rows] == ["sharp", "blurry"]
     assert rows[1]["acc paper %"] == f"{100 * 0.972:.2f} ± {100 * selection.mean_interval([0.97, 0.972, 0.974])[1]:.2f}"
