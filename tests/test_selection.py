@@ -150,3 +150,6 @@ def test_a_quick_candidate_is_trained_scored_on_validation_digits_and_recorded(m
     assert set(scores) == {"seconds", "paper", "c12", "c14", "c16"}
     assert all(0 <= scores[hole]["accuracy"] <= 1 for hole in ("paper", "c16"))
     assert written["choice"] is None  # one seed: nothing is chosen
+    folder = runs.selection_run("fast", 0, runs.mode_root())
+    assert runs.open(folder).probe and not (folder / runs.GENERATOR_WEIGHTS).exists()  # its records only
+    assert selection.write_record(names=["fast"], seeds=(0,)) == record  # scored once, not again
