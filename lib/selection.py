@@ -100,6 +100,16 @@ def validation_set(plan=None):
     return data.to_model_input(digits), labels
 
 
+def adversary_losses(run):
+    """The last epoch's mean losses, adversarial by construction: D's on real and on generated
+    digits, and the generator's adversarial term. A term near 20 with D's losses near 0 would
+    say D is disconnected from the fills G learns from (as in the two-pass recipe)."""
+    rows = [row for row in run.history if int(row["epoch"]) == run.config.epochs]
+    if not rows:
+        raise ValueError(f"{run.folder} has no history rows for its last epoch, {run.config.epochs}")
+    return {key: float(np.mean([float(row[key]) for row in rows])) for key in ("d_loss_real", "d_loss_fake", "g_loss")}
+
+
 def write_record(names=None, seeds=SEEDS, plan=None):
     """Score every finished candidate run of ``names`` x ``seeds`` on the validation digits into
     `lib.runs.selection_record`, adding to what is there, then choose (`choose`, once every
@@ -122,14 +132,17 @@ def write_record(names=None, seeds=SEEDS, plan=None):
         for name, config in configs.items():
             folder = runs.selection_run(name, seed, runs.mode_root(plan))
             entry = scored.setdefault(name, {"config": json.loads(json.dumps(config.departures())), "seeds": {}})
-            if runs.status(folder) != "finished" or str(seed) in entry["seeds"]:
+            if runs.status(folder) != "finished":
+                continue
+            if str(seed) in entry["seeds"]:
+                entry["seeds"][str(seed)].setdefault("last_epoch_losses", adversary_losses(runs.open(folder)))
                 continue
             run = runs.open(folder)
             if run.config != config or entry["config"] != json.loads(json.dumps(config.departures())):
                 raise ValueError(f"{folder} was trained with another configuration than the candidate {name!r} has now")
             method = evaluation.generator_method(run.generator(), run.config)
             scores = tradeoff.score_method(method, digits, labels, classifiers, judge, speed.HOLES)
-            entry["seeds"][str(seed)] = {"seconds": run.record["wall_seconds"], **{
+            entry["seeds"][str(seed)] = {"seconds": run.record["wall_seconds"], "last_epoch_losses": adversary_losses(run), **{
                 speed.record_key(hole): {measure: scores[studies.hole_label(hole)][key] for measure, key in
                                          (("accuracy", "accuracy_mean"), ("detector", "detector"))}
                 for hole in speed.HOLES}}
@@ -142,7 +155,8 @@ def write_record(names=None, seeds=SEEDS, plan=None):
 
 def summary(record):
     """``{candidate: {hole: {"accuracy": (mean, half-width), "detector": (...)}, "seeds": n,
-    "seconds": slowest}}`` over each candidate's scored seeds, on the record's holes."""
+    "seconds": slowest, "losses": means of `adversary_losses`}}`` over each candidate's scored
+    seeds, on the record's holes."""
     holes = record["protocol"]["holes"] if record.get("candidates") else []
     result = {}
     for name, entry in record.get("candidates", {}).items():
@@ -151,6 +165,9 @@ def summary(record):
             result[name] = {hole: {measure: mean_interval([seed[hole][measure] for seed in seeds])
                                    for measure in ("accuracy", "detector")} for hole in holes}
             result[name].update(seeds=len(seeds), seconds=max(seed["seconds"] for seed in seeds))
+            losses = [seed["last_epoch_losses"] for seed in seeds if "last_epoch_losses" in seed]
+            if losses:
+                result[name]["losses"] = {key: float(np.mean([loss[key] for loss in losses])) for key in losses[0]}
     return result
 
 
@@ -189,7 +206,9 @@ def summary_rows(record):
     rows = []
     for name, s in summary(record).items():
         row = {"candidate": name, "seeds": s["seeds"], "slowest run, wall s": s["seconds"]}
-        for hole in (key for key in s if key not in ("seeds", "seconds")):
+        if "losses" in s:
+            row["last epoch: D real / D fake / adversarial"] = " / ".join(f"{value:.2f}" for value in s["losses"].values())
+        for hole in (key for key in s if key not in ("seeds", "seconds", "losses")):
             for measure, short in (("accuracy", "acc"), ("detector", "det")):
                 mean, half = s[hole][measure]
                 row[f"{short} {hole} %"] = f"{100 * mean:.2f}" + ("" if math.isnan(half) else f" ± {100 * half:.2f}")

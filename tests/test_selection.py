@@ -87,7 +87,7 @@ def test_mean_interval_is_students_t_over_the_seeds():
 
 
 def seed_scores(accuracy, detector, seconds=800.0):
-    return {"seconds": seconds, **{hole: {"accuracy": accuracy + jitter, "detector": detector + jitter}
+    return {"seconds": seconds, "last_epoch_losses": {"d_loss_real": 0.7, "d_loss_fake": 0.6, "g_loss": 1.0}, **{hole: {"accuracy": accuracy + jitter, "detector": detector + jitter}
                                    for hole, jitter in (("paper", 0.0), ("c16", -0.001))}}
 
 
@@ -130,6 +130,7 @@ def test_no_choice_is_made_while_a_candidate_lacks_seeds():
             selection.choose(record, seeds=seeds)
     rows = selection.summary_rows(record)
     assert [row["candidate"] for row in rows] == ["sharp", "blurry"]
+    assert rows[0]["last epoch: D real / D fake / adversarial"] == "0.70 / 0.60 / 1.00"
     assert rows[1]["acc paper %"] == f"{100 * 0.972:.2f} ± {100 * selection.mean_interval([0.97, 0.972, 0.974])[1]:.2f}"
 
 
@@ -147,7 +148,9 @@ def test_a_quick_candidate_is_trained_scored_on_validation_digits_and_recorded(m
     assert written == artifacts.as_json(record)
     assert written["protocol"]["validation_digits"] == 2048 // 4
     scores = written["candidates"]["fast"]["seeds"]["0"]
-    assert set(scores) == {"seconds", "paper", "c12", "c14", "c16"}
+    assert set(scores) == {"seconds", "last_epoch_losses", "paper", "c12", "c14", "c16"}
+    assert set(scores["last_epoch_losses"]) == {"d_loss_real", "d_loss_fake", "g_loss"}
+    assert all(0 < value < 20 for value in scores["last_epoch_losses"].values())  # D is connected: no near-20 term
     assert all(0 <= scores[hole]["accuracy"] <= 1 for hole in ("paper", "c16"))
     assert written["choice"] is None  # one seed: nothing is chosen
     folder = runs.selection_run("fast", 0, runs.mode_root())
