@@ -41,6 +41,7 @@ CANDIDATES = {
 # Student's t at 97.5 % for 1 to 9 degrees of freedom: a 95 % interval over a few seeds.
 T_975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262)
 NORMAL_975 = 1.959964
+LOSSES = ("d_loss_real", "d_loss_fake", "g_loss")  # `adversary_losses`, in the tables' order
 
 
 def candidate_config(name, plan=None):
@@ -107,7 +108,7 @@ def adversary_losses(run):
     rows = [row for row in run.history if int(row["epoch"]) == run.config.epochs]
     if not rows:
         raise ValueError(f"{run.folder} has no history rows for its last epoch, {run.config.epochs}")
-    return {key: float(np.mean([float(row[key]) for row in rows])) for key in ("d_loss_real", "d_loss_fake", "g_loss")}
+    return {key: float(np.mean([float(row[key]) for row in rows])) for key in LOSSES}
 
 
 def write_record(names=None, seeds=SEEDS, plan=None):
@@ -167,7 +168,7 @@ def summary(record):
             result[name].update(seeds=len(seeds), seconds=max(seed["seconds"] for seed in seeds))
             losses = [seed["last_epoch_losses"] for seed in seeds if "last_epoch_losses" in seed]
             if losses:
-                result[name]["losses"] = {key: float(np.mean([loss[key] for loss in losses])) for key in losses[0]}
+                result[name]["losses"] = {key: float(np.mean([loss[key] for loss in losses])) for key in LOSSES}
     return result
 
 
