@@ -14,14 +14,16 @@
     python -m lib.cli seed-scores                           # chapters 4 and 5: the paper's GAN's seeds, scored
     python -m lib.cli ablation-table                        # chapter 6's table: every variant scored
     python -m lib.cli hole-size-study                       # chapter 6: every method at every hole
-    python -m lib.cli shipped-check                         # chapter 7: both shipped models, fresh detectors
+    python -m lib.cli hole-size-study --methods book        # one method scored again, merged into the record
+    python -m lib.cli shipped-check                         # chapter 7: the book's model and the earlier two, fresh detectors
     python -m lib.cli ceiling                               # classifiers trained on corrupted digits
     python -m lib.cli ceiling --epochs 10 --holes none paper 12   # longer-trained ones, some holes
     python -m lib.cli adversary --seeds 0 1                 # chapter 7's arms, fine-tuned from the recommended model
     python -m lib.cli adversary --arms "global, 0.1" --epochs 3
     python -m lib.cli adversary-study                       # score the baselines and every finished arm
     python -m lib.cli realistic                             # the study's most realistic arm, 3 epochs: "realistic"
-    python -m lib.cli fast --recipe fast                    # appendix D: the recommended model in 15 minutes
+    python -m lib.cli train-default --seeds 0 1 2          # the book's model: the fast recipe from scratch, scored
+    python -m lib.cli fast --recipe "batch 64"              # appendix D: another recipe of the speed study
     python -m lib.cli time-to-quality                       # score the recommended model's run and every finished recipe
     python -m lib.cli speed-study                           # appendix D's speed options against float32, 2 seeds
     python -m lib.cli candidates --seeds 0 1 2             # the shipped inpainter's candidates, on held-out digits
@@ -42,25 +44,30 @@ from lib.config import ABLATION_EPOCHS, CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPE
 
 RUNS = ["classifier", "cross-check-classifier", "paper-gan", "collapse", "collapse-summary", "paper-gan-fixed", "film", "film-gif",
         "ablation", "variant", "recommended", "seed-scores", "ablation-table", "hole-size-study", "shipped-check", "ceiling",
-        "speed-study", "adversary", "adversary-study", "realistic", "fast", "time-to-quality",
+        "speed-study", "adversary", "adversary-study", "realistic", "fast", "train-default", "time-to-quality",
         "candidates", "selection", "mask-head", "correction-study"]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", choices=RUNS)
-    parser.add_argument("--seeds", type=int, nargs="+", help="default: 0 (0 and 1 for speed-study)")
+    parser.add_argument("--seeds", type=int, nargs="+", help="default: 0 (0 and 1 for speed-study; 0 1 2 for "
+                        "candidates and selection)")
     parser.add_argument("--name", help="variant name (with 'variant'), e.g. '+ skip connections'")
     parser.add_argument("--epochs", type=int, help=f"with ablation, variant and speed-study (default "
                         f"{ABLATION_EPOCHS}), mask-head (default {correction.EPOCHS}), collapse (default {collapse.DECIDING_EPOCHS}) and ceiling (the classifiers' epochs, default {CLASSIFIER.epochs})")
     parser.add_argument("--recipe", help=f"with collapse: one of {list(collapse.RECIPES)}; with fast: one of "
                         f"{list(speed.RECIPES)}; with candidates (default all): one of {list(selection.CANDIDATES)}")
     parser.add_argument("--arms", nargs="+", help=f"with adversary: arms of {list(tradeoff.ARMS)} (default: all)")
+    parser.add_argument("--methods", nargs="+", help="with hole-size-study: score only these methods and merge them "
+                        "into the committed record")
     parser.add_argument("--holes", nargs="+", help="with ceiling: centre sizes, 'paper' and/or 'none' (default: "
                         "the paper's hole and every size of the hole-size study)")
     args = parser.parse_args(argv)
     if args.epochs is not None and args.epochs < 1:
         parser.error("--epochs must be >= 1")
+    if args.methods and args.run != "hole-size-study":
+        parser.error("--methods goes with hole-size-study")
     if args.holes and args.run != "ceiling":
         parser.error("--holes goes with ceiling")
     if args.arms and args.run not in ("adversary", "realistic"):
@@ -86,6 +93,13 @@ def main(argv=None):
             parser.error(f"--recipe must be one of {list(speed.RECIPES)}, got {args.recipe!r}")
         for seed in seeds:
             speed.train_recipe(args.recipe, seed)
+    elif args.run == "train-default":  # the shipped seed alone unless told; each seed timed, then scored
+        if not set(args.seeds or ()) <= set(speed.FAST_SEEDS):
+            parser.error(f"train-default records the seeds {list(speed.FAST_SEEDS)}, got {args.seeds}")
+        for seed in args.seeds or [speed.SHIPPED_SEED]:
+            speed.train_recipe(speed.FAST, seed)
+        record = speed.write_record(names=[speed.FAST])
+        print(selection.target_report(record["recipes"][speed.FAST]))
     elif args.run == "candidates":
         if args.recipe is not None and args.recipe not in selection.CANDIDATES:
             parser.error(f"--recipe must be one of {list(selection.CANDIDATES)}, got {args.recipe!r}")
@@ -124,7 +138,7 @@ def main(argv=None):
     elif args.run == "ablation-table":
         print(scoring.run_ablation_table()["wall_seconds"], "s")
     elif args.run == "hole-size-study":
-        print(scoring.run_hole_size_study()["wall_seconds"], "s")
+        print(scoring.run_hole_size_study(only=args.methods)["wall_seconds"], "s")
     elif args.run == "mask-head":
         record = correction.train_mask_head(epochs=args.epochs, seed=seeds[0])
         print(record["wall_seconds"], "s; threshold", record["threshold"])

@@ -6,6 +6,7 @@ Builders take the paper's sizes as defaults (SPEC section 2) and return function
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 
 from lib import runtime  # noqa: F401  (starts TensorFlow quietly)
 import keras
@@ -189,6 +190,13 @@ def build_generator(config: GANConfig = PAPER, name="generator"):
         if any(key in config.departures() for key in GENERATOR_CHANGES):
             return book_generator(config, name)
         return paper_generator(config, name)
+
+
+def inference_generator(config: GANConfig):
+    """The generator of ``config`` built in float32 whatever precision it trained in: its weights
+    are float32 either way, and bfloat16 kernels are slow or missing on CPUs and in ONNX."""
+    checks.instance(config, GANConfig)
+    return build_generator(dataclasses.replace(config, mixed_precision=False))
 
 
 def build_discriminator(config: GANConfig = PAPER, name="discriminator"):

@@ -54,7 +54,7 @@ def mode_root(plan=None) -> tuple:
     return (QUICK,) if (plan or budget()).mode == "quick" else ()
 
 
-def seed_name(seed) -> str:
+def seed_name(seed) -> str:  # "seed0"
     return f"seed{checks.count(seed, 'seed')}"
 
 
@@ -83,16 +83,16 @@ def variant(name, epochs, seed=0, root=(), suffix="") -> Path:
 
 
 def shipped_inpainter(name) -> Path:
-    """The run folder of a shipped inpainter (`lib.inpainting.SHIPPED`): the paper's GAN of seed
-    0, the recommended variant at the budget `recommended_run` records, or the arm of chapter
-    11's study that `realistic_run` records."""
-    if name == "paper":
-        return paper_gan(0)
-    if name == "recommended":
-        return variant(*recommended_run())
-    if name == "realistic":
-        return adversary_run(*realistic_run())
-    raise ValueError(f"the shipped inpainters are 'paper', 'recommended' and 'realistic', got {name!r}")
+    """A shipped inpainter's run folder (`lib.inpainting.INPAINTERS`): the paper's GAN of seed 0, the
+    fast run the time-to-quality record ships ("book"), and chapters 6 and 7's earlier models."""
+    if name == "book":
+        record = artifacts.load_json(benchmark_record("time_to_quality"))
+        return speed_run(record["fast"], record["shipped_seed"])
+    folders = {"paper": lambda: paper_gan(0), "recommended": lambda: variant(*recommended_run()),
+               "realistic": lambda: adversary_run(*realistic_run())}
+    if name not in folders:
+        raise ValueError(f"the shipped inpainters are 'book', 'paper', 'recommended' and 'realistic', got {name!r}")
+    return folders[name]()
 
 
 def committed_variant(name, epochs, seed=0) -> Path:
@@ -146,7 +146,7 @@ def realistic_run(root=()):
     return record["arm"], int(record["epochs"]), int(record["seed"])
 
 
-def collapse_summary(root=()) -> Path:
+def collapse_summary(root=()) -> Path:  # chapter 5's study, summarised
     return path(*root, "collapse", "summary.json")
 
 
@@ -184,7 +184,7 @@ def ablation_record(root=()) -> Path:
 
 
 def shipped_check_record(root=()) -> Path:
-    """Chapter 7's check of both shipped models with fresh detectors (`lib.scoring.run_shipped_check`)."""
+    """Chapter 7's check of the book's and the earlier models with fresh detectors (`lib.scoring.run_shipped_check`)."""
     return path(*root, "studies", "shipped_models.json")
 
 
@@ -276,9 +276,9 @@ class Run:
         return dict(artifacts.load_arrays(self.folder / FILM))
 
     def generator(self):
-        from lib.models import build_generator  # here, so that naming paths never starts TensorFlow
+        from lib.models import inference_generator  # here, so that naming paths never starts TensorFlow
 
-        return artifacts.load_weights(build_generator(self.config), self.folder / GENERATOR_WEIGHTS)
+        return artifacts.load_weights(inference_generator(self.config), self.folder / GENERATOR_WEIGHTS)
 
     def discriminator(self):
         from lib.models import build_discriminator

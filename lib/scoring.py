@@ -45,23 +45,34 @@ def run_ablation_table(digits=None):
     return _timed_record(runs.ablation_record(runs.mode_root()), record, started)
 
 
-def hole_size_methods():
-    """Chapter 6's methods: no inpainting, both OpenCV methods and the three shipped models."""
-    return evaluation.standard_methods({"paper gan": inpainting.load_inpainter("paper"),
-                                        "recommended": inpainting.load_inpainter("recommended"),
-                                        "realistic": inpainting.load_inpainter("realistic")})
+HOLE_SIZE_MODELS = ("paper", "recommended", "realistic", "book")  # in the order the book builds them
 
 
-def run_hole_size_study(digits=None, sizes=studies.HOLE_SIZES, judge=None):
+def hole_size_methods(names=None):
+    """Chapter 6's methods: no inpainting, both OpenCV methods and the shipped and earlier models
+    (`HOLE_SIZE_MODELS`); ``names`` picks some of them."""
+    methods = evaluation.standard_methods({"paper gan" if name == "paper" else name: inpainting.load_inpainter(name)
+                                           for name in HOLE_SIZE_MODELS})
+    if names is None:
+        return methods
+    unknown = sorted(set(names) - set(methods))
+    if unknown or not names:
+        raise ValueError(f"names must be some of {list(methods)}, got {names!r}")
+    return {name: method for name, method in methods.items() if name in names}
+
+
+def run_hole_size_study(digits=None, sizes=studies.HOLE_SIZES, judge=None, only=None):
     """Chapter 6's study on the first ``digits`` test digits (all by default), recorded in
     `lib.runs.hole_size_record`: every method of `hole_size_methods` at every hole
     (`lib.studies.hole_size_study`), the same fills judged by the cross-check classifiers
     (`lib.studies.reclassify`), and their realism (`lib.realism.add_realism`; the book's judge
-    unless ``judge`` is given) with the real-digit floor of the Fréchet distance."""
+    unless ``judge`` is given) with the real-digit floor of the Fréchet distance. ``only``: score
+    these methods and merge them into the committed record (same digits, holes and detectors),
+    leaving the others' scores as they are (each method's detectors are its own)."""
     started = time.perf_counter()
     originals, labels = evaluation_digits(digits)
-    _, by_hole = studies.hole_size_study(hole_size_methods(), originals, labels, evaluation.load_classifiers(),
-                                         sizes=sizes)
+    methods = hole_size_methods(only)
+    _, by_hole = studies.hole_size_study(methods, originals, labels, evaluation.load_classifiers(), sizes=sizes)
     cross_check = studies.reclassify(by_hole, labels, evaluation.load_classifiers(config=CROSS_CHECK_CLASSIFIER))
     judge = judge or realism.default_judge()
     for results in by_hole.values():
@@ -69,12 +80,32 @@ def run_hole_size_study(digits=None, sizes=studies.HOLE_SIZES, judge=None):
     record = {"by_hole": {hole: {name: studies.scores_only(result) for name, result in results.items()}
                           for hole, results in by_hole.items()},
               "cross_check": cross_check, "frechet_floor": judge.frechet(originals), "digits": len(originals),
-              "holes": list(by_hole), "methods": list(next(iter(by_hole.values()))),  # the tables' order
+              "holes": list(by_hole), "methods": list(methods),  # the tables' order
               "sizes": list(sizes), "detector_seeds": list(judge.seeds), "detector_digits": realism.detector_digits()}
-    return _timed_record(runs.hole_size_record(runs.mode_root()), record, started)
+    path = runs.hole_size_record(runs.mode_root())
+    if only is not None:
+        record = merged_study(artifacts.load_json(path), record, list(hole_size_methods()))
+        started -= record.pop("earlier_seconds")
+    return _timed_record(path, record, started)
 
 
-SHIPPED_CHECKED = ("recommended", "realistic")
+def merged_study(earlier, added, order):
+    """``added``'s methods merged into ``earlier`` (a hole-size record of the same protocol), the
+    methods in ``order``; ``"earlier_seconds"`` carries the earlier record's wall seconds."""
+    protocol = ("digits", "holes", "sizes", "detector_seeds", "detector_digits")
+    if any(earlier[key] != added[key] for key in protocol):
+        raise ValueError(f"the committed record was scored with another protocol ({ {k: earlier[k] for k in protocol} })")
+    merged = {**earlier, "earlier_seconds": earlier["wall_seconds"]}
+    for part in ("by_hole", "cross_check"):
+        merged[part] = {hole: {**earlier[part][hole], **added[part].get(hole, {})} for hole in earlier[part]}
+    merged["methods"] = [name for name in order if name in set(earlier["methods"]) | set(added["methods"])]
+    for part in ("by_hole", "cross_check"):
+        merged[part] = {hole: {name: scores[name] for name in merged["methods"] if name in scores}
+                        for hole, scores in merged[part].items()}
+    return merged
+
+
+SHIPPED_CHECKED = ("book", "recommended", "realistic")
 FRESH_SEED_OFFSET = 3  # detector seeds the realism study did not use: the realistic arm was chosen with its own
 
 
@@ -84,8 +115,8 @@ def fresh_judge():
 
 
 def run_shipped_check(digits=None, judge=None):
-    """Chapter 7's check of both shipped models on the study's holes (`lib.tradeoff.HOLES`), on
-    the first ``digits`` test digits (all by default): accuracy with the three classifiers and
+    """Chapter 7's check of the book's model and the two earlier ones on the study's holes
+    (`lib.tradeoff.HOLES`), on the first ``digits`` test digits (all by default): accuracy with the three classifiers and
     realism with fresh detectors (`fresh_judge`, unless ``judge`` is given), recorded in
     `lib.runs.shipped_check_record` in the form `lib.studies.recorded_by_hole` reads."""
     started = time.perf_counter()

@@ -161,9 +161,36 @@ def test_main_fast_trains_a_recipe_per_seed_and_time_to_quality_writes_the_recor
     seen = []
     monkeypatch.setattr(speed, "train_recipe", lambda name, seed: seen.append((name, seed)))
     monkeypatch.setattr(speed, "write_record", lambda seed: {"recipes": {"fast": {"seconds": 1.0}}})
-    cli.main(["fast", "--recipe", "fast", "--seeds", "0", "1"])
-    assert seen == [("fast", 0), ("fast", 1)]
+    cli.main(["fast", "--recipe", "batch 64", "--seeds", "0", "1"])
+    assert seen == [("batch 64", 0), ("batch 64", 1)]
     cli.main(["time-to-quality"])
     assert "'fast': 1.0" in capsys.readouterr().out
     refused(capsys, ["fast"], "--recipe goes with collapse and fast")
+    refused(capsys, ["train-default", "--recipe", "fast"], "--recipe goes with collapse and fast")
     refused(capsys, ["fast", "--recipe", "faster"], "--recipe must be one of")
+
+
+def test_main_train_default_trains_the_fast_recipe_then_scores_it_against_the_targets(monkeypatch, capsys):
+    from lib import selection, speed
+    seen = []
+    monkeypatch.setattr(speed, "train_recipe", lambda name, seed: seen.append((name, seed)))
+    holes = ("paper", "c12", "c14", "c16")
+    scored = {**{hole: 0.99 for hole in holes}, "detector": {hole: 0.5 for hole in holes}}
+    monkeypatch.setattr(speed, "write_record", lambda names: seen.append(names) or {"recipes": {speed.FAST: scored}})
+    cli.main(["train-default"])
+    assert seen == [(speed.FAST, speed.SHIPPED_SEED), [speed.FAST]]
+    assert repr(selection.target_report(scored)) in capsys.readouterr().out
+    seen.clear()
+    cli.main(["train-default", "--seeds", "0", "1", "2"])
+    assert seen == [(speed.FAST, 0), (speed.FAST, 1), (speed.FAST, 2), [speed.FAST]]
+    refused(capsys, ["train-default", "--seeds", "7"], "train-default records the seeds")
+
+
+def test_main_hole_size_study_scores_only_the_methods_given(monkeypatch, capsys):
+    from lib import scoring
+    seen = []
+    monkeypatch.setattr(scoring, "run_hole_size_study", lambda only=None: seen.append(only) or {"wall_seconds": 1.0})
+    cli.main(["hole-size-study", "--methods", "book"])
+    cli.main(["hole-size-study"])
+    assert seen == [["book"], None]
+    refused(capsys, ["ablation", "--methods", "book"], "--methods goes with hole-size-study")

@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from lib import artifacts, correction, corruptions, data, evaluation, export, runs
+from lib import artifacts, correction, corruptions, data, evaluation, export, runs, speed
 from lib.config import PAPER, VARIANTS
 from lib.inpainting import SHIPPED, inpaint, load_inpainter
 from lib.models import build_generator
@@ -104,7 +104,7 @@ def test_the_shipped_mask_head_finds_what_lib_finds_on_500_corrupted_digits(ship
 def test_the_export_records_its_sources_and_notices_when_they_change(shipped_onnx, tmp_path):
     record = artifacts.load_json(shipped_onnx / export.MODELS_RECORD)
     assert set(record["inpainters"]) == set(SHIPPED)
-    assert record["inpainters"]["recommended"]["variant"] == runs.recommended_run()[0]
+    assert record["inpainters"]["book"]["variant"] == speed.FAST
     digits = artifacts.load_json(shipped_onnx / export.DIGITS_RECORD)
     assert len(digits["labels"]) == export.DEMO_DIGITS and len(digits["pixels"][0]) == 784
     assert export.is_current(shipped_onnx)

@@ -295,3 +295,9 @@ def test_inpaint_refuses_a_generator_of_another_configuration(batch):
 def test_load_inpainter_rejects_unknown_names():
     with pytest.raises(ValueError, match="paper"):
         inpainting.load_inpainter("best")
+
+
+def test_the_book_ships_two_models_and_the_default_is_its_own():
+    assert inpainting.SHIPPED == ("paper", "book") and inpainting.DEFAULT_INPAINTER == "book"
+    assert set(inpainting.EARLIER) == {"recommended", "realistic"}  # still loadable by their chapters' names
+    assert set(inpainting.INPAINTERS) == set(inpainting.SHIPPED) | set(inpainting.EARLIER)

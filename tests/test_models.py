@@ -444,3 +444,18 @@ def test_committed_weights_load_into_the_composed_builders():
     run = runs.open(folder)
     generator = run.generator()
     assert [layer.name for layer in generator.layers] == [layer.name for layer in models.paper_generator().layers]
+
+
+def test_a_generator_trained_in_bfloat16_runs_inference_in_float32_with_the_same_weights():
+    config = PAPER.variant("bfloat16", mixed_precision=True, global_context=True, mask_channel=True)
+    trained = models.build_generator(config)
+    assert any(layer.compute_dtype == "bfloat16" for layer in trained.layers)
+    inference = models.inference_generator(config)
+    inference.set_weights(trained.get_weights())  # the same variables: a checkpoint of one loads into the other
+    assert all(layer.compute_dtype == "float32" for layer in inference.layers if layer.weights)
+    assert keras.config.dtype_policy().name == "float32"  # the global policy is left as it was
+    inputs = np.random.default_rng(0).uniform(-1, 1, (2, 28, 28, 2)).astype(np.float32)
+    full, reduced = inference.predict(inputs, verbose=0), trained.predict(inputs, verbose=0)
+    assert full.dtype == np.float32 and np.abs(full - np.asarray(reduced, np.float32)).max() < 0.1  # bfloat16's rounding
+    with pytest.raises(ValueError):
+        models.inference_generator("paper")

@@ -273,5 +273,7 @@ def test_the_shipped_inpainters_have_their_folders(artifacts_root):
     artifacts.save_json(runs.realistic_record(), {"arm": "global+local, 0.1", "epochs": 3, "seed": 1})
     assert runs.shipped_inpainter("realistic") == runs.adversary_run("global+local, 0.1", 3, 1)
     assert runs.shipped_inpainter("realistic").parts[-2:] == ("global_local__0_1-3ep", "seed1")
+    artifacts.save_json(runs.benchmark_record("time_to_quality"), {"fast": "fast, adversary 0.3 for 3 epochs", "shipped_seed": 2})
+    assert runs.shipped_inpainter("book") == runs.speed_run("fast, adversary 0.3 for 3 epochs", 2)
     with pytest.raises(ValueError, match="shipped inpainters are"):
         runs.shipped_inpainter("blurry")

@@ -21,8 +21,9 @@ def private_artifacts(monkeypatch, tmp_path):
     return tmp_path / "artifacts"
 
 
-def stub_methods():
-    return evaluation.standard_methods({"grey": (ConstantGenerator(0.0), PAPER)})
+def stub_methods(names=None):
+    methods = evaluation.standard_methods({"grey": (ConstantGenerator(0.0), PAPER)})
+    return methods if names is None else {name: methods[name] for name in names}
 
 
 @real_mnist
@@ -128,6 +129,37 @@ def test_the_committed_ablation_table_agrees_with_its_recommended_row_scored_aga
 
 
 @real_mnist
+def test_one_method_scored_again_is_merged_into_the_record_in_the_tables_order(monkeypatch, private_artifacts):
+    methods = evaluation.standard_methods({"grey": (ConstantGenerator(0.0), PAPER), "white": (ConstantGenerator(1.0), PAPER)})
+    monkeypatch.setattr(scoring, "hole_size_methods", lambda names=None: methods if names is None else
+                        {name: methods[name] for name in names})
+    monkeypatch.setattr(evaluation, "load_classifiers", lambda seeds=(0, 1, 2), config=CLASSIFIER:
+                        {seed: CentreClassifier() for seed in seeds})
+    whole = scoring.run_hole_size_study(digits=40, sizes=(10,), judge=StubJudge())
+    earlier = artifacts.load_json(runs.hole_size_record())
+    earlier["by_hole"]["10x10 centre"]["white"]["accuracy_mean"] = -1.0  # stale: scored again below
+    earlier["methods"].remove("white")
+    artifacts.save_record(runs.hole_size_record(), earlier)
+    merged = scoring.run_hole_size_study(digits=40, sizes=(10,), judge=StubJudge(), only=["white"])
+    assert merged["methods"] == whole["methods"] == ["masked", "telea", "navier-stokes", "grey", "white"]
+    for part in ("by_hole", "cross_check"):
+        assert artifacts.as_json(merged[part]) == artifacts.as_json(whole[part])
+        assert all(list(scores) == merged["methods"] for scores in merged[part].values())
+    assert merged["wall_seconds"] >= earlier["wall_seconds"]
+    with pytest.raises(ValueError, match="another protocol"):
+        scoring.run_hole_size_study(digits=30, sizes=(10,), judge=StubJudge(), only=["white"])
+
+
+def test_hole_size_methods_picks_known_names_only(monkeypatch):
+    monkeypatch.setattr(scoring.inpainting, "load_inpainter", lambda name: (ConstantGenerator(0.0), PAPER))
+    assert list(scoring.hole_size_methods(["book", "telea"])) == ["telea", "book"]
+    assert list(scoring.hole_size_methods())[-4:] == ["paper gan", "recommended", "realistic", "book"]
+    for bad in (["best"], []):
+        with pytest.raises(ValueError, match="names must be some of"):
+            scoring.hole_size_methods(bad)
+
+
+@real_mnist
 @pytest.mark.slow  # the committed records against the committed runs: the main lane's check
 def test_the_committed_hole_size_study_agrees_with_one_method_scored_again(committed_artifacts):
     record = artifacts.load_json(runs.hole_size_record())
@@ -150,8 +182,8 @@ def test_the_committed_hole_size_study_agrees_with_one_method_scored_again(commi
 
 
 @real_mnist
-def test_run_shipped_check_records_both_models_at_every_hole_of_the_study(monkeypatch, private_artifacts):
-    fills = {"recommended": 0.0, "realistic": 1.0}
+def test_run_shipped_check_records_every_model_at_every_hole_of_the_study(monkeypatch, private_artifacts):
+    fills = {"book": 0.5, "recommended": 0.0, "realistic": 1.0}
     monkeypatch.setattr(scoring.inpainting, "load_inpainter", lambda name: (ConstantGenerator(fills[name]), PAPER))
     monkeypatch.setattr(evaluation, "load_classifiers", lambda: {seed: CentreClassifier() for seed in (0, 1, 2)})
     scoring.run_shipped_check(digits=24, judge=StubJudge())

@@ -29,7 +29,9 @@ def test_every_candidate_trains_with_the_shared_pass_and_an_adversarial_phase(mo
         config = selection.candidate_config(name)
         assert config.name == name and config.share_generator_pass
         assert 0 < config.warmup_epochs < config.epochs and config.adversarial_weight > 0
-    assert selection.candidate_config("fast") == speed.recipe(speed.FAST)
+    for name in selection.CANDIDATES:  # one definition of each recipe, shared with appendix D's record
+        assert selection.candidate_config(name) == speed.recipe(name)
+    assert speed.FAST in selection.CANDIDATES
     with pytest.raises(ValueError, match="unknown recipe"):
         selection.candidate_config("fastest")
 
@@ -49,9 +51,9 @@ def test_a_candidate_trains_without_the_validation_digits_and_watches_only_them(
         return types.SimpleNamespace(record={"wall_seconds": 1.0}, probe=[{"accuracy": 0.5}])
 
     monkeypatch.setattr(fitting, "fit_gan", fit_gan)
-    selection.train_candidate("fast", seed=2)
+    selection.train_candidate(speed.ONE_ADVERSARIAL_EPOCH, seed=2)
     (call,) = calls
-    assert call["folder"] == private_artifacts / "selection" / "fast" / "seed2"
+    assert call["folder"] == private_artifacts / "selection" / "fast__adversary_0_1_for_1_epoch" / "seed2"
     assert np.array_equal(call["images"], data.to_model_input(x[:1000].astype(np.uint8)))
     probe = next(r for r in call["recorders"] if isinstance(r, fitting.ClassifierProbe))
     assert len(probe.labels) == 1000 and np.array_equal(probe.labels, y[1000:2000])  # validation digits
@@ -143,17 +145,28 @@ def test_a_quick_candidate_is_trained_scored_on_validation_digits_and_recorded(m
                         {seed: CentreClassifier() for seed in seeds})
     monkeypatch.setattr(evaluation, "load_classifier", lambda seed=0, config=CLASSIFIER: CentreClassifier())
     monkeypatch.setattr(realism, "default_judge", StubJudge)
-    selection.train_candidate("fast", seed=0)
-    record = selection.write_record(names=["fast"], seeds=(0,))
+    selection.train_candidate(speed.ONE_ADVERSARIAL_EPOCH, seed=0)
+    record = selection.write_record(names=[speed.ONE_ADVERSARIAL_EPOCH], seeds=(0,))
     written = artifacts.load_json(runs.selection_record(runs.mode_root()))
     assert written == artifacts.as_json(record)
     assert written["protocol"]["validation_digits"] == 2048 // 4
-    scores = written["candidates"]["fast"]["seeds"]["0"]
+    scores = written["candidates"][speed.ONE_ADVERSARIAL_EPOCH]["seeds"]["0"]
     assert set(scores) == {"seconds", "last_epoch_losses", "paper", "c12", "c14", "c16"}
     assert set(scores["last_epoch_losses"]) == {"d_loss_real", "d_loss_fake", "g_loss"}
     assert all(0 < value < 20 for value in scores["last_epoch_losses"].values())  # D is connected: no near-20 term
     assert all(0 <= scores[hole]["accuracy"] <= 1 for hole in ("paper", "c16"))
     assert written["choice"] is None  # one seed: nothing is chosen
-    folder = runs.selection_run("fast", 0, runs.mode_root())
+    folder = runs.selection_run(speed.ONE_ADVERSARIAL_EPOCH, 0, runs.mode_root())
     assert runs.open(folder).probe and not (folder / runs.GENERATOR_WEIGHTS).exists()  # its records only
-    assert selection.write_record(names=["fast"], seeds=(0,)) == record  # scored once, not again
+    assert selection.write_record(names=[speed.ONE_ADVERSARIAL_EPOCH], seeds=(0,)) == record  # scored once, not again
+
+
+def test_the_target_report_says_by_how_much_each_target_is_met_or_missed():
+    holes = ("paper", "c12", "c14", "c16")
+    entry = {**dict(zip(holes, (0.980, 0.941, 0.890, 0.85))), "detector": dict(zip(holes, (0.50, 0.60, 0.62, 0.70)))}
+    report = selection.target_report(entry)
+    assert report["accuracy"]["paper"]["met"] and report["accuracy"]["paper"]["by"] == pytest.approx(0.002)
+    assert report["accuracy"]["c12"]["met"]  # exactly on the target
+    assert not report["accuracy"]["c14"]["met"] and report["accuracy"]["c14"]["by"] == pytest.approx(-0.007)
+    assert not report["detector"]["c12"]["met"] and report["detector"]["c12"]["by"] == pytest.approx(-0.02)
+    assert report["detector"]["paper"]["met"] and report["detector"]["c16"]["by"] == pytest.approx(-0.05)

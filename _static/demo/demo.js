@@ -272,7 +272,7 @@
     }
     sessions.classifier = await ort.InferenceSession.create(`${root}models/${record.classifier.file}`, options);
     sessions.maskHead = await ort.InferenceSession.create(`${root}models/${record.mask_head.file}`, options);
-    state.model = names.includes("recommended") ? "recommended" : names[0];
+    state.model = names.includes("book") ? "book" : names[0]; // the book's model is the default, as in lib
     modelSelect.value = state.model;
     digits.pixels.forEach((values, index) => {
       const thumbnail = element("canvas", { width: SIZE, height: SIZE, title: `test digit ${index}`,
