@@ -15,7 +15,7 @@ from lib import data
 DIGIT_CMAP = "gray"
 METHOD_COLOURS = {
     "clean": "#4d4d4d", "masked": "#999999", "telea": "#1f77b4", "navier-stokes": "#17becf",
-    "paper gan": "#d62728", "recommended": "#2ca02c", "realistic": "#9467bd", "book": "#ff7f0e",
+    "paper gan": "#d62728", "recommended": "#2ca02c", "realistic": "#9467bd", "book": "#e6550d",
 }
 STYLE = {
     "figure.dpi": 100, "savefig.dpi": 100, "axes.spines.top": False, "axes.spines.right": False,

@@ -280,13 +280,14 @@ TABLE_HOLES = (("paper's hole", "paper"), ("12x12", "c12"), ("14x14", "c14"), ("
 
 
 def recipe_table(record):
-    """One row per scored recipe: minutes of training, iterations, minutes to the quality
-    threshold on the probe, accuracy (mean of the classifiers, %) and the detector's accuracy
-    (%) on every hole."""
+    """One row per scored recipe: its seeds (a recipe scored over several: the means), minutes of
+    training, iterations, minutes to the quality threshold on the probe, accuracy (mean of the
+    classifiers, %) and the detector's accuracy (%) on every hole."""
     rows = []
     for name, entry in record["recipes"].items():
         to_quality = entry["seconds_to_quality"]
-        row = {"recipe": name, "minutes": round(entry["seconds"] / 60, 1), "timed alone": entry["timed_alone"],
+        row = {"recipe": name, "seeds": len(entry.get("seeds", {})) or 1, "minutes": round(entry["seconds"] / 60, 1),
+               "timed alone": entry["timed_alone"],
                "iterations": entry["iterations"],
                f"minutes to {100 * record['quality_threshold']:.0f} %": None if to_quality is None
                else round(to_quality / 60, 1)}

@@ -107,7 +107,10 @@ def test_the_recipe_table_has_a_row_per_recipe_in_percent():
     assert [row["recipe"] for row in rows] == ["reference", "fast"]
     assert rows[1]["minutes"] == pytest.approx(14.2) and rows[1]["accuracy 14x14 %"] == 88.9
     assert rows[0]["detector paper's hole %"] == 57.0 and rows[1]["minutes to 97 %"] == pytest.approx(1.7)
-    assert rows[0]["timed alone"] is None
+    assert rows[0]["timed alone"] is None and rows[0]["seeds"] == 1
+    scored["recipes"]["fast"] = speed.over_seeds({"0": seed_entry(850, (0.97,) * 4, (0.6,) * 4),
+                                                  "1": seed_entry(870, (0.98,) * 4, (0.6,) * 4)})
+    assert speed.recipe_table(scored)[1]["seeds"] == 2 and speed.recipe_table(scored)[1]["minutes"] == pytest.approx(14.3)
 
 
 def test_curves_put_each_recipe_in_the_panels_it_was_probed_in(monkeypatch):
