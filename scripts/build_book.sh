@@ -19,4 +19,6 @@ rm -rf _build
 jupyter-book build . -W -n --keep-going
 test -f _build/html/index.html
 test -f _build/html/book/try_it.html
-test -f _build/html/_static/demo/models/recommended_inpainter.onnx
+for name in $(python -c "from lib.inpainting import SHIPPED; print(*SHIPPED)"); do
+  test -f "_build/html/_static/demo/models/${name}_inpainter.onnx"
+done

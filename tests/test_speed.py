@@ -1,7 +1,9 @@
 """Tests of lib.speed: the fast recipes' configurations, their record and the goal's report."""
+import os
+
 import pytest
 
-from lib import artifacts, runs, speed, studies
+from lib import artifacts, data, evaluation, inpainting, runs, speed, studies
 from lib.config import variant_named
 
 
@@ -196,3 +198,17 @@ def test_the_budget_holds_for_the_slowest_seed_not_the_mean():
                              "1": seed_entry(910, (0.977, 0.937, 0.887, 0.8), (0.57, 0.88, 0.94, 0.99))})
     report = speed.goal_report(record(fast))
     assert report["seconds"] == pytest.approx(880) and not report["within_budget"] and not report["met"]
+
+
+@pytest.mark.skipif(not os.environ.get(data.NPZ_VARIABLE), reason="MNIST_NPZ is not set")
+@pytest.mark.slow  # the committed record against the committed run: the main lane's check
+def test_the_committed_record_of_the_shipped_fast_run_agrees_with_it_scored_again():
+    record = artifacts.load_json(runs.benchmark_record("time_to_quality"))
+    shipped = record["recipes"][record["fast"]]["seeds"][str(record["shipped_seed"])]
+    assert runs.shipped_inpainter("book") == runs.speed_run(record["fast"], record["shipped_seed"])
+    (_, _), (x_test, y_test) = data.load_mnist()
+    originals = data.to_model_input(x_test)
+    method = evaluation.generator_method(*inpainting.load_inpainter("book"))
+    result = evaluation.evaluate({"book": method}, originals, y_test, studies.hole_masks(len(originals), 12),
+                                 evaluation.load_classifiers())["book"]
+    assert result["accuracy_mean"] == pytest.approx(shipped["c12"], abs=1e-4)  # a digit of 10,000, read by 3
