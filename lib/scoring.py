@@ -50,15 +50,15 @@ HOLE_SIZE_MODELS = ("paper", "recommended", "realistic", "book")  # in the order
 
 def hole_size_methods(names=None):
     """Chapter 6's methods: no inpainting, both OpenCV methods and the shipped and earlier models
-    (`HOLE_SIZE_MODELS`); ``names`` picks some of them."""
-    methods = evaluation.standard_methods({"paper gan" if name == "paper" else name: inpainting.load_inpainter(name)
-                                           for name in HOLE_SIZE_MODELS})
-    if names is None:
-        return methods
-    unknown = sorted(set(names) - set(methods))
-    if unknown or not names:
-        raise ValueError(f"names must be some of {list(methods)}, got {names!r}")
-    return {name: method for name, method in methods.items() if name in names}
+    (`HOLE_SIZE_MODELS`); ``names`` picks some of them, and only their models are loaded."""
+    models = {"paper gan" if name == "paper" else name: name for name in HOLE_SIZE_MODELS}
+    known = [*evaluation.standard_methods(), *models]
+    if names is not None and (not names or set(names) - set(known)):
+        raise ValueError(f"names must be some of {known}, got {names!r}")
+    wanted = known if names is None else names
+    methods = evaluation.standard_methods({method: inpainting.load_inpainter(model)
+                                           for method, model in models.items() if method in wanted})
+    return {name: method for name, method in methods.items() if name in wanted}
 
 
 def run_hole_size_study(digits=None, sizes=studies.HOLE_SIZES, judge=None, only=None):
@@ -84,24 +84,25 @@ def run_hole_size_study(digits=None, sizes=studies.HOLE_SIZES, judge=None, only=
               "sizes": list(sizes), "detector_seeds": list(judge.seeds), "detector_digits": realism.detector_digits()}
     path = runs.hole_size_record(runs.mode_root())
     if only is not None:
-        record = merged_study(artifacts.load_json(path), record, list(hole_size_methods()))
-        started -= record.pop("earlier_seconds")
+        earlier = artifacts.load_json(path)
+        record = merged_study(earlier, record)
+        started -= earlier["wall_seconds"]  # the record's seconds stay those of all its scoring
     return _timed_record(path, record, started)
 
 
-def merged_study(earlier, added, order):
-    """``added``'s methods merged into ``earlier`` (a hole-size record of the same protocol), the
-    methods in ``order``; ``"earlier_seconds"`` carries the earlier record's wall seconds."""
+def merged_study(earlier, added):
+    """``added``'s methods merged into ``earlier`` (a hole-size record of the same protocol): a
+    method in both takes ``added``'s scores and keeps its place, a new one comes last."""
     protocol = ("digits", "holes", "sizes", "detector_seeds", "detector_digits")
     if any(earlier[key] != added[key] for key in protocol):
         raise ValueError(f"the committed record was scored with another protocol ({ {k: earlier[k] for k in protocol} })")
-    merged = {**earlier, "earlier_seconds": earlier["wall_seconds"]}
+    methods = [*earlier["methods"], *(name for name in added["methods"] if name not in earlier["methods"])]
+    merged = {**earlier, "methods": methods}
     for part in ("by_hole", "cross_check"):
-        merged[part] = {hole: {**earlier[part][hole], **added[part].get(hole, {})} for hole in earlier[part]}
-    merged["methods"] = [name for name in order if name in set(earlier["methods"]) | set(added["methods"])]
-    for part in ("by_hole", "cross_check"):
-        merged[part] = {hole: {name: scores[name] for name in merged["methods"] if name in scores}
-                        for hole, scores in merged[part].items()}
+        merged[part] = {}
+        for hole, scores in earlier[part].items():
+            scores = {**scores, **added[part].get(hole, {})}
+            merged[part][hole] = {name: scores[name] for name in methods if name in scores}
     return merged
 
 

@@ -229,7 +229,7 @@ def over_seeds(by_seed):
         return float(np.std(values, ddof=1)) if len(values) > 1 else None
 
     result = {**entries[0], "seconds": mean([e["seconds"] for e in entries]),
-              "iterations": entries[0]["iterations"], "timed_alone": all(e["timed_alone"] for e in entries),
+              "timed_alone": all(e["timed_alone"] for e in entries),
               "seconds_to_quality": mean([e["seconds_to_quality"] for e in entries]),
               "slowest_seconds": max(e["seconds"] for e in entries), "seeds": by_seed}
     result.update({hole: mean([e[hole] for e in entries]) for hole in holes})
@@ -310,14 +310,6 @@ def curves(names, seed=0):
     panels = {"paper's hole (8x8 jittered)": recipes.probe_key("paper"), "14x14 centre hole": recipes.probe_key(14)}
     probes = {name: probe_rows(name, seed) for name in names}
     return {panel: {name: rows[key] for name, rows in probes.items() if key in rows} for panel, key in panels.items()}
-
-
-def fast_inpainter(seed=SHIPPED_SEED):
-    """The committed fast run's generator and configuration, as `lib.inpainting.load_inpainter`
-    gives a shipped model's (seed 0 is the shipped "book" model)."""
-    run = runs.open(runs.speed_run(FAST, seed))
-    return run.generator(), run.config
-
 
 
 def epoch_seconds(probe, steps_per_epoch):
