@@ -15,13 +15,15 @@ from lib import artifacts, checks, corruptions, damage, data, fitting, inpaintin
 from lib.config import budget
 from lib.runtime import keras
 
-WIDTH = 16  # channels of the first level; 2x and 4x at the 14x14 and 7x7 levels
+WIDTH = 24  # channels of the first level; 2x and 4x at the 14x14 and 7x7 levels
+CONTEXT_DILATIONS = (2, 3)
 EPOCHS = 12
 BATCH_SIZE = 128
 LEARNING_RATE = 2e-3
 THRESHOLDS = np.round(np.arange(0.2, 0.85, 0.05), 2)  # the candidates for a pixel's "damaged" probability
 WEIGHTS = "mask_head.weights.h5"
 RECORD = "mask_head.json"
+CHECKPOINT, PROGRESS = "checkpoint.keras", "checkpoint.json"  # a run's last finished epoch, gone when it ends
 VALIDATION_STREAM = 10 ** 6  # the validation digits' damage: a seed no training epoch uses
 
 
@@ -39,14 +41,26 @@ def _convolutions(x, channels, name):
     return x
 
 
+def _context(x, channels):
+    """Dilated convolutions over the 7x7 level (dilation 2, then 3): each cell sees the whole
+    digit, so a straight line across it can be told from the digit's own strokes."""
+    for rate in CONTEXT_DILATIONS:
+        x = keras.layers.Conv2D(channels, 3, padding="same", dilation_rate=rate, use_bias=False, name=f"context{rate}")(x)
+        x = keras.layers.BatchNormalization(name=f"context{rate}_norm")(x)
+        x = keras.layers.ReLU(name=f"context{rate}_relu")(x)
+    return x
+
+
 def build_mask_head(width=WIDTH):
-    """A three-level U-Net (Ronneberger et al. 2015) over a [-1, 1] digit: one logit per pixel
-    that it was damaged. Skips carry the full-resolution detail a thin scratch needs."""
+    """A three-level U-Net (Ronneberger et al. 2015) over a [-1, 1] digit, with dilated context
+    at its bottom: one logit per pixel that it was damaged. Skips carry the full-resolution detail
+    a thin scratch needs."""
     width = checks.count(width, "width", minimum=1)
     digits = keras.Input((corruptions.SIZE, corruptions.SIZE, 1), name="digits")
     level1 = _convolutions(digits, width, "down28")
     level2 = _convolutions(keras.layers.MaxPooling2D(name="pool14")(level1), 2 * width, "down14")
     bottom = _convolutions(keras.layers.MaxPooling2D(name="pool7")(level2), 4 * width, "bottom7")
+    bottom = _context(bottom, 4 * width)
     up = keras.layers.Conv2DTranspose(2 * width, 2, strides=2, name="up14")(bottom)
     up = _convolutions(keras.layers.Concatenate(name="skip14")([up, level2]), 2 * width, "up14")
     up = keras.layers.Conv2DTranspose(width, 2, strides=2, name="up28")(up)
@@ -98,29 +112,64 @@ def train_mask_head(epochs=None, seed=0, plan=None, verbose=2, root=None):
     started = time.perf_counter()
     (x_train, y_train), _ = data.load_mnist()
     (train, _), (validation, _) = data.validation_split(x_train, y_train, plan.train_images)
-    keras.utils.set_random_seed(seed)
-    head = build_mask_head()
-    steps = epochs * math.ceil(len(train) / BATCH_SIZE)  # fit's steps: the last, smaller batch counts
-    head.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(LEARNING_RATE, steps)),
-                 loss=keras.losses.BinaryCrossentropy(from_logits=True))
-    history = []
-    for epoch in range(epochs):
+    head, history = _start_or_resume(target, seed, epochs, len(train))
+    for epoch in range(len(history), epochs):
         inputs, labels = training_damage(train, seed, epoch)
         logs = head.fit(inputs, labels, batch_size=BATCH_SIZE, epochs=epoch + 1, initial_epoch=epoch, verbose=verbose)
         history.append({"epoch": epoch + 1, "loss": float(logs.history["loss"][-1])})
+        _save_checkpoint(target, head, {"seed": seed, "epochs": epochs, "history": history})
     damaged, true = damage.damage(validation, [seed, VALIDATION_STREAM])
     probabilities = damage_probabilities(head, data.scale(damaged))
     ious = {float(threshold): mask_iou(probabilities > threshold, true) for threshold in THRESHOLDS}
     threshold = max(ious, key=ious.get)
     record = {"epochs": epochs, "seed": seed, "train_digits": len(train), "validation_digits": len(validation),
-              "width": WIDTH, "batch_size": BATCH_SIZE, "learning_rate": LEARNING_RATE, "history": history,
-              "threshold": threshold, "validation_iou": ious, "wall_seconds": round(time.perf_counter() - started, 1),
-              "machine": fitting.machine_description()}
-    target.mkdir(parents=True, exist_ok=True)
+              "width": WIDTH, "context_dilations": list(CONTEXT_DILATIONS), "kinds": list(damage.KINDS),
+              "batch_size": BATCH_SIZE, "learning_rate": LEARNING_RATE, "history": history,
+              "threshold": threshold, "validation_iou": ious,
+              "validation_iou_by_kind": validation_iou_by_kind(head, threshold, validation, seed),
+              "wall_seconds": round(time.perf_counter() - started, 1), "machine": fitting.machine_description()}
     artifacts.save_weights(head, target / WEIGHTS)
     artifacts.save_json(target / RECORD, record)
+    (target / CHECKPOINT).unlink()
+    (target / PROGRESS).unlink()
     artifacts.write_manifest(target)
     return record
+
+
+def validation_iou_by_kind(head, threshold, validation, seed):
+    """The head's IoU on the validation digits with each kind of training damage alone."""
+    ious = {}
+    for index, kind in enumerate(damage.KINDS):
+        damaged, true = damage.damage(validation, [seed, VALIDATION_STREAM, index + 1], clean_share=0.0, kinds=(kind,))
+        ious[kind] = mask_iou(damage_probabilities(head, data.scale(damaged)) > threshold, true)
+    return ious
+
+
+def _start_or_resume(target, seed, epochs, train_digits):
+    """A fresh compiled head and an empty history, or those of the checkpoint a killed run of the
+    same seed and length left in ``target`` (each epoch's damage depends only on the seed and the
+    epoch, so a resumed run draws what an unbroken one would)."""
+    if (target / PROGRESS).is_file():
+        progress = artifacts.load_json(target / PROGRESS)
+        if (progress["seed"], progress["epochs"]) != (seed, epochs):
+            raise ValueError(f"{target} holds a checkpoint of another run ({progress['seed']=}, {progress['epochs']=}): "
+                             "delete it to train afresh")
+        print(f"{target}: resuming after epoch {len(progress['history'])}", flush=True)
+        return keras.models.load_model(target / CHECKPOINT), progress["history"]
+    keras.utils.set_random_seed(seed)
+    head = build_mask_head()
+    steps = epochs * math.ceil(train_digits / BATCH_SIZE)  # fit's steps: the last, smaller batch counts
+    head.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(LEARNING_RATE, steps)),
+                 loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    return head, []
+
+
+def _save_checkpoint(target, head, progress):
+    """The head with its optimizer, then the progress naming it: a kill between the two repeats an epoch."""
+    target.mkdir(parents=True, exist_ok=True)
+    with artifacts.atomic_path(target / CHECKPOINT) as temporary:
+        head.save(temporary)
+    artifacts.save_json(target / PROGRESS, progress)
 
 
 def load_mask_head(root=None):

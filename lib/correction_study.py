@@ -19,6 +19,12 @@ def study_record(root=()):
     return runs.path(*root, "studies", "correction.json")
 
 
+def first_head_record():
+    """The study as the chapter's first mask head scored it (trained without ruled lines or
+    sawtooths; its weights are not kept): the comparison that shows what the second one bought."""
+    return runs.path("studies", "correction_first_head.json")
+
+
 STUDY_SEED = 0  # the corruptions' draw on the test digits
 CONDITIONS = ("clean", *corruptions.CORRUPTIONS)
 METHODS = ("as corrupted", "median 3x3", "blind", "oracle")  # the oracle fills the true damage

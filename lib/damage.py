@@ -73,6 +73,57 @@ def salt_and_pepper(digit, rng):
     digit[flipped] = np.where(rng.random(int(flipped.sum())) < 0.5, 255, 0).astype(np.uint8)
 
 
+SUPERSAMPLE = 4  # pen strokes are drawn 4 times finer and averaged down: widths between whole pixels, soft edges
+
+
+def _pen(points, width, grey):
+    """A 28x28 layer with a pen's path through ``points`` (pixel coordinates, floats): ``width``
+    pixels wide, its edges soft as a scanned stroke's, its core at ``grey``."""
+    fine = np.zeros((SIZE * SUPERSAMPLE, SIZE * SUPERSAMPLE), np.float32)
+    scaled = np.rint((np.asarray(points) + 0.5) * SUPERSAMPLE - 0.5).astype(np.int32)
+    cv2.polylines(fine, [scaled], False, 1.0, max(1, int(round(width * SUPERSAMPLE))), cv2.LINE_AA)
+    layer = cv2.resize(fine, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
+    return np.rint(np.clip(layer, 0, 1) * grey).astype(np.uint8)
+
+
+def _border_point(rng, side):
+    """A point just outside side 0-3 (top, right, bottom, left) of the digit, anywhere along it."""
+    along = rng.uniform(0, SIZE - 1)
+    return [(along, -1.0), (SIZE, along), (along, SIZE), (-1.0, along)][side]
+
+
+def _lay(digit, layer, rng):
+    """Ink over ink, or ink added to ink (a translucent pen), at random."""
+    if rng.random() < 0.5:
+        _ink(digit, layer)
+    else:
+        digit[:] = np.minimum(digit.astype(np.int16) + layer, 255).astype(np.uint8)
+
+
+def ruled_line(digit, rng):
+    """A line ruled across the whole image, from one side to another (the opposite side two
+    times in three), 1 to 3 pixels wide at a grey of 150 to 255: a strike-through no wider than a
+    digit's own strokes."""
+    first = int(rng.integers(4))
+    second = (first + (2 if rng.random() < 2 / 3 else int(rng.choice([1, 3])))) % 4  # across, more often than a corner
+    _lay(digit, _pen([_border_point(rng, first), _border_point(rng, second)], rng.uniform(1, 3),
+                     int(rng.integers(150, 256))), rng)
+
+
+def sawtooth(digit, rng):
+    """A sawtooth ruled across most of the image: a corner every 2 to 5 pixels along a straight
+    path 16 to 30 pixels long at any angle, swinging 1.5 to 4 pixels to either side, drawn 1 to
+    2.5 pixels wide."""
+    length, angle = rng.uniform(16, 30), rng.uniform(0, np.pi)
+    step, swing = rng.uniform(2, 5), rng.uniform(1.5, 4)
+    along = np.arange(0, length, step)
+    across = swing * np.where(np.arange(len(along)) % 2, 1.0, -1.0)
+    direction = np.array([np.cos(angle), np.sin(angle)])
+    start = rng.uniform(6, SIZE - 6, 2) - direction * length / 2
+    points = start + along[:, None] * direction + across[:, None] * np.array([-direction[1], direction[0]])
+    _lay(digit, _pen(points, rng.uniform(1, 2.5), int(rng.integers(150, 256))), rng)
+
+
 def erasure(digit, rng):
     """A black stroke of 2 to 4 pixels rubbed across the digit: only its strokes' pixels change."""
     layer = np.zeros_like(digit)
@@ -80,8 +131,8 @@ def erasure(digit, rng):
     digit[layer > 0] = 0
 
 
-KINDS = {"stroke": stroke, "scribble": scribble, "blob": blob, "salt_and_pepper": salt_and_pepper,
-         "erasure": erasure}
+KINDS = {"stroke": stroke, "ruled_line": ruled_line, "sawtooth": sawtooth, "scribble": scribble, "blob": blob,
+         "salt_and_pepper": salt_and_pepper, "erasure": erasure}
 
 
 def damage(digits, seed, clean_share=CLEAN_SHARE, kinds=tuple(KINDS)):

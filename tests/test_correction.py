@@ -105,6 +105,23 @@ def test_a_quick_mask_head_trains_records_and_loads(tmp_path, monkeypatch):
         correction.train_mask_head(verbose=0, root=tmp_path)
 
 
+
+def test_a_killed_run_resumes_from_its_last_epoch_and_refuses_another_runs_checkpoint(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GAN_BOOK_MODE", "quick")
+    head, _ = correction._start_or_resume(tmp_path, seed=0, epochs=1, train_digits=256)
+    done = [{"epoch": 1, "loss": 0.5}]
+    correction._save_checkpoint(tmp_path, head, {"seed": 0, "epochs": 1, "history": done})
+    record = correction.train_mask_head(verbose=0, root=tmp_path)  # every epoch done: nothing left to fit
+    assert "resuming after epoch 1" in capsys.readouterr().out
+    assert record["history"] == done
+    assert set(record["validation_iou_by_kind"]) == set(damage.KINDS)
+    assert not (tmp_path / correction.CHECKPOINT).exists() and not (tmp_path / correction.PROGRESS).exists()
+    other = tmp_path / "other"
+    correction._save_checkpoint(other, head, {"seed": 1, "epochs": 1, "history": done})
+    with pytest.raises(ValueError, match="checkpoint of another run"):
+        correction.train_mask_head(verbose=0, root=other)
+
+
 real_mnist = pytest.mark.skipif(not os.environ.get(data.NPZ_VARIABLE), reason="MNIST_NPZ is not set")
 
 

@@ -22,7 +22,7 @@ def test_the_labels_are_exactly_the_changed_pixels_and_a_seed_repeats_them(digit
 
 def test_a_share_of_the_digits_is_left_clean():
     blank = np.zeros((2000, 28, 28), np.uint8)
-    kinds = ("stroke", "scribble", "blob", "salt_and_pepper")  # an erasure changes nothing on black
+    kinds = tuple(kind for kind in damage.KINDS if kind != "erasure")  # an erasure changes nothing on black
     _, labels = damage.damage(blank, seed=0, kinds=kinds)
     clean = ~labels.any(axis=(1, 2))
     assert clean.mean() == pytest.approx(damage.CLEAN_SHARE, abs=0.03)
@@ -30,12 +30,27 @@ def test_a_share_of_the_digits_is_left_clean():
     assert not none.any()
 
 
-@pytest.mark.parametrize("kind", ["stroke", "scribble", "blob", "salt_and_pepper"])
+@pytest.mark.parametrize("kind", ["stroke", "ruled_line", "sawtooth", "scribble", "blob", "salt_and_pepper"])
 def test_each_kind_draws_on_a_black_digit(kind):
     blank = np.zeros((100, 28, 28), np.uint8)
     damaged, labels = damage.damage(blank, seed=0, clean_share=0.0, kinds=(kind,))
     assert labels.any(axis=(1, 2)).mean() > 0.9  # a stroke may run outside the digit
     assert damaged[labels].min() >= 1
+
+
+def test_a_ruled_line_runs_from_one_side_of_the_image_to_another():
+    blank = np.zeros((200, 28, 28), np.uint8)
+    _, labels = damage.damage(blank, seed=0, clean_share=0.0, kinds=("ruled_line",))
+    sides = np.stack([labels[:, 0].any(1), labels[:, :, -1].any(1), labels[:, -1].any(1), labels[:, :, 0].any(1)])
+    assert (sides.sum(axis=0) >= 2).mean() > 0.95
+
+
+def test_a_sawtooth_is_long_and_turns_back_and_forth():
+    blank = np.zeros((200, 28, 28), np.uint8)
+    _, labels = damage.damage(blank, seed=0, clean_share=0.0, kinds=("sawtooth",))
+    rows, cols = labels.any(axis=2).sum(axis=1), labels.any(axis=1).sum(axis=1)
+    assert (np.maximum(rows, cols) >= 12).mean() > 0.9
+    assert labels.sum(axis=(1, 2)).mean() > 1.5 * np.maximum(rows, cols).mean()  # more ink than a thin straight line
 
 
 def test_salt_and_pepper_is_pure_black_or_white():
