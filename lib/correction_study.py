@@ -114,7 +114,8 @@ def target_report(record):
     for name, row in rows.items():
         if name == "clean":
             loss = row["as corrupted"] - row["blind"]
-            check(name, f"loses at most {100 * CLEAN_LOSS:.1f} point", f"loses {100 * loss:.2f}", loss <= CLEAN_LOSS)
+            check(name, f"loses at most {100 * CLEAN_LOSS:.1f} point", f"loses {round(100 * loss, 2) + 0.0:.2f}",
+                  loss <= CLEAN_LOSS)  # + 0.0: no "-0.00"
             continue
         if name in TARGETS:
             check(name, f"blind at least {100 * TARGETS[name]:.0f} %", f"{100 * row['blind']:.2f} %",
@@ -140,3 +141,13 @@ def study_table(record, judge=""):
                           "found pixels %": round(100 * row["found_share"], 2), "IoU": round(row["iou"], 3)})
         table.append(entry)
     return table
+
+
+def head_comparison(first, study):
+    """Blind correction's accuracy (%) per condition with the first mask head's record and with
+    ``study``'s head, beside the oracle's (the same inpainter fills both)."""
+    before = {row["condition"]: row for row in first["rows"]}
+    return [{"damage": row["condition"] + (" (held out)" if row["held_out"] else ""),
+             "first head": round(100 * before[row["condition"]]["blind"], 2), "this head": round(100 * row["blind"], 2),
+             "oracle": round(100 * row["oracle"], 2), "first head's IoU": round(before[row["condition"]]["iou"], 3),
+             "this head's IoU": round(row["iou"], 3)} for row in study["rows"]]

@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from lib import artifacts, correction, data
+from lib import artifacts, correction, damage, data
 from stubs import untrained_inpainter, white_finder
 
 

@@ -37,6 +37,19 @@ def test_the_target_report_checks_each_target_from_the_record():
     assert not report[("spatter", "blind not below as corrupted")] and not report[("spatter", "within 1 point of the oracle")]
     assert not report[("impulse_noise", "blind at least 98 %")] and report[("impulse_noise", "within 1 point of the oracle")]
 
+    gained = {"rows": [study_row("clean", 0.988, 0.9881, 0.988)]}
+    assert correction_study.target_report(gained)[0]["measured"] == "loses -0.01"
+    level = {"rows": [study_row("clean", 0.988, 0.98801, 0.988)]}
+    assert correction_study.target_report(level)[0]["measured"] == "loses 0.00"  # never "-0.00"
+
+
+def test_the_head_comparison_pairs_each_condition_of_the_two_records():
+    first = {"rows": [{**study_row("line", 0.8, 0.87, 0.988), "held_out": False, "iou": 0.46}]}
+    second = {"rows": [{**study_row("line", 0.8, 0.97, 0.988), "held_out": False, "iou": 0.82}]}
+    assert correction_study.head_comparison(first, second) == [
+        {"damage": "line", "first head": 87.0, "this head": 97.0, "oracle": 98.8, "first head's IoU": 0.46,
+         "this head's IoU": 0.82}]
+
 
 def test_the_study_scores_every_condition_and_records_it(tmp_path, monkeypatch, inpainter):
     monkeypatch.setattr(correction_study, "study_record", lambda root=(): tmp_path / "studies" / "correction.json")
