@@ -109,8 +109,13 @@ def test_a_quick_mask_head_trains_records_and_loads(tmp_path, monkeypatch):
 def test_a_killed_run_resumes_from_its_last_epoch_and_refuses_another_runs_checkpoint(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("GAN_BOOK_MODE", "quick")
     head, _ = correction._start_or_resume(tmp_path, seed=0, epochs=1, train_digits=256)
+    inputs, labels = correction.training_damage(np.zeros((8, 28, 28), np.uint8), seed=0, epoch=0)
+    head.fit(inputs, labels, batch_size=4, verbose=0)  # an optimizer with its state, as after an epoch
     done = [{"epoch": 1, "loss": 0.5}]
     correction._save_checkpoint(tmp_path, head, {"seed": 0, "epochs": 1, "history": done})
+    resumed, history = correction._start_or_resume(tmp_path, seed=0, epochs=1, train_digits=256)
+    assert history == done and int(resumed.optimizer.iterations) == 2
+    np.testing.assert_array_equal(resumed.get_weights()[0], head.get_weights()[0])
     record = correction.train_mask_head(verbose=0, root=tmp_path)  # every epoch done: nothing left to fit
     assert "resuming after epoch 1" in capsys.readouterr().out
     assert record["history"] == done
