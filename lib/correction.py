@@ -23,7 +23,8 @@ LEARNING_RATE = 2e-3
 THRESHOLDS = np.round(np.arange(0.2, 0.85, 0.05), 2)  # the candidates for a pixel's "damaged" probability
 WEIGHTS = "mask_head.weights.h5"
 RECORD = "mask_head.json"
-CHECKPOINT, PROGRESS = "checkpoint.keras", "checkpoint.json"  # a run's last finished epoch, gone when it ends
+CHECKPOINT = "checkpoint-{epoch:03d}.keras"  # a running head after an epoch, with its optimizer
+PROGRESS = "checkpoint.json"  # the running head's seed, length, history and the checkpoint that matches them
 VALIDATION_STREAM = 10 ** 6  # the validation digits' damage: a seed no training epoch uses
 
 
@@ -98,23 +99,27 @@ def train_mask_head(epochs=None, seed=0, plan=None, verbose=2, root=None):
     """Train the mask head on `lib.damage`'s damage, fresh every epoch, over the training digits
     but the last `lib.data.VALIDATION_DIGITS`; choose the threshold that maximises the validation digits'
     IoU; write the weights and a record (history, threshold, validation scores) to `folder`
-    (the quick mode's own folder in quick mode). Returns the record. A folder that already holds
-    a finished head, verified by its manifest, is kept as it is and its record returned: delete
-    the folder to train again."""
+    (the quick mode's own folder in quick mode). Returns the record. A killed run resumes after
+    its last finished epoch. A folder that already holds a finished head, verified by its
+    manifest, is kept as it is and its record returned: delete the folder to train again."""
     plan = plan or budget()
     epochs = EPOCHS if epochs is None else checks.count(epochs, "epochs", minimum=1)
     epochs = epochs if plan.mode == "full" else 1
     target = folder(runs.mode_root(plan)) if root is None else Path(root)
-    if (target / RECORD).is_file():
+    if (target / artifacts.MANIFEST).is_file():  # written once the weights and record are, so: finished
+        _remove_checkpoints(target)  # a kill after the manifest can leave them
         artifacts.verify_manifest(target)
         print(f"{target}: a finished mask head is there, kept (delete the folder to train again)", flush=True)
         return artifacts.load_json(target / RECORD)
+    artifacts.remove_temporaries(target)
     started = time.perf_counter()
     (x_train, y_train), _ = data.load_mnist()
     (train, _), (validation, _) = data.validation_split(x_train, y_train, plan.train_images)
-    head, history = _start_or_resume(target, seed, epochs, len(train))
+    steps_per_epoch = math.ceil(len(train) / BATCH_SIZE)  # fit's steps: the last, smaller batch counts
+    head, history = _start_or_resume(target, seed, epochs, steps_per_epoch)
     for epoch in range(len(history), epochs):
         inputs, labels = training_damage(train, seed, epoch)
+        keras.utils.set_random_seed(_epoch_seed(seed, epoch))  # the shuffle: a resumed run's is an unbroken one's
         logs = head.fit(inputs, labels, batch_size=BATCH_SIZE, epochs=epoch + 1, initial_epoch=epoch, verbose=verbose)
         history.append({"epoch": epoch + 1, "loss": float(logs.history["loss"][-1])})
         _save_checkpoint(target, head, {"seed": seed, "epochs": epochs, "history": history})
@@ -130,9 +135,8 @@ def train_mask_head(epochs=None, seed=0, plan=None, verbose=2, root=None):
               "wall_seconds": round(time.perf_counter() - started, 1), "machine": fitting.machine_description()}
     artifacts.save_weights(head, target / WEIGHTS)
     artifacts.save_json(target / RECORD, record)
-    (target / CHECKPOINT).unlink()
-    (target / PROGRESS).unlink()
-    artifacts.write_manifest(target)
+    artifacts.write_manifest(target, exclude=_checkpoints(target))
+    _remove_checkpoints(target)
     return record
 
 
@@ -145,31 +149,50 @@ def validation_iou_by_kind(head, threshold, validation, seed):
     return ious
 
 
-def _start_or_resume(target, seed, epochs, train_digits):
-    """A fresh compiled head and an empty history, or those of the checkpoint a killed run of the
-    same seed and length left in ``target`` (each epoch's damage depends only on the seed and the
-    epoch, so a resumed run draws what an unbroken one would)."""
+def _epoch_seed(seed, epoch):
+    return int(np.random.SeedSequence([seed, epoch + 1]).generate_state(1)[0])
+
+
+def _start_or_resume(target, seed, epochs, steps_per_epoch):
+    """A fresh compiled head and an empty history, or the head, optimizer and history of the last
+    epoch a killed run of the same seed and length finished in ``target``."""
     if (target / PROGRESS).is_file():
         progress = artifacts.load_json(target / PROGRESS)
         if (progress["seed"], progress["epochs"]) != (seed, epochs):
             raise ValueError(f"{target} holds a checkpoint of another run ({progress['seed']=}, {progress['epochs']=}): "
                              "delete it to train afresh")
+        head = keras.models.load_model(target / progress["checkpoint"])
+        if int(head.optimizer.iterations) != len(progress["history"]) * steps_per_epoch:
+            raise ValueError(f"{target / progress['checkpoint']} has taken {int(head.optimizer.iterations)} steps, not "
+                             f"the {len(progress['history'])} epochs of {steps_per_epoch} its progress records")
         print(f"{target}: resuming after epoch {len(progress['history'])}", flush=True)
-        return keras.models.load_model(target / CHECKPOINT), progress["history"]
+        return head, progress["history"]
     keras.utils.set_random_seed(seed)
     head = build_mask_head()
-    steps = epochs * math.ceil(train_digits / BATCH_SIZE)  # fit's steps: the last, smaller batch counts
-    head.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(LEARNING_RATE, steps)),
-                 loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    schedule = keras.optimizers.schedules.CosineDecay(LEARNING_RATE, epochs * steps_per_epoch)
+    head.compile(optimizer=keras.optimizers.Adam(schedule), loss=keras.losses.BinaryCrossentropy(from_logits=True))
     return head, []
 
 
 def _save_checkpoint(target, head, progress):
-    """The head with its optimizer, then the progress naming it: a kill between the two repeats an epoch."""
-    target.mkdir(parents=True, exist_ok=True)
-    with artifacts.atomic_path(target / CHECKPOINT) as temporary:
+    """The head with its optimizer in a file of its epoch's, then the progress naming it, then the
+    older files gone: a kill at any point leaves a progress file and the checkpoint it names."""
+    name = CHECKPOINT.format(epoch=len(progress["history"]))
+    with artifacts.atomic_path(target / name) as temporary:
         head.save(temporary)
-    artifacts.save_json(target / PROGRESS, progress)
+    artifacts.save_json(target / PROGRESS, {**progress, "checkpoint": name})
+    for older in _checkpoints(target):
+        if older not in (name, PROGRESS):
+            (target / older).unlink()
+
+
+def _checkpoints(target):
+    return [path.name for path in sorted(Path(target).glob("checkpoint*")) if path.is_file()]
+
+
+def _remove_checkpoints(target):
+    for name in _checkpoints(target):
+        (Path(target) / name).unlink()
 
 
 def load_mask_head(root=None):

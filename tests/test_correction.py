@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from lib import artifacts, correction, damage, data
+from lib.config import Budget
 from stubs import untrained_inpainter, white_finder
 
 
@@ -106,25 +107,42 @@ def test_a_quick_mask_head_trains_records_and_loads(tmp_path, monkeypatch):
 
 
 
-def test_a_killed_run_resumes_from_its_last_epoch_and_refuses_another_runs_checkpoint(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("GAN_BOOK_MODE", "quick")
-    head, _ = correction._start_or_resume(tmp_path, seed=0, epochs=1, train_digits=256)
-    inputs, labels = correction.training_damage(np.zeros((8, 28, 28), np.uint8), seed=0, epoch=0)
-    head.fit(inputs, labels, batch_size=4, verbose=0)  # an optimizer with its state, as after an epoch
-    done = [{"epoch": 1, "loss": 0.5}]
-    correction._save_checkpoint(tmp_path, head, {"seed": 0, "epochs": 1, "history": done})
-    resumed, history = correction._start_or_resume(tmp_path, seed=0, epochs=1, train_digits=256)
-    assert history == done and int(resumed.optimizer.iterations) == 2
-    np.testing.assert_array_equal(resumed.get_weights()[0], head.get_weights()[0])
-    record = correction.train_mask_head(verbose=0, root=tmp_path)  # every epoch done: nothing left to fit
+def test_a_killed_run_resumes_after_its_last_epoch_with_its_optimizer(tmp_path, monkeypatch, capsys):
+    plan = Budget("full", 256, 2, 1)  # a full-mode run of 2 epochs on a few digits
+    drawn = correction.training_damage
+
+    def killed_in_the_second_epoch(digits, seed, epoch):
+        if epoch == 1:
+            raise RuntimeError("killed")
+        return drawn(digits, seed, epoch)
+
+    monkeypatch.setattr(correction, "training_damage", killed_in_the_second_epoch)
+    with pytest.raises(RuntimeError, match="killed"):
+        correction.train_mask_head(epochs=2, plan=plan, verbose=0, root=tmp_path)
+    progress = artifacts.load_json(tmp_path / correction.PROGRESS)
+    assert progress["checkpoint"] == correction.CHECKPOINT.format(epoch=1) and len(progress["history"]) == 1
+    assert not (tmp_path / artifacts.MANIFEST).exists()
+
+    monkeypatch.setattr(correction, "training_damage", drawn)
+    record = correction.train_mask_head(epochs=2, plan=plan, verbose=0, root=tmp_path)
     assert "resuming after epoch 1" in capsys.readouterr().out
-    assert record["history"] == done
+    assert record["history"][0] == progress["history"][0] and len(record["history"]) == 2
     assert set(record["validation_iou_by_kind"]) == set(damage.KINDS)
-    assert not (tmp_path / correction.CHECKPOINT).exists() and not (tmp_path / correction.PROGRESS).exists()
-    other = tmp_path / "other"
-    correction._save_checkpoint(other, head, {"seed": 1, "epochs": 1, "history": done})
+    assert {p.name for p in tmp_path.iterdir()} == {correction.WEIGHTS, correction.RECORD, artifacts.MANIFEST}
+
+
+def test_a_checkpoint_of_another_run_or_out_of_step_with_its_progress_is_refused(tmp_path):
+    head, _ = correction._start_or_resume(tmp_path, seed=0, epochs=2, steps_per_epoch=2)
+    inputs, labels = correction.training_damage(np.zeros((8, 28, 28), np.uint8), seed=0, epoch=0)
+    head.fit(inputs, labels, batch_size=4, verbose=0)  # one epoch of 2 steps
+    correction._save_checkpoint(tmp_path, head, {"seed": 0, "epochs": 2, "history": [{"epoch": 1, "loss": 0.5}]})
+    resumed, history = correction._start_or_resume(tmp_path, seed=0, epochs=2, steps_per_epoch=2)
+    assert len(history) == 1 and int(resumed.optimizer.iterations) == 2
+    np.testing.assert_array_equal(resumed.get_weights()[0], head.get_weights()[0])
     with pytest.raises(ValueError, match="checkpoint of another run"):
-        correction.train_mask_head(verbose=0, root=other)
+        correction._start_or_resume(tmp_path, seed=1, epochs=2, steps_per_epoch=2)
+    with pytest.raises(ValueError, match="has taken 2 steps"):  # a progress file ahead of its checkpoint
+        correction._start_or_resume(tmp_path, seed=0, epochs=2, steps_per_epoch=3)
 
 
 real_mnist = pytest.mark.skipif(not os.environ.get(data.NPZ_VARIABLE), reason="MNIST_NPZ is not set")

@@ -44,11 +44,15 @@ def test_the_target_report_checks_each_target_from_the_record():
 
 
 def test_the_head_comparison_pairs_each_condition_of_the_two_records():
-    first = {"rows": [{**study_row("line", 0.8, 0.87, 0.988), "held_out": False, "iou": 0.46}]}
-    second = {"rows": [{**study_row("line", 0.8, 0.97, 0.988), "held_out": False, "iou": 0.82}]}
+    first = {"rows": [{**study_row("spatter", 0.96, 0.965, 0.987), "held_out": True, "iou": 0.8},
+                      {**study_row("line", 0.8, 0.87, 0.988), "held_out": False, "iou": 0.46}]}
+    second = {"rows": [{**study_row("line", 0.8, 0.97, 0.988), "held_out": False, "iou": 0.82},
+                       {**study_row("spatter", 0.96, 0.97, 0.987), "held_out": True, "iou": 0.83}]}
     assert correction_study.head_comparison(first, second) == [
         {"damage": "line", "first head": 87.0, "this head": 97.0, "oracle": 98.8, "first head's IoU": 0.46,
-         "this head's IoU": 0.82}]
+         "this head's IoU": 0.82},
+        {"damage": "spatter (held out)", "first head": 96.5, "this head": 97.0, "oracle": 98.7,
+         "first head's IoU": 0.8, "this head's IoU": 0.83}]
 
 
 def test_the_study_scores_every_condition_and_records_it(tmp_path, monkeypatch, inpainter):

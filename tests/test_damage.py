@@ -38,19 +38,43 @@ def test_each_kind_draws_on_a_black_digit(kind):
     assert damaged[labels].min() >= 1
 
 
+def drawn_alone(kind, count=200):
+    """The pixels ``kind`` draws on black digits, one drawing each (`damage.damage` may draw two)."""
+    rng = np.random.default_rng(0)
+    digits = np.zeros((count, 28, 28), np.uint8)
+    for digit in digits:
+        kind(digit, rng)
+    return digits > 0
+
+
 def test_a_ruled_line_runs_from_one_side_of_the_image_to_another():
-    blank = np.zeros((200, 28, 28), np.uint8)
-    _, labels = damage.damage(blank, seed=0, clean_share=0.0, kinds=("ruled_line",))
+    labels = drawn_alone(damage.ruled_line)
     sides = np.stack([labels[:, 0].any(1), labels[:, :, -1].any(1), labels[:, -1].any(1), labels[:, :, 0].any(1)])
     assert (sides.sum(axis=0) >= 2).mean() > 0.95
 
 
-def test_a_sawtooth_is_long_and_turns_back_and_forth():
-    blank = np.zeros((200, 28, 28), np.uint8)
-    _, labels = damage.damage(blank, seed=0, clean_share=0.0, kinds=("sawtooth",))
-    rows, cols = labels.any(axis=2).sum(axis=1), labels.any(axis=1).sum(axis=1)
-    assert (np.maximum(rows, cols) >= 12).mean() > 0.9
-    assert labels.sum(axis=(1, 2)).mean() > 1.5 * np.maximum(rows, cols).mean()  # more ink than a thin straight line
+def spread_across(labels):
+    """Each mask's spread (standard deviation, pixels) across its own main axis: how far its
+    pixels stray from the straight line that fits them best."""
+    spreads = []
+    for mask in labels:
+        points = np.argwhere(mask).astype(float)
+        spreads.append(np.sqrt(np.linalg.eigvalsh(np.cov(points.T))[0]) if len(points) > 2 else 0.0)
+    return np.array(spreads)
+
+
+def test_a_sawtooth_is_long_and_strays_from_a_straight_line_as_a_ruled_line_does_not():
+    teeth, ruled = drawn_alone(damage.sawtooth), drawn_alone(damage.ruled_line)
+    extent = np.maximum(teeth.any(axis=2).sum(axis=1), teeth.any(axis=1).sum(axis=1))
+    assert (extent >= 10).mean() > 0.9
+    assert np.median(spread_across(teeth)) > 1.5 and np.median(spread_across(ruled)) < 1.2
+
+
+def test_a_pen_over_or_added_to_the_ink_never_darkens_it():
+    grey = np.full((300, 28, 28), 200, np.uint8)
+    damaged, labels = damage.damage(grey, seed=0, clean_share=0.0, kinds=("ruled_line", "sawtooth"))
+    assert labels.any() and (damaged >= 200).all()  # no uint8 wrap-around
+    assert (damaged[labels] == 255).mean() < 1  # a faint edge added to the grey stays below white
 
 
 def test_salt_and_pepper_is_pure_black_or_white():
