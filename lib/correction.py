@@ -17,7 +17,7 @@ from lib.runtime import keras
 
 WIDTH = 24  # channels of the first level; 2x and 4x at the 14x14 and 7x7 levels
 CONTEXT_DILATIONS = (2, 3)
-EPOCHS = 12
+EPOCHS = 20
 BATCH_SIZE = 128
 LEARNING_RATE = 2e-3
 THRESHOLDS = np.round(np.arange(0.2, 0.85, 0.05), 2)  # the candidates for a pixel's "damaged" probability
