@@ -32,6 +32,12 @@ def folder(root=()):
     return runs.path(*root, "correction")
 
 
+def rival_record():
+    """The training record of the committed head's rival, the same head trained 12 epochs, which
+    lost the choice on the validation digits' IoU (its weights are not kept)."""
+    return runs.path("studies", "mask_head_12_epochs.json")
+
+
 # ---------------------------------------------------------------- the mask head
 
 def _convolutions(x, channels, name):

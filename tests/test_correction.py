@@ -153,3 +153,12 @@ def test_the_committed_head_leaves_almost_every_clean_digit_alone():
     (_, _), (x_test, _) = data.load_mnist()
     found = correction.find_damage(x_test[:1000])
     assert found.any(axis=(1, 2)).mean() < 0.2 and found.mean() < 0.002
+
+
+def test_the_committed_head_won_its_choice_on_the_validation_digits_damage():
+    chosen = artifacts.load_json(correction.folder() / correction.RECORD)
+    rival = artifacts.load_json(correction.rival_record())
+    assert chosen["epochs"] == correction.EPOCHS and rival["epochs"] < chosen["epochs"]
+    assert chosen["validation_iou"][str(chosen["threshold"])] == max(chosen["validation_iou"].values())
+    assert max(chosen["validation_iou"].values()) > max(rival["validation_iou"].values())
+    assert all(chosen["validation_iou_by_kind"][kind] > iou for kind, iou in rival["validation_iou_by_kind"].items())
