@@ -16,7 +16,7 @@ import numpy as np
 from lib import checks
 
 SIZE = 28  # MNIST-C's definitions are written for 28x28 digits
-STROKE_REACH = 2.3  # a line's brightness falls to zero this many pixels (vertically) from its centre
+STROKE_REACH = 2.3  # a line's falloff: brightness log(1 - d / 2.3) + 1, zero from d = 2.3 (1 - 1/e), about 1.45 pixels
 MUD_GREY = 63 / 255  # spatter's "mud": a dark grey drop that covers strokes and background alike
 IMPULSE_AMOUNT_SEVERITY_4 = 0.17  # the share of pixels replaced by pure black or white
 ZIGZAG_LENGTH = ZIGZAG_WIDTH = 2.0  # each zig runs 2 pixels along the line and swings 2 pixels off it
