@@ -128,12 +128,24 @@ def target_report(record):
     return report
 
 
+def _label(row):
+    return row["condition"] + (" (held out)" if row["held_out"] else "")
+
+
+def blind_ranked_between(record, judge=""):
+    """Whether, on every corruption of the study's ``record``, blind correction reads more than
+    the corrupted digits and the median filter, and less than the oracle (``judge=", cross-check"``
+    for the cross-check MLPs)."""
+    return all(max(row["as corrupted" + judge], row["median 3x3" + judge]) < row["blind" + judge]
+               < row["oracle" + judge] for row in record["rows"] if row["condition"] != "clean")
+
+
 def study_table(record, judge=""):
     """The study's rows for display, accuracies in % (``judge=", cross-check"`` for the MLPs'):
     each condition (held-out corruptions marked), each method, the gap to the oracle and the IoU."""
     table = []
     for row in record["rows"]:
-        entry = {"damage": row["condition"] + (" (held out)" if row["held_out"] else "")}
+        entry = {"damage": _label(row)}
         entry.update({method: round(100 * row[method + judge], 2) for method in METHODS})
         entry["blind - oracle"] = round(100 * (row["blind" + judge] - row["oracle" + judge]), 2) + 0.0  # no "-0.0"
         if not judge:
@@ -147,7 +159,7 @@ def head_comparison(first, study):
     """Blind correction's accuracy (%) per condition with the first mask head's record and with
     ``study``'s head, beside the oracle's (the same inpainter fills both)."""
     before = {row["condition"]: row for row in first["rows"]}
-    return [{"damage": row["condition"] + (" (held out)" if row["held_out"] else ""),
+    return [{"damage": _label(row),
              "first head": round(100 * before[row["condition"]]["blind"], 2), "this head": round(100 * row["blind"], 2),
              "oracle": round(100 * row["oracle"], 2), "first head's IoU": round(before[row["condition"]]["iou"], 3),
              "this head's IoU": round(row["iou"], 3)} for row in study["rows"]]

@@ -4,7 +4,6 @@ digit 7 (a 9) with a square at its centre erased by the mouse, filled by the def
     bash scripts/build_book.sh && python scripts/demo_screenshot.py _static/demo/screenshot.png
 """
 import argparse
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from lib import artifacts, site  # noqa: E402  (the repository's lib, not an installed copy)
-from test_browser import erase_with_the_mouse  # noqa: E402  (the browser test's own mouse strokes)
+from test_browser import erase_with_the_mouse, headless_chromium  # noqa: E402  (the browser test's own)
 
 DIGIT, HOLE = 7, range(9, 19)
 
@@ -23,17 +22,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.output.suffix != ".png":
         parser.error(f"the screenshot is a PNG file, got {args.output}")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     server = site.start_server()
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1000,1300", "--hide-scrollbars"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver = headless_chromium("1000,1300", "--hide-scrollbars")
     try:
-        driver.set_script_timeout(120)
         driver.get(f"http://127.0.0.1:{server.server_address[1]}/book/try_it.html")
         wait = "const done = arguments[arguments.length - 1]; "
         driver.execute_async_script(wait + "window.inpaintDemo.ready.then(() => done(1));")

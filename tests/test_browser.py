@@ -22,20 +22,27 @@ pytestmark = pytest.mark.skipif(bool(missing), reason=f"needs {', '.join(missing
 MAX_FILL_MS = 50
 
 
-@pytest.fixture(scope="module")
-def page():
+def headless_chromium(window_size="1200,1400", *flags):
+    """Debian's Chromium, headless and offline, driven through its chromedriver: the browser
+    test's, and `scripts/demo_screenshot.py`'s."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    server = site.start_server()
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1200,1400"):
+                 "--disable-dev-shm-usage", f"--window-size={window_size}", *flags):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     driver.set_script_timeout(120)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def page():
+    server = site.start_server()
+    driver = headless_chromium()
     origin = f"http://127.0.0.1:{server.server_address[1]}"
     driver.get(f"{origin}/book/try_it.html")
     started = driver.execute_async_script("const done = arguments[arguments.length - 1];"

@@ -43,6 +43,20 @@ def test_the_target_report_checks_each_target_from_the_record():
     assert correction_study.target_report(level)[0]["measured"] == "loses 0.00"  # never "-0.00"
 
 
+def test_blind_correction_is_ranked_between_the_remedies_and_the_oracle_on_corruptions_only():
+    def row(condition, corrupted, median, blind, oracle):
+        return {**study_row(condition, corrupted, blind, oracle), "median 3x3": median,
+                **{f"{method}, cross-check": value for method, value in
+                   zip(correction_study.METHODS, (corrupted, median, blind, oracle))}}
+
+    record = {"rows": [row("clean", 0.99, 0.98, 0.995, 0.99), row("line", 0.8, 0.85, 0.97, 0.98)]}
+    assert correction_study.blind_ranked_between(record)  # clean digits are not a corruption
+    record["rows"].append(row("dotted_line", 0.95, 0.976, 0.975, 0.98))  # below the median filter
+    assert not correction_study.blind_ranked_between(record)
+    record["rows"][-1]["median 3x3, cross-check"] = 0.96
+    assert correction_study.blind_ranked_between(record, ", cross-check")
+
+
 def test_the_head_comparison_pairs_each_condition_of_the_two_records():
     first = {"rows": [{**study_row("spatter", 0.96, 0.965, 0.987), "held_out": True, "iou": 0.8},
                       {**study_row("line", 0.8, 0.87, 0.988), "held_out": False, "iou": 0.46}]}
