@@ -8,7 +8,7 @@ chapter shows lives here, with a test in ``tests/``. Importing ``lib``, `lib.con
 import os
 
 # The book's release. Colab fetches the code and weights of the tag "v<version>" (`lib.colab`).
-__version__ = "0.9.0"
+__version__ = "1.0.0"
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 

@@ -32,14 +32,16 @@
     python -m lib.cli mask-head                             # blind correction: the head that finds the damage
     python -m lib.cli correction-study                      # blind correction on MNIST-C's corruptions
 
-Each run writes into ``artifacts/`` atomically and resumes from its last checkpoint if it was
+``--devices all`` trains on every visible GPU (``tf.distribute.MirroredStrategy``: the same
+model as one device, the global batch split between them). Each run writes into ``artifacts/`` atomically and resumes from its last checkpoint if it was
 interrupted; a finished run is left as it is.
 """
 from __future__ import annotations
 
 import argparse
 
-from lib import collapse, correction, correction_study, recipes, runs, scoring, selection, speed, studies, tradeoff
+from lib import collapse, correction, correction_study, recipes, runs, runtime, scoring, selection, speed, studies, \
+    tradeoff
 from lib.config import ABLATION_EPOCHS, CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER
 
 RUNS = ["classifier", "cross-check-classifier", "paper-gan", "collapse", "collapse-summary", "paper-gan-fixed", "film", "film-gif",
@@ -63,6 +65,8 @@ def main(argv=None):
                         "into the committed record")
     parser.add_argument("--holes", nargs="+", help="with ceiling: centre sizes, 'paper' and/or 'none' (default: "
                         "the paper's hole and every size of the hole-size study)")
+    parser.add_argument("--devices", choices=runtime.DEVICES, default="one",
+                        help="one (default) or all: train on every visible GPU with tf.distribute.MirroredStrategy")
     args = parser.parse_args(argv)
     if args.epochs is not None and args.epochs < 1:
         parser.error("--epochs must be >= 1")
@@ -78,6 +82,12 @@ def main(argv=None):
         parser.error("--recipe goes with collapse and fast, and they need it (candidates takes it too)")
     epochs = args.epochs or ABLATION_EPOCHS
     seeds = args.seeds or ([0, 1] if args.run == "speed-study" else [0])
+    with runtime.device_strategy(args.devices).scope():
+        run(args, parser, seeds, epochs)
+
+
+def run(args, parser, seeds, epochs):
+    """The command ``args.run``, with its options."""
     if args.run == "classifier":
         recipes.run_classifiers(seeds)
     elif args.run == "cross-check-classifier":

@@ -24,13 +24,16 @@ VERSION = f"v{__version__}"
 CONTENT = "/content"  # Colab's working folder
 
 
-def checkout_folder(version: str = VERSION) -> str:
-    """Where Colab keeps the book's code: one folder per version, so a runtime that fetched
-    another release never reuses it."""
-    return f"{CONTENT}/gan-inpainting-book-{version}"
+def checkout_name(version: str = VERSION) -> str:
+    """The folder Colab keeps the book's code in, under /content: one per version, so a runtime
+    that fetched another release never reuses it."""
+    return f"gan-inpainting-book-{version}"
 
 
-CHECKOUT = checkout_folder()
+def checkout_folder(version: str = VERSION, content: str = CONTENT) -> str:
+    """Where Colab keeps the code of ``version`` of the book."""
+    return f"{content}/{checkout_name(version)}"
+
 # The versions every committed chapter was executed with (minor versions: a patch release does
 # not change the outputs). Colab upgrades its packages under its users; the setup cell warns when
 # they differ. `tests/test_colab.py` checks these against the environment that executes the book.
@@ -39,17 +42,25 @@ HIDDEN_TAG = "remove-cell"  # Jupyter Book leaves the cell out of the HTML; Cola
 SETUP_MARKER = "# Colab only:"
 ROOT = Path(__file__).resolve().parent.parent
 
+# What the book's own CI sets to run the Colab branch for real (`.ci/colab`): a local mirror
+# in place of GitHub and a scratch folder in place of /content. Colab sets neither.
+REPOSITORY_OVERRIDE = "GAN_BOOK_REPOSITORY"
+CONTENT_OVERRIDE = "GAN_BOOK_CONTENT"
+
 SETUP_CELL = '''# Colab only: fetch this book's code ({version}) and install `lib`; elsewhere this cell does nothing.
 # The book was executed with {executed_words}.
 import sys
 if "google.colab" in sys.modules:
     import os, subprocess
-    if not os.path.isdir("{checkout}"):
-        subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", "{version}", "{repository}", "{checkout}"], check=True)
+    # The book's CI points these two at a local mirror and a scratch folder; Colab leaves them unset.
+    repository = os.environ.get("{repository_override}", "{repository}")
+    checkout = os.environ.get("{content_override}", "{content}") + "/{folder}"
+    if not os.path.isdir(checkout):
+        subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", "{version}", repository, checkout], check=True)
     # --no-deps keeps Colab's own TensorFlow, Keras, NumPy and OpenCV.
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "{checkout}"], check=True)
-    sys.path.insert(0, "{checkout}")
-    os.chdir("{checkout}/book")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", checkout], check=True)
+    sys.path.insert(0, checkout)
+    os.chdir(checkout + "/book")
     from importlib.metadata import version
     drift = [f"{{name}} {{version(name)}} (book: {{minor}})" for name, minor in {executed!r}.items()
              if version(name).split(".")[:2] != minor.split(".")[:2]]
@@ -61,16 +72,16 @@ if "google.colab" in sys.modules:
 BRANCH_LINE = re.compile(r"^(  branch: ).*$", re.MULTILINE)
 
 
-def setup_cell(version: str = VERSION, repository: str = REPOSITORY, checkout: str | None = None) -> str:
-    """The source of the setup cell for ``version`` of the book (checked out in
-    `checkout_folder(version)` unless ``checkout`` says otherwise)."""
-    checkout = checkout_folder(version) if checkout is None and isinstance(version, str) else checkout
-    for name, value in (("version", version), ("repository", repository), ("checkout", checkout)):
+def setup_cell(version: str = VERSION, repository: str = REPOSITORY) -> str:
+    """The source of the setup cell for ``version`` of the book, cloned from ``repository``."""
+    for name, value in (("version", version), ("repository", repository)):
         if not isinstance(value, str) or not value or any(c in value for c in "\"'\n "):
             raise ValueError(f"{name} must be a non-empty string without quotes, spaces or newlines, got {value!r}")
     names = {"tensorflow": "TensorFlow", "keras": "Keras", "numpy": "NumPy"}
     words = [f"{names.get(name, name)} {minor}" for name, minor in EXECUTED_WITH.items()]
-    return SETUP_CELL.format(version=version, repository=repository, checkout=checkout, executed=EXECUTED_WITH,
+    return SETUP_CELL.format(version=version, repository=repository, folder=checkout_name(version), content=CONTENT,
+                             repository_override=REPOSITORY_OVERRIDE, content_override=CONTENT_OVERRIDE,
+                             executed=EXECUTED_WITH,
                              executed_words=", ".join(words[:-1]) + " and " + words[-1])
 
 

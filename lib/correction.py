@@ -14,6 +14,7 @@ import numpy as np
 from lib import artifacts, checks, corruptions, damage, data, fitting, inpainting, runs
 from lib.config import budget
 from lib.runtime import keras
+from lib.models import batch_normalization
 
 WIDTH = 24  # channels of the first level; 2x and 4x at the 14x14 and 7x7 levels
 CONTEXT_DILATIONS = (2, 3)
@@ -43,7 +44,7 @@ def rival_record():
 def _convolutions(x, channels, name):
     for index in (1, 2):
         x = keras.layers.Conv2D(channels, 3, padding="same", use_bias=False, name=f"{name}_conv{index}")(x)
-        x = keras.layers.BatchNormalization(name=f"{name}_norm{index}")(x)
+        x = batch_normalization(f"{name}_norm{index}")(x)
         x = keras.layers.ReLU(name=f"{name}_relu{index}")(x)
     return x
 
@@ -53,7 +54,7 @@ def _context(x, channels):
     digit, so a straight line across it can be told from the digit's own strokes."""
     for rate in CONTEXT_DILATIONS:
         x = keras.layers.Conv2D(channels, 3, padding="same", dilation_rate=rate, use_bias=False, name=f"context{rate}")(x)
-        x = keras.layers.BatchNormalization(name=f"context{rate}_norm")(x)
+        x = batch_normalization(f"context{rate}_norm")(x)
         x = keras.layers.ReLU(name=f"context{rate}_relu")(x)
     return x
 

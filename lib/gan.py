@@ -39,7 +39,9 @@ class InpaintingGAN(keras.Model):
     def compile(self, d_optimizer, g_optimizer, **kwargs):
         super().compile(**kwargs)
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
-        self.loss_fn = keras.losses.BinaryCrossentropy()
+        # Per-sample values, averaged by `cross_entropy`: Keras's reducing loss objects also divide
+        # by the replica count inside a tf.distribute strategy, and `apply_gradients` scales once.
+        self.loss_fn = keras.losses.BinaryCrossentropy(reduction=None)
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
 
@@ -104,15 +106,20 @@ class InpaintingGAN(keras.Model):
         if self.config.adversary in HINGE:
             return tf.reduce_mean(tf.nn.relu(1.0 - real_scores)), tf.reduce_mean(tf.nn.relu(1.0 + fake_scores))
         config = self.config
-        return (self.loss_fn(tf.fill(tf.shape(real_scores), config.real_label), real_scores),
-                self.loss_fn(tf.fill(tf.shape(fake_scores), config.fake_label), fake_scores))
+        return (self.cross_entropy(tf.fill(tf.shape(real_scores), config.real_label), real_scores),
+                self.cross_entropy(tf.fill(tf.shape(fake_scores), config.fake_label), fake_scores))
+
+    def cross_entropy(self, targets, scores):
+        """The binary cross-entropy of ``scores`` against ``targets``, averaged over this batch
+        (this replica's share of it, under a strategy), like every other term of the losses."""
+        return tf.reduce_mean(self.loss_fn(targets, scores))
 
     def adversarial_loss(self, fooled):
         """G's adversarial loss: the cross-entropy of D's verdict on the fill against "real" (1),
         the non-saturating loss; for the hinge adversary, minus its mean score."""
         if self.config.adversary in HINGE:
             return -tf.reduce_mean(fooled)
-        return self.loss_fn(tf.ones_like(fooled), fooled)
+        return self.cross_entropy(tf.ones_like(fooled), fooled)
 
     def feature_matching(self, original, filled, masks):
         """pix2pixHD's feature-matching loss: the mean L1 distance between D's hidden features of
@@ -168,7 +175,8 @@ class InpaintingGAN(keras.Model):
 
     @staticmethod
     def apply_gradients(tape, loss, model, optimizer):
-        # Under a tf.distribute strategy the replicas' gradients are summed: scale each share.
+        # Every loss term is a mean over this replica's share of the batch. Under a tf.distribute
+        # strategy the optimizer sums the replicas' gradients, so each share is scaled once, here.
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         gradients = tape.gradient(loss, model.trainable_variables)
         optimizer.apply([gradient / replicas for gradient in gradients], model.trainable_variables)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 
-from lib import runtime  # noqa: F401  (starts TensorFlow quietly)
+from lib import runtime  # first: starts TensorFlow quietly
 import keras
 import numpy as np
 from keras import layers
@@ -47,10 +47,19 @@ class ChannelwiseDense(layers.Layer):
 
 # ---------------------------------------------------------------- the paper's networks
 
+def batch_normalization(name):
+    """BatchNormalization whose batch statistics are the whole batch's: built inside a
+    `tf.distribute` strategy with several replicas, it averages them over the replicas
+    (``synchronized=True``), so a model trained on several devices normalises as on one (the
+    paper's generator's batch statistics are what chapter 5's finding rests on)."""
+    replicas = runtime.tf.distribute.get_strategy().num_replicas_in_sync
+    return layers.BatchNormalization(name=name, synchronized=replicas > 1)
+
+
 def encoder_block(x, filters, block, pool):
     """Conv 3x3 -> BatchNormalization -> ReLU, then 2x2 average pooling if ``pool``."""
     x = layers.Conv2D(filters, 3, padding="same", name=f"encoder{block}_conv")(x)
-    x = layers.BatchNormalization(name=f"encoder{block}_bn")(x)
+    x = batch_normalization(f"encoder{block}_bn")(x)
     x = layers.ReLU(name=f"encoder{block}_relu")(x)
     return layers.AveragePooling2D(2, name=f"encoder{block}_pool")(x) if pool else x
 
@@ -171,11 +180,12 @@ def with_instance_noise(discriminator, stddev, name="discriminator"):
 
 @contextlib.contextmanager
 def dtype_policy(config: GANConfig):
-    """Layers built inside compute in bfloat16 with float32 weights if ``config.mixed_precision``,
-    else in float32. Keras reads its global policy when a layer is created, so the policy is set
-    for the duration of the build and restored afterwards."""
+    """Layers built inside compute in bfloat16 with float32 weights if ``config.mixed_precision``
+    (and the GPU has bfloat16: `lib.runtime.mixed_precision_policy`), else in float32. Keras reads
+    its global policy when a layer is created, so the policy is set for the duration of the build
+    and restored afterwards."""
     previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_bfloat16" if config.mixed_precision else "float32")
+    keras.config.set_dtype_policy(runtime.mixed_precision_policy() if config.mixed_precision else "float32")
     try:
         yield
     finally:

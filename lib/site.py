@@ -2,7 +2,8 @@
 and make sure the release tag that every chapter's Colab cell clones exists.
 
     python -m lib.site serve [--port 8000]     # _build/html on http://127.0.0.1:8000/
-    python -m lib.site release-tag             # create and push v<lib.__version__> if it is missing
+    python -m lib.site release-tag             # create and push v<lib.__version__> if it is missing;
+                                               # refuse if it exists with other contents
 
 `.github/workflows/publish.yml` calls these and `scripts/build_book.sh`, nothing else.
 """
@@ -59,9 +60,20 @@ def start_server(folder=BUILT, port=0, host="127.0.0.1"):
     return server
 
 
+# What a Colab reader's clone runs: the notebooks, `lib` and the committed weights and records.
+RELEASED_PATHS = ("book", "lib", "artifacts", "pyproject.toml")
+
+
+class StaleRelease(ValueError):
+    """The release tag exists, and what readers would clone from it differs from the commit
+    being published."""
+
+
 def release_tag(version=__version__, repository=REPO_ROOT, remote="origin", push=True):
     """Create the annotated tag ``v<version>`` at HEAD of ``repository`` if it is missing, and
-    push it to ``remote``; returns ``"created"`` or ``"exists"``."""
+    push it to ``remote``; returns ``"created"`` or ``"exists"``. An existing tag whose
+    `RELEASED_PATHS` differ from HEAD's raises `StaleRelease`: the Colab cells would clone code
+    and weights that do not match the pages, so the version must be bumped first."""
     if not isinstance(version, str) or not version or not all(part.isdigit() for part in version.split(".")):
         raise ValueError(f"version must look like 1.2.3, got {version!r}")
     tag = f"v{version}"
@@ -70,6 +82,12 @@ def release_tag(version=__version__, repository=REPO_ROOT, remote="origin", push
         return subprocess.run(["git", "-C", str(repository), *arguments], capture_output=True, text=True, check=check)
 
     if git("rev-parse", "-q", "--verify", f"refs/tags/{tag}", check=False).returncode == 0:
+        changed = git("diff", "--name-only", f"{tag}^{{commit}}", "HEAD", "--", *RELEASED_PATHS).stdout.split()
+        if changed:
+            shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+            raise StaleRelease(f"the tag {tag} exists and what readers clone has changed since ({shown}): bump "
+                               "__version__ in lib/__init__.py, add its CHANGELOG.md entry and run "
+                               "`python -m lib.colab` before publishing")
         outcome = "exists"
     else:
         git("tag", "-a", tag, "-m", f"Release {tag}")
@@ -92,7 +110,10 @@ def main(argv=None):
         except KeyboardInterrupt:
             server.shutdown()
     else:
-        print(f"v{__version__}: {release_tag()}")
+        try:
+            print(f"v{__version__}: {release_tag()}")
+        except StaleRelease as error:
+            parser.exit(1, f"release-tag: {error}\n")
 
 
 if __name__ == "__main__":

@@ -6,19 +6,36 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# npm fetches the page's JavaScript (ONNX Runtime Web, MathJax) once: say so before the long steps.
+if [ ! -d web/node_modules/onnxruntime-web ] || [ ! -d web/node_modules/mathjax ]; then
+  if ! command -v npm > /dev/null; then
+    echo "build_book.sh needs Node.js's npm once, to fetch ONNX Runtime Web and MathJax into web/node_modules:" >&2
+    echo "  Debian/Ubuntu: sudo apt-get install npm    macOS: brew install node    elsewhere: https://nodejs.org/" >&2
+    exit 1
+  fi
+fi
+
 python -m lib.export _static/demo/models > /dev/null
-if [ ! -d web/node_modules/onnxruntime-web ]; then
+if [ ! -d web/node_modules/onnxruntime-web ] || [ ! -d web/node_modules/mathjax ]; then
   (cd web && npm ci --no-audit --no-fund --loglevel=error)
 fi
 mkdir -p _static/demo/ort
 for file in ort.wasm.min.js ort-wasm-simd-threaded.wasm ort-wasm-simd-threaded.mjs; do
   cp web/node_modules/onnxruntime-web/dist/$file _static/demo/ort/
 done
+# MathJax 3 (the file Sphinx would take from a CDN, and the components and fonts it loads itself).
+rm -rf _static/mathjax && mkdir -p _static/mathjax
+cp -r web/node_modules/mathjax/es5/tex-mml-chtml.js web/node_modules/mathjax/es5/{input,output,ui,a11y,adaptors} _static/mathjax/
 
 rm -rf _build
 jupyter-book build . -W -n --keep-going
 test -f _build/html/index.html
 test -f _build/html/book/try_it.html
+test -f _build/html/_static/mathjax/tex-mml-chtml.js
+if grep -lq "cdn.jsdelivr.net/npm/mathjax" _build/html/book/*.html; then
+  echo "a page still loads MathJax from a CDN" >&2
+  exit 1
+fi
 for name in $(python -c "from lib.inpainting import SHIPPED; print(*SHIPPED)"); do
   test -f "_build/html/_static/demo/models/${name}_inpainter.onnx"
 done

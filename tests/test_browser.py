@@ -165,3 +165,28 @@ def test_find_the_damage_finds_a_scribble_and_fills_it_as_lib_corrects_it(page):
     assert driver.find_element("id", "demo-found").is_displayed()
     driver.find_element("id", "demo-blind").click()  # back to marking holes
     assert not driver.find_element("id", "demo-found").is_displayed()
+
+
+def test_a_chapters_formulas_are_typeset_with_the_network_blocked():
+    """MathJax comes from the book's own _static/, so formulas render offline: every host but
+    127.0.0.1 is unresolvable for this browser, and the page asks no other host for anything."""
+    server = site.start_server()
+    driver = headless_chromium("1200,1400", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
+    try:
+        origin = f"http://127.0.0.1:{server.server_address[1]}"
+        driver.get(f"{origin}/book/03_training.html")
+        typeset = driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "const ready = () => window.MathJax && MathJax.startup && MathJax.startup.promise;"
+            "const wait = (tries) => ready() ? MathJax.startup.promise.then("
+            "  () => done(document.querySelectorAll('mjx-container').length), (e) => done(String(e)))"
+            "  : tries ? setTimeout(() => wait(tries - 1), 100) : done('MathJax never loaded');"
+            "wait(100);")
+        assert isinstance(typeset, int) and typeset >= 2, typeset  # L_D and L_G at least
+        assert not driver.find_elements("css selector", "mjx-merror")
+        resources = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+        assert resources and all(name.startswith(origin) for name in resources), \
+            [name for name in resources if not name.startswith(origin)]
+    finally:
+        driver.quit()
+        server.shutdown()

@@ -194,3 +194,29 @@ def test_main_hole_size_study_scores_only_the_methods_given(monkeypatch, capsys)
     cli.main(["hole-size-study"])
     assert seen == [["book"], None]
     refused(capsys, ["ablation", "--methods", "book"], "--methods goes with hole-size-study")
+
+
+@pytest.mark.parametrize("devices", ["one", "all"])
+def test_devices_choose_the_strategy_the_command_trains_under(calls, monkeypatch, devices):
+    from lib import runtime
+
+    chosen, inside = [], []
+
+    class Recorder:
+        def __init__(self, strategy):
+            self.strategy = strategy
+
+        def __enter__(self):
+            inside.append(self.strategy)
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(runtime, "device_strategy",
+                        lambda name: chosen.append(name) or type("S", (), {"scope": lambda self: Recorder(name)})())
+    cli.main(["paper-gan", "--devices", devices])
+    assert chosen == [devices] == inside and calls == [("run_paper_gan", ([0],), {})]
+
+
+def test_an_unknown_device_choice_is_refused(capsys):
+    refused(capsys, ["paper-gan", "--devices", "gpu0"], "invalid choice")

@@ -22,6 +22,8 @@ def run_cell(source, in_colab, monkeypatch, existing_checkout=False, versions=No
     monkeypatch.setattr("os.path.isdir", lambda path: existing_checkout)
     monkeypatch.setattr("os.chdir", lambda path: calls.append((["chdir", path], {})))
     monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.delenv(colab.REPOSITORY_OVERRIDE, raising=False)
+    monkeypatch.delenv(colab.CONTENT_OVERRIDE, raising=False)
     if in_colab:
         monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     else:
@@ -42,7 +44,7 @@ def test_the_setup_cell_is_hidden_in_the_html(path):
     assert colab.HIDDEN_TAG in cells[0]["metadata"].get("tags", [])
 
 
-@pytest.mark.skipif(os.environ.get("GAN_BOOK_LANE") == "newest", reason="the newest-packages lane differs on purpose")
+@pytest.mark.skipif(os.environ.get("GAN_BOOK_LANE") == "colab", reason="the Colab lane installs the newest versions on purpose")
 def test_the_stated_versions_are_those_that_execute_the_book():
     from importlib.metadata import version
 
@@ -80,6 +82,7 @@ def test_setup_cell_clones_the_pinned_version_and_installs_without_dependencies(
     assert clone == ["git", "clone", "-q", "--depth", "1", "--branch", "v1.2.3", colab.REPOSITORY, checkout]
     assert install[1:] == ["-m", "pip", "install", "-q", "--no-deps", "-e", checkout]
     assert chdir == ["chdir", f"{checkout}/book"]
+    assert "os.environ.get" in colab.setup_cell() and colab.REPOSITORY_OVERRIDE in colab.setup_cell()
     assert all(kwargs.get("check") for command, kwargs in calls if command[0] != "chdir")
 
 
@@ -197,7 +200,8 @@ def test_setup_cell_clone_fetches_the_tagged_release(tmp_path, monkeypatch):
         subprocess.run(git + command, check=True)
     (origin / "marker.txt").write_text("after the release\n")
     subprocess.run(git + ["commit", "-qam", "later"], check=True)
-    checkout = tmp_path / "content" / "book"
+    content = tmp_path / "content"
+    checkout = content / colab.checkout_name("v9.9.9")
     real_run, installs = subprocess.run, []
 
     def run_git_only(command, **kwargs):
@@ -209,6 +213,57 @@ def test_setup_cell_clone_fetches_the_tagged_release(tmp_path, monkeypatch):
     monkeypatch.setattr("os.chdir", lambda path: None)
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
-    exec(compile(colab.setup_cell("v9.9.9", origin.as_uri(), str(checkout)), "<setup cell>", "exec"), {})
+    monkeypatch.setenv(colab.REPOSITORY_OVERRIDE, origin.as_uri())
+    monkeypatch.setenv(colab.CONTENT_OVERRIDE, str(content))
+    exec(compile(colab.setup_cell("v9.9.9"), "<setup cell>", "exec"), {})
     assert (checkout / "marker.txt").read_text() == "release\n"  # the tag, not the newer commit
     assert len(installs) == 1 and installs[0][-1] == str(checkout)
+
+
+# Modules whose distribution has another name than the module.
+DISTRIBUTIONS = {"cv2": "opencv-python-headless", "PIL": "pillow", "yaml": "pyyaml", "sklearn": "scikit-learn",
+                 "IPython": "ipython"}
+
+
+def colab_packages():
+    lines = (ROOT / ".ci" / "colab-packages.txt").read_text().splitlines()
+    return {line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()}
+
+
+def imported_modules(source):
+    import ast
+
+    tree = ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            yield node.module.split(".")[0]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapters_import_only_what_colab_ships_and_lib(path):
+    """The static half of the Colab lane (.ci/colab), which runs every chapter with only these."""
+    shipped = colab_packages()
+    missing = set()
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] == "code":
+            for module in imported_modules("".join(cell["source"])):
+                if module not in sys.stdlib_module_names and module not in ("lib", "google") \
+                        and DISTRIBUTIONS.get(module, module) not in shipped:
+                    missing.add(module)
+    assert not missing, f"{path.name} imports {sorted(missing)}, which Colab does not ship"
+
+
+def test_every_setup_cell_and_launch_link_names_the_package_version():
+    import re
+
+    import lib
+
+    for path in NOTEBOOKS:
+        cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+        named = set(re.findall(r"v\d+\.\d+\.\d+", "".join(cells[0]["source"])))
+        assert named == {f"v{lib.__version__}"}, path.name
+    branch = re.search(r"^  branch: (\S+)$", (ROOT / "_config.yml").read_text(), re.MULTILINE)[1]
+    assert branch == f"v{lib.__version__}"
+    assert colab.colab_link("01_data.ipynb").split("/blob/")[1].startswith(f"v{lib.__version__}/")

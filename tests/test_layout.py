@@ -117,10 +117,12 @@ def test_the_readme_commands_make_and_use_a_virtual_environment():
     assert test.startswith(". .venv/bin/activate && ") and "pytest" in test
 
 
-def test_ci_runs_the_readme_commands_and_the_newest_packages_lane():
+def test_ci_runs_the_readme_commands_and_the_colab_lane():
     ci = (REPO / ".ci" / "run").read_text()
     assert 'bash -c "$SETUP_COMMAND"' in ci and 'bash -c "$TEST_COMMAND"' in ci
     assert "$(python3 .ci/readme_command.py set-up)" in ci and "$(python3 .ci/readme_command.py test)" in ci
-    assert "pip install" not in ci  # every install is the README's (or the newest lane's)
-    newest = (REPO / ".ci" / "newest").read_text()
-    assert "--no-deps -e ." in newest and "--upgrade tensorflow keras numpy" in newest
+    assert "pip install" not in ci  # every install is the README's (or the Colab lane's)
+    assert "bash .ci/colab" in ci
+    lane = (REPO / ".ci" / "colab").read_text()
+    assert "--no-deps -e ." in lane and "--upgrade -r .ci/colab-packages.txt pytest nbval" in lane
+    assert "-m pytest -q book" in lane and "GAN_BOOK_REPOSITORY=" in lane  # every chapter, from the mirror

@@ -40,6 +40,30 @@ def test_release_tag_creates_and_pushes_a_missing_tag_once(repository):
     assert git(remote, "tag", "--list").split() == ["v1.2.3"]
 
 
+def test_release_tag_refuses_an_existing_tag_whose_released_files_changed(repository):
+    clone, remote = repository
+    (clone / "book").mkdir()
+    (clone / "book" / "01_data.ipynb").write_text("{}")
+    git(clone, "add", "book")
+    git(clone, "commit", "-q", "-m", "a chapter")
+    assert site.release_tag("1.2.3", clone) == "created"
+    (clone / "README.md").write_text("the book, reworded\n")  # not what a reader clones to run
+    git(clone, "commit", "-q", "-am", "README")
+    assert site.release_tag("1.2.3", clone) == "exists"
+    (clone / "book" / "01_data.ipynb").write_text('{"cells": []}')
+    git(clone, "commit", "-q", "-am", "the chapter changed")
+    with pytest.raises(site.StaleRelease, match=r"v1\.2\.3 exists .*book/01_data\.ipynb.*bump __version__"):
+        site.release_tag("1.2.3", clone)
+    assert git(remote, "rev-parse", "v1.2.3^{commit}") != git(clone, "rev-parse", "HEAD")  # the tag did not move
+    assert site.release_tag("1.2.4", clone) == "created"
+
+
+def test_every_release_has_a_changelog_entry():
+    import lib
+
+    assert f"\n## {lib.__version__}\n" in (REPO / "CHANGELOG.md").read_text()
+
+
 @pytest.mark.parametrize("version", ["", "v1.2", "1.x", None])
 def test_release_tag_rejects_a_version_that_is_not_one(repository, version):
     with pytest.raises(ValueError, match="version must look like 1.2.3"):
