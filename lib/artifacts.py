@@ -17,7 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
+from lib import npz
+
 MANIFEST = "manifest.json"
+# The files the repository ships, each folder with a manifest; below them, two scratch folders
+# that git ignores: quick-mode runs, and a reader's own full runs.
+SHIPPED_ROOT = Path(__file__).resolve().parent.parent / "artifacts"
+QUICK = "quick"  # runs made in quick mode go under artifacts/quick/, never over the committed ones
+RETRAINED = "retrained"  # a reader's own full runs (ignored by git)
 
 
 @contextlib.contextmanager
@@ -61,14 +68,16 @@ def _read_json(path):
     if not path.is_file():
         raise ValueError(f"expected a JSON file at {path}, found none")
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON (corrupted or truncated?): {error}") from error
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except (ValueError, RecursionError) as error:  # bad JSON, bad UTF-8, nesting or integers beyond the limits
+        raise ValueError(f"{path} is not valid JSON (corrupted or truncated?): {type(error).__name__}: "
+                         f"{str(error)[:200]}") from None
 
 
-def load_json(path):
-    """A JSON file, verified against its folder's manifest if the folder has one."""
-    verify_listed(path)
+def load_json(path, in_progress=False):
+    """A JSON file, verified against its folder's manifest (`verify_listed`; ``in_progress``:
+    a run's own checkpoint state, read before its manifest exists)."""
+    verify_listed(path, in_progress)
     return _read_json(path)
 
 
@@ -78,16 +87,13 @@ def save_arrays(path, **arrays):
             np.savez_compressed(handle, **arrays)
 
 
-def load_arrays(path):
+def load_arrays(path, in_progress=False):
+    """The arrays of an ``.npz`` file (no pickles), verified as `load_json` verifies."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"expected an .npz file at {path}, found none")
-    verify_listed(path)
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {key: archive[key] for key in archive.files}
-    except Exception as error:
-        raise ValueError(f"{path} is not a readable .npz file (corrupted or truncated?): {error}") from error
+    verify_listed(path, in_progress)
+    return npz.read_npz(path)
 
 
 def save_table(path, rows):
@@ -212,13 +218,30 @@ def list_in_manifest(*paths):
         save_json(manifest, {**listed, path.name: file_sha256(path)})
 
 
-def verify_listed(path):
+def is_shipped(path):
+    """Whether ``path`` lies among the files the repository ships (`SHIPPED_ROOT`, less its
+    scratch folders), where every folder has a manifest."""
+    path = Path(path).resolve()
+    if SHIPPED_ROOT not in path.parents:
+        return False
+    return path.relative_to(SHIPPED_ROOT).parts[0] not in (QUICK, RETRAINED)
+
+
+def verify_listed(path, in_progress=False):
     """Raise ``ValueError`` if ``path``'s folder has a manifest that does not list ``path`` or
-    records another checksum for it. A folder without a manifest (a reader's own scratch) is not
-    checked; every committed folder has one (tests/test_artifacts.py)."""
+    records another checksum for it, or if it has none though it is a shipped folder
+    (`is_shipped`): a deleted manifest must not turn verification off. Outside the shipped
+    files (a reader's scratch, quick-mode runs) a folder without a manifest is not checked, nor
+    is a run's checkpoint state (``in_progress``), read before the run writes its manifest."""
     path = Path(path)
     manifest = path.parent / MANIFEST
-    if path.name == MANIFEST or not manifest.is_file():
+    if path.name == MANIFEST:
+        return True
+    if not manifest.is_file():
+        if is_shipped(path) and not in_progress:
+            raise ValueError(f"{path.parent} holds shipped files but has no {MANIFEST}: its files cannot be verified, "
+                             "so none is loaded (restore the folder from the repository, e.g. `git checkout -- "
+                             f"{path.parent}`)")
         return True
     listed = read_manifest(path.parent)
     if path.name not in listed:

@@ -43,3 +43,23 @@ def seed(value, name="seed"):
     if not values or any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0 for v in values):
         raise ValueError(f"{name} must be a non-negative integer or a list of them, got {value!r}")
     return value
+
+
+# The scalar types a dataclass field may be declared with, and what satisfies each: a record read
+# from JSON must not slip a string into a flag ("no" is truthy) or a float into a size.
+_FIELD_TYPES = {"bool": (bool,), "int": (numbers.Integral,), "float": (numbers.Real,), "str": (str,), "tuple": (tuple,)}
+
+
+def field_types(record):
+    """``record`` (a dataclass instance), if every field holds a value of its declared type: a
+    flag is a bool, a size an int (never a bool), a rate a real number, a name a string."""
+    import dataclasses
+
+    for field in dataclasses.fields(record):
+        declared = str(field.type).split("[")[0].strip()
+        value = getattr(record, field.name)
+        accepted = _FIELD_TYPES.get(declared)
+        if accepted and (not isinstance(value, accepted) or (declared != "bool" and isinstance(value, bool))):
+            article = "an" if declared == "int" else "a"
+            raise ValueError(f"{type(record).__name__}.{field.name} must be {article} {declared}, got {value!r}")
+    return record

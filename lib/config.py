@@ -88,15 +88,14 @@ class GANConfig:
     warm_start: str = ""
 
     def __post_init__(self):
+        checks.field_types(self)
         if self.image_size < 8 or self.image_size % 4:
             raise ValueError(f"image_size must be a multiple of 4 and >= 8, got {self.image_size}")
         if not 0 < self.hole_size <= self.image_size:
             raise ValueError(f"hole_size must be in 1..{self.image_size}, got {self.hole_size}")
         if not 0 <= self.hole_corner_min <= self.hole_corner_max <= self.image_size - self.hole_size:
-            raise ValueError(
-                "hole corner range must satisfy 0 <= min <= max <= image_size - hole_size, got "
-                f"{self.hole_corner_min}..{self.hole_corner_max} for a {self.hole_size}px hole"
-            )
+            raise ValueError("hole corner range must satisfy 0 <= min <= max <= image_size - hole_size, got "
+                             f"{self.hole_corner_min}..{self.hole_corner_max} for a {self.hole_size}px hole")
         for field in ("batch_size", "epochs", "generator_steps"):
             checks.count(getattr(self, field), field, minimum=1)
         checks.count(self.noise_size, "noise_size")
@@ -171,8 +170,7 @@ class GANConfig:
     def from_dict(cls, values: dict) -> "GANConfig":
         """The inverse of `to_dict` (JSON lists become tuples). Fields a record lacks take their
         defaults: records written before a field existed were made with its default value."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values) - known
+        unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise ValueError(f"unknown configuration fields {sorted(unknown)}")
         return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in values.items()})
@@ -189,6 +187,7 @@ class ClassifierConfig:
     learning_rate: float = 1e-3
 
     def __post_init__(self):
+        checks.field_types(self)
         _check_layer_sizes("filters", self.filters)
         _check_layer_sizes("dense_units", (self.dense_units,))
         _check_training_budget(self)
@@ -223,6 +222,7 @@ class DenseClassifierConfig:
     learning_rate: float = 1e-3
 
     def __post_init__(self):
+        checks.field_types(self)
         _check_layer_sizes("hidden_units", self.hidden_units)
         if not 0 <= self.dropout_rate < 1:
             raise ValueError(f"dropout_rate must be in [0, 1), got {self.dropout_rate}")

@@ -164,11 +164,16 @@ def _start_or_resume(target, seed, epochs, steps_per_epoch):
     """A fresh compiled head and an empty history, or the head, optimizer and history of the last
     epoch a killed run of the same seed and length finished in ``target``."""
     if (target / PROGRESS).is_file():
-        progress = artifacts.load_json(target / PROGRESS)
+        progress = artifacts.load_json(target / PROGRESS, in_progress=True)
         if (progress["seed"], progress["epochs"]) != (seed, epochs):
             raise ValueError(f"{target} holds a checkpoint of another run ({progress['seed']=}, {progress['epochs']=}): "
                              "delete it to train afresh")
-        head = keras.models.load_model(target / progress["checkpoint"])
+        checkpoint = target / str(progress.get("checkpoint"))
+        try:
+            head = keras.models.load_model(checkpoint)
+        except Exception as error:  # a damaged file: a bad zip, a truncated h5, a missing file
+            raise ValueError(f"{checkpoint} cannot be loaded ({type(error).__name__}: {error}): delete it and "
+                             f"{target / PROGRESS} to train from the start, or restore it") from None
         if int(head.optimizer.iterations) != len(progress["history"]) * steps_per_epoch:
             raise ValueError(f"{target / progress['checkpoint']} has taken {int(head.optimizer.iterations)} steps, not "
                              f"the {len(progress['history'])} epochs of {steps_per_epoch} its progress records")
@@ -207,8 +212,13 @@ def load_mask_head(root=None):
     source = folder() if root is None else root
     artifacts.verify_manifest(source)
     record = artifacts.load_json(source / RECORD)
-    head = artifacts.load_weights(build_mask_head(record["width"]), source / WEIGHTS)
-    return head, float(record["threshold"])
+    if not isinstance(record, dict):
+        raise ValueError(f"{source / RECORD} must hold a JSON object, got {type(record).__name__}")
+    width = checks.count(record.get("width"), f"{source / RECORD}: width", minimum=1)
+    threshold = checks.fraction(record.get("threshold"), f"{source / RECORD}: threshold")
+    if threshold in (0.0, 1.0):
+        raise ValueError(f"{source / RECORD}: threshold must lie strictly between 0 and 1, got {threshold}")
+    return artifacts.load_weights(build_mask_head(width), source / WEIGHTS), threshold
 
 
 # ---------------------------------------------------------------- correcting digits

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from lib import checks
+from lib import checks, npz
 from lib.config import CENTRE_JITTER, PAPER, GANConfig
 
 NPZ_VARIABLE = "MNIST_NPZ"
@@ -79,26 +79,23 @@ def load_mnist(path=None, verify=True):
     downloads MNIST. With ``verify`` the arrays must be the real MNIST (shapes and sha256
     hashes); pass ``verify=False`` for a file of your own with the same layout.
     """
+    if path is None and os.environ.get(NPZ_VARIABLE) == "":
+        raise ValueError(f"{NPZ_VARIABLE} is set but empty: name the mnist.npz file, or unset it to download MNIST")
     path = path if path is not None else os.environ.get(NPZ_VARIABLE)
     if path:
-        if not os.path.isfile(path):
-            raise ValueError(f"MNIST file not found: '{path}' (set {NPZ_VARIABLE} to mnist.npz)")
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                missing = [key for key in MNIST_KEYS if key not in archive.files]
-                if missing:
-                    raise ValueError(f"'{path}' lacks the MNIST arrays {missing}; expected keys {MNIST_KEYS}")
-                arrays = {key: archive[key] for key in MNIST_KEYS}
-        except ValueError as error:
-            if "lacks the MNIST arrays" in str(error):
-                raise
-            raise ValueError(f"'{path}' is not a readable .npz file of arrays (numpy: {error})") from error
-        except Exception as error:
-            raise ValueError(f"'{path}' is not a readable .npz file (numpy: {error})") from error
+        def header_check(key):  # before decompressing: a small file may claim a huge array
+            def check(dtype, shape):
+                if dtype != np.uint8:
+                    return f"MNIST {key} must be uint8, got {dtype}"
+                if verify and tuple(shape) != MNIST_SHAPES[key]:
+                    return f"MNIST {key} has shape {tuple(shape)}, expected {MNIST_SHAPES[key]} (verify=False: your own)"
+            return check
+
+        arrays = npz.read_npz(path, {key: header_check(key) for key in MNIST_KEYS}, what=f"MNIST ({NPZ_VARIABLE})")
     else:
         from lib.runtime import keras
 
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()  # downloads
         arrays = dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
 
     for key, array in arrays.items():

@@ -8,8 +8,8 @@ Inputs have static shapes (one 28x28 digit) and float32 values in [-1, 1].
 
     python -m lib.export _static/demo/models
 
-writes the models, ``models.json`` (what each file is, and the sha256 of the weights it came
-from) and ``digits.json`` (test digits for the page to start from). It runs when the book is
+writes the models, ``models.json`` (what each file is, its own sha256, which the page checks
+before it runs the file, and the sha256 of the weights it came from) and ``digits.json`` (test digits for the page to start from). It runs when the book is
 built (`scripts/build_book.sh`), so the files never drift from the weights.
 """
 from __future__ import annotations
@@ -108,14 +108,16 @@ def export_shipped(folder):
         file = f"{name}_inpainter.onnx"
         path = export_onnx(inpainter_model(generator, config, name=f"{name}_inpainter"), folder / file)
         record["inpainters"][name] = {"file": file, "variant": config.name, "epochs": config.epochs,
-                                      "weights_sha256": artifacts.file_sha256(sources[file]), **onnx_names(path)}
+                                      "weights_sha256": artifacts.file_sha256(sources[file]),
+                                      "onnx_sha256": artifacts.file_sha256(path), **onnx_names(path)}
     path = export_onnx(classifier_model(evaluation.load_classifier()), folder / "classifier.onnx")
     record["classifier"] = {"file": "classifier.onnx", "weights_sha256": artifacts.file_sha256(sources["classifier.onnx"]),
-                            **onnx_names(path)}
+                            "onnx_sha256": artifacts.file_sha256(path), **onnx_names(path)}
     head, threshold = correction.load_mask_head()
     path = export_onnx(mask_head_model(head), folder / "mask_head.onnx")
     record["mask_head"] = {"file": "mask_head.onnx", "threshold": threshold,
-                           "weights_sha256": artifacts.file_sha256(sources["mask_head.onnx"]), **onnx_names(path)}
+                           "weights_sha256": artifacts.file_sha256(sources["mask_head.onnx"]),
+                           "onnx_sha256": artifacts.file_sha256(path), **onnx_names(path)}
     artifacts.save_json(folder / MODELS_RECORD, record)
     (_, _), (x_test, y_test) = data.load_mnist()
     artifacts.save_json(folder / DIGITS_RECORD, {"labels": y_test[:DEMO_DIGITS].tolist(),
@@ -124,16 +126,23 @@ def export_shipped(folder):
 
 
 def is_current(folder):
-    """Whether the ONNX files in ``folder`` were exported from the weights shipped now."""
+    """Whether the ONNX files in ``folder`` were exported from the weights shipped now and are
+    the files that export wrote (each matches the sha256 ``models.json`` records for it: none
+    flipped, truncated or swapped with another)."""
     path = Path(folder) / MODELS_RECORD
     if not path.is_file():
         return False
     record = artifacts.load_json(path)
     entries = [*record["inpainters"].values(), record["classifier"], record.get("mask_head") or {}]
-    exported = {entry["file"]: entry["weights_sha256"] for entry in entries if entry}
+    exported = {entry["file"]: entry for entry in entries if entry}
     threshold = artifacts.load_json(correction.folder() / correction.RECORD)["threshold"]
-    return (all((Path(folder) / file).is_file() and exported.get(file) == artifacts.file_sha256(source)
-                for file, source in shipped_sources().items())
+
+    def current(file, source):
+        entry, onnx = exported.get(file, {}), Path(folder) / file
+        return (onnx.is_file() and entry.get("weights_sha256") == artifacts.file_sha256(source)
+                and entry.get("onnx_sha256") == artifacts.file_sha256(onnx))
+
+    return (all(current(file, source) for file, source in shipped_sources().items())
             and (record.get("mask_head") or {}).get("threshold") == threshold)  # the page reads it from the record
 
 

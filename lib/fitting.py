@@ -173,7 +173,7 @@ def save_checkpoint(path, gan, state, recorders):
 def restore_checkpoint(path, gan, recorders, expected_state):
     """Load a checkpoint into ``gan`` and ``recorders``, if it was made by the same run: the same
     seed, configuration and training inputs (``expected_state``); returns its state."""
-    stored = artifacts.load_arrays(path)
+    stored = artifacts.load_arrays(path, in_progress=True)
     state = json.loads(str(stored["state"]))
     for key in ("seed", "config", "inputs_sha256"):
         if state.get(key) != expected_state[key]:

@@ -94,19 +94,28 @@ def digit_batch(images, size=PAPER.image_size):
     return images, images.reshape((-1, size, size))
 
 
+# MNIST's digits are mostly background: its median pixel is the background, 0 in uint8, -1 once
+# scaled. A float digit whose median is above this is on another scale (e.g. [0, 1]) or inverted.
+BACKGROUND_MEDIAN_LIMIT = -0.9
+
+
 def scaled_digits(images, plain):
-    """The digits as float32 in [-1, 1]: uint8 is scaled; floats must already be in [-1, 1].
-    Floats in [0, 1] (another common convention) would pass a range check and be read as grey
-    backgrounds, so a float digit with no pixel below 0 is refused."""
+    """The digits as float32 in [-1, 1]: uint8 is scaled; floats must already be in [-1, 1] with
+    a black background. Floats in [0, 1] (another common convention) would pass a range check and
+    be read as grey backgrounds, so a float digit whose median pixel (its background) is above
+    `BACKGROUND_MEDIAN_LIMIT` is refused."""
     if images.dtype == np.uint8:
         return data.scale(plain)
     if not np.issubdtype(images.dtype, np.floating):
         raise ValueError(f"images must be uint8 in [0, 255] or float in [-1, 1], got dtype {images.dtype}")
     scaled = data.check_images(plain)
-    looks_unit = scaled.min(axis=(1, 2)) >= 0  # per digit; an empty batch gives an empty answer
-    if looks_unit.any():
-        raise ValueError(f"float images must be in [-1, 1] with the background at -1; {int(looks_unit.sum())} of "
-                         f"{len(scaled)} have no pixel below 0, as digits in [0, 1] would: convert those with x * 2 - 1")
+    medians = np.median(scaled.reshape(len(scaled), plain.shape[1] * plain.shape[2]), axis=1)  # per digit
+    off = medians > BACKGROUND_MEDIAN_LIMIT
+    if off.any():
+        raise ValueError(f"float images must be in [-1, 1] with the background at -1 (each digit's median pixel at most "
+                         f"{BACKGROUND_MEDIAN_LIMIT}); {int(off.sum())} of {len(scaled)} have a median of "
+                         f"{float(medians[off].min()):.3g} or more, as digits in [0, 1] (convert with x * 2 - 1) or "
+                         "white-background digits (invert them) would")
     return scaled
 
 

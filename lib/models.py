@@ -48,10 +48,8 @@ class ChannelwiseDense(layers.Layer):
 # ---------------------------------------------------------------- the paper's networks
 
 def batch_normalization(name):
-    """BatchNormalization whose batch statistics are the whole batch's: built inside a
-    `tf.distribute` strategy with several replicas, it averages them over the replicas
-    (``synchronized=True``), so a model trained on several devices normalises as on one (the
-    paper's generator's batch statistics are what chapter 5's finding rests on)."""
+    """BatchNormalization whose statistics are the whole batch's, under a `tf.distribute` strategy
+    too (``synchronized`` across its replicas): several devices then normalise as one does."""
     replicas = runtime.tf.distribute.get_strategy().num_replicas_in_sync
     return layers.BatchNormalization(name=name, synchronized=replicas > 1)
 
@@ -181,9 +179,8 @@ def with_instance_noise(discriminator, stddev, name="discriminator"):
 @contextlib.contextmanager
 def dtype_policy(config: GANConfig):
     """Layers built inside compute in bfloat16 with float32 weights if ``config.mixed_precision``
-    (and the GPU has bfloat16: `lib.runtime.mixed_precision_policy`), else in float32. Keras reads
-    its global policy when a layer is created, so the policy is set for the duration of the build
-    and restored afterwards."""
+    (where the device has bfloat16: `lib.runtime.mixed_precision_policy`), else in float32. Keras
+    reads its global policy when a layer is created: set for the build, then restored."""
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(runtime.mixed_precision_policy() if config.mixed_precision else "float32")
     try:
@@ -277,11 +274,8 @@ def build_dense_classifier(config: DenseClassifierConfig, image_size=PAPER.image
 
 
 def compile_classifier(model, config: ClassifierConfig | DenseClassifierConfig = CLASSIFIER):
-    model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
     return model
 
 

@@ -20,8 +20,7 @@ from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER, GANConfig, bud
 
 ROOT_VARIABLE = "GAN_BOOK_ARTIFACTS"
 REPO_ROOT = Path(__file__).resolve().parent.parent
-QUICK = "quick"  # runs made in quick mode go under artifacts/quick/, never over the committed ones
-RETRAINED = "retrained"  # a reader's own full runs (ignored by git)
+QUICK, RETRAINED = artifacts.QUICK, artifacts.RETRAINED
 
 # The files of a run folder.
 RECORD = "run.json"

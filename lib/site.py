@@ -11,32 +11,69 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
+import socket
 import subprocess
+import sys
 import threading
+import urllib.parse
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from lib import __version__, checks
+from lib import __version__
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILT = REPO_ROOT / "_build" / "html"
+IDLE_SECONDS = 15  # a connection that sends nothing for this long is closed, and its thread ends
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
     """The standard library's file server, narrowed to what GitHub Pages does: no directory
-    listings, and nothing outside the site, however a symlink inside it points."""
+    listings, a folder's own ``index.html`` for its address, and nothing outside the site, however
+    a symlink inside it points (the folder's index included). Malformed paths (a null byte, a lone
+    surrogate) get 400, idle connections are closed after `IDLE_SECONDS`, nothing is logged."""
 
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/wasm",
                       ".mjs": "text/javascript", ".onnx": "application/octet-stream"}
+    timeout = IDLE_SECONDS  # socketserver's per-connection socket timeout
 
     def send_head(self):
         site = Path(self.directory).resolve()
-        target = Path(self.translate_path(self.path)).resolve()
-        if target != site and site not in target.parents:
+        try:
+            requested = Path(self.translate_path(self.path))
+            if requested.is_dir():
+                if not urllib.parse.urlsplit(self.path).path.endswith("/"):
+                    return self.redirect_to_folder()
+                requested = requested / "index.html"
+            target = requested.resolve()
+            inside = target == site or site in target.parents
+            readable = inside and target.is_file()
+        except (ValueError, UnicodeError, OSError):  # "\0", lone surrogates, names the OS refuses
+            self.send_error(HTTPStatus.BAD_REQUEST, "Malformed path")
+            return None
+        if not readable:
             self.send_error(HTTPStatus.NOT_FOUND, "File not found")
             return None
-        return super().send_head()
+        try:
+            file = open(target, "rb")  # the checked path itself, never the unchecked one
+        except OSError:
+            self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+            return None
+        size = os.fstat(file.fileno()).st_size
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-type", self.guess_type(str(target)))
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        return file
+
+    def redirect_to_folder(self):
+        parts = urllib.parse.urlsplit(self.path)
+        self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+        self.send_header("Location", urllib.parse.urlunsplit((parts[0], parts[1], parts[2] + "/", parts[3], parts[4])))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return None
 
     def list_directory(self, path):
         self.send_error(HTTPStatus.NOT_FOUND, "File not found")
@@ -46,16 +83,41 @@ class QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+class QuietServer(ThreadingHTTPServer):
+    """One thread a connection, none kept at exit; a visitor who leaves mid-answer is no error."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return  # a closed tab or a dropped connection: nothing for the person serving to do
+        super().handle_error(request, client_address)
+
+
+class QuietServer6(QuietServer):
+    address_family = socket.AF_INET6
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def start_server(folder=BUILT, port=0, host="127.0.0.1"):
-    """Serve ``folder`` over HTTP on ``host`` in a background thread; returns the server (its
-    ``server_address`` holds the port when ``port`` is 0; ``shutdown()`` stops it)."""
+    """Serve ``folder`` over HTTP on ``host`` (this machine only: 127.0.0.1, localhost or ::1) in
+    a background thread; returns the server (its ``server_address`` holds the port when ``port``
+    is 0; ``shutdown()`` stops it). A port in use raises `OSError` naming it."""
     folder = Path(folder)
     if not (folder / "index.html").is_file():
         raise ValueError(f"{folder} holds no built book (no index.html): run scripts/build_book.sh first")
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        raise ValueError(f"the book is served on this machine only (127.0.0.1), not on {host!r}")
-    server = ThreadingHTTPServer((host, checks.count(port, "port")),
-                                 functools.partial(QuietHandler, directory=str(folder)))
+    if host not in LOOPBACK:
+        raise ValueError(f"the book is served on this machine only ({', '.join(LOOPBACK)}), not on {host!r}")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ValueError(f"port must be an integer in 0..65535 (0: any free port), got {port!r}")
+    kind = QuietServer6 if host == "::1" else QuietServer
+    try:
+        server = kind((host, port), functools.partial(QuietHandler, directory=str(folder)))
+    except OSError as error:
+        raise OSError(error.errno, f"cannot serve on {host} port {port}: {error.strerror or error}"
+                                   + (" (choose another with --port)" if port else "")) from None
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -103,7 +165,10 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
     if args.command == "serve":
-        server = start_server(port=args.port)
+        try:
+            server = start_server(port=args.port)
+        except (ValueError, OSError) as error:
+            parser.error(str(error))
         print(f"serving {BUILT} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)", flush=True)
         try:
             threading.Event().wait()

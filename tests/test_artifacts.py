@@ -384,3 +384,56 @@ def test_every_committed_file_is_covered_by_its_folders_manifest_and_verifies():
     for folder in folders:
         assert (folder / artifacts.MANIFEST).is_file(), f"{folder} has files and no manifest"
         assert artifacts.verify_manifest(folder)
+
+
+@pytest.fixture
+def shipped_root(tmp_path, monkeypatch):
+    root = tmp_path / "artifacts"
+    monkeypatch.setattr(artifacts, "SHIPPED_ROOT", root)
+    return root
+
+
+def test_a_shipped_folder_without_its_manifest_loads_nothing(shipped_root):
+    folder = shipped_root / "classifier"
+    folder.mkdir(parents=True)
+    artifacts.save_json(folder / "seed1.json", {"seed": 1})
+    with pytest.raises(ValueError, match=r"classifier holds shipped files but has no manifest\.json"):
+        artifacts.load_json(folder / "seed1.json")
+    artifacts.write_manifest(folder)
+    assert artifacts.load_json(folder / "seed1.json") == {"seed": 1}
+    (folder / "seed1.json").write_text('{"seed": 0}')  # edited by hand, as a swapped file would be
+    with pytest.raises(ValueError, match="differs from its checksum"):
+        artifacts.load_json(folder / "seed1.json")
+
+
+@pytest.mark.parametrize("scratch", [artifacts.QUICK, artifacts.RETRAINED])
+def test_scratch_folders_and_a_runs_checkpoint_need_no_manifest(shipped_root, scratch):
+    folder = shipped_root / scratch / "paper_gan" / "seed0"
+    folder.mkdir(parents=True)
+    artifacts.save_json(folder / "run.json", {"seed": 0})
+    assert artifacts.load_json(folder / "run.json") == {"seed": 0}
+    running = shipped_root / "paper_gan" / "seed0"
+    running.mkdir(parents=True)
+    artifacts.save_arrays(running / "checkpoint.npz", state=np.array("{}"))
+    assert set(artifacts.load_arrays(running / "checkpoint.npz", in_progress=True)) == {"state"}
+    with pytest.raises(ValueError, match="has no manifest"):
+        artifacts.load_arrays(running / "checkpoint.npz")
+
+
+def test_every_committed_folder_of_shipped_files_has_a_manifest():
+    import subprocess
+
+    listed = subprocess.run(["git", "ls-files", "artifacts"], cwd=artifacts.SHIPPED_ROOT.parent, capture_output=True,
+                            text=True, check=True).stdout.split()
+    folders = {artifacts.SHIPPED_ROOT.parent / Path(name).parent for name in listed}
+    assert folders and all((folder / artifacts.MANIFEST).is_file() for folder in folders), \
+        sorted(str(folder) for folder in folders if not (folder / artifacts.MANIFEST).is_file())
+
+
+@pytest.mark.parametrize("content", [b"\x00\xff\xfe binary", ("[" * 100_000 + "]" * 100_000).encode(),
+                                     ("1" * 5000).encode(), b'{"a": 1'])
+def test_a_damaged_record_is_a_value_error_naming_the_file(tmp_path, content):
+    path = tmp_path / "record.json"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=r"record\.json is not valid JSON"):
+        artifacts.load_json(path)

@@ -279,3 +279,19 @@ def test_the_collapse_studys_fields_are_checked(changes, message):
 def test_the_adversary_fields_are_checked(changes, message):
     with pytest.raises(ValueError, match=message):
         PAPER.variant("bad", **changes)
+
+
+@pytest.mark.parametrize("field, value", [("mask_channel", "no"), ("composite", 1), ("image_size", 28.0),
+                                          ("batch_size", 64.0), ("name", 5), ("generator_filters", [32, 64, 128])])
+def test_a_configuration_read_from_a_record_has_each_fields_type(field, value):
+    values = {**PAPER.to_dict(), field: value}
+    with pytest.raises(ValueError, match=rf"GANConfig\.{field} must be an? "):
+        GANConfig(**values)
+
+
+def test_a_record_with_a_field_of_the_wrong_type_is_refused_naming_the_file_and_field(tmp_path):
+    from lib import artifacts, runs
+
+    record = {"config": {**PAPER.to_dict(), "mask_channel": "no"}, "seed": 0}
+    with pytest.raises(ValueError, match=r"run\.json holds a record that does not describe a run: GANConfig\.mask_channel"):
+        runs.check_record(record, tmp_path / "run.json")

@@ -1,4 +1,5 @@
 """Blind correction: the mask head, `correct_digits` and the study's pieces."""
+import json
 import os
 
 import numpy as np
@@ -143,6 +144,34 @@ def test_a_checkpoint_of_another_run_or_out_of_step_with_its_progress_is_refused
         correction._start_or_resume(tmp_path, seed=1, epochs=2, steps_per_epoch=2)
     with pytest.raises(ValueError, match="has taken 2 steps"):  # a progress file ahead of its checkpoint
         correction._start_or_resume(tmp_path, seed=0, epochs=2, steps_per_epoch=3)
+
+
+def test_a_damaged_checkpoint_is_named_with_what_to_delete(tmp_path):
+    head, _ = correction._start_or_resume(tmp_path, seed=0, epochs=2, steps_per_epoch=2)
+    correction._save_checkpoint(tmp_path, head, {"seed": 0, "epochs": 2, "history": [{"epoch": 1, "loss": 0.5}]})
+    checkpoint = tmp_path / artifacts.load_json(tmp_path / correction.PROGRESS)["checkpoint"]
+    checkpoint.write_bytes(checkpoint.read_bytes()[:100])  # a kill or a full disk mid-write, say
+    with pytest.raises(ValueError, match=rf"{checkpoint.name} cannot be loaded .*delete it and .*{correction.PROGRESS}"):
+        correction._start_or_resume(tmp_path, seed=0, epochs=2, steps_per_epoch=2)
+
+
+@pytest.mark.parametrize("field, value, message", [("threshold", float("nan"), "threshold must be a number in"),
+                                                   ("threshold", 5.0, "threshold must be a number in"),
+                                                   ("threshold", 0.0, "threshold must lie strictly between 0 and 1"),
+                                                   ("width", "wide", "width must be an integer"),
+                                                   ("threshold", None, "threshold must be a number")])
+def test_a_mask_head_record_with_a_bad_field_names_the_file_and_the_field(tmp_path, field, value, message):
+    import shutil
+
+    source = correction.folder()
+    for path in source.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    record = artifacts.load_json(tmp_path / correction.RECORD)
+    record[field] = value
+    (tmp_path / correction.RECORD).write_text(json.dumps(record))
+    artifacts.write_manifest(tmp_path)
+    with pytest.raises(ValueError, match=rf"{correction.RECORD}: {message}"):
+        correction.load_mask_head(tmp_path)
 
 
 real_mnist = pytest.mark.skipif(not os.environ.get(data.NPZ_VARIABLE), reason="MNIST_NPZ is not set")

@@ -333,8 +333,46 @@ def test_loader_rejects_an_empty_file(tmp_path):
 def test_loader_rejects_a_text_file(tmp_path):
     path = tmp_path / "notes.npz"
     path.write_text("these are not the digits you are looking for\n")
-    with pytest.raises(ValueError, match=r"notes\.npz'\)? is not a readable \.npz file of arrays"):
+    with pytest.raises(ValueError, match=r"notes\.npz is not a readable \.npz file of arrays") as error:
         data.load_mnist(path, verify=False)
+
+
+    assert "allow_pickle" not in str(error.value)  # numpy's advice; pickles are never loaded here
+
+
+@pytest.mark.parametrize("content", [b"\x00" * 64, bytes(range(256)) * 40, b"\x93NUMPY\x01\x00garbage"])
+def test_random_bytes_are_refused_without_advice_to_load_pickles(tmp_path, content):
+    path = tmp_path / "random.npz"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match="not a readable .npz") as error:
+        data.load_mnist(path)
+    assert "pickle" not in str(error.value)
+
+
+def test_an_empty_mnist_variable_is_an_error_not_a_download(monkeypatch):
+    monkeypatch.setenv(data.NPZ_VARIABLE, "")
+    with pytest.raises(ValueError, match="MNIST_NPZ is set but empty"):
+        data.load_mnist()
+
+
+def test_an_array_that_claims_a_huge_shape_is_refused_before_it_is_decompressed(tmp_path):
+    import resource
+    import zipfile
+
+    path = tmp_path / "bomb.npz"
+    claimed = np.lib.format.header_data_from_array_1_0(np.zeros((1, 28, 28), np.uint8))
+    claimed["shape"] = (1_500_000, 28, 28)  # 1.1 GiB of zeros compresses to about a megabyte
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for key in data.MNIST_KEYS:
+            with archive.open(f"{key}.npy", "w") as member:
+                np.lib.format.write_array_header_1_0(member, claimed)
+                for _ in range(1_500_000 * 784 // (1 << 24)):
+                    member.write(bytes(1 << 24))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ValueError, match=r"x_train has shape \(1500000, 28, 28\), expected \(60000, 28, 28\)"):
+        data.load_mnist(path)
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mib < 100, grown_mib
 
 
 def test_loader_says_a_text_file_is_not_an_npz(tmp_path):

@@ -122,6 +122,28 @@ def test_the_export_records_its_sources_and_notices_when_they_change(shipped_onn
     assert not export.is_current(tmp_path / "absent")
 
 
+@real_mnist
+@committed
+@pytest.mark.parametrize("damage", ["flipped", "truncated", "swapped"])
+def test_a_damaged_or_swapped_onnx_file_is_not_current(shipped_onnx, tmp_path, damage):
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for file in shipped_onnx.iterdir():
+        (copy / file.name).write_bytes(file.read_bytes())
+    assert export.is_current(copy)
+    book, paper = copy / "book_inpainter.onnx", copy / "paper_inpainter.onnx"
+    data_bytes = bytearray(book.read_bytes())
+    if damage == "flipped":
+        data_bytes[len(data_bytes) // 2] ^= 0x01
+        book.write_bytes(bytes(data_bytes))
+    elif damage == "truncated":
+        book.write_bytes(bytes(data_bytes[: len(data_bytes) - 100]))
+    else:
+        book.write_bytes(paper.read_bytes())
+        paper.write_bytes(bytes(data_bytes))
+    assert not export.is_current(copy)
+
+
 def test_the_packages_export_needs_are_an_extra_of_the_package_with_the_ranges_the_book_pins():
     import tomllib
     from pathlib import Path

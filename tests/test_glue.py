@@ -12,9 +12,8 @@ from lib import glue as glue_module
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_with_myst_nb_the_value_is_glued_for_the_build(capsys):
-    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401  (myst-nb's display needs IPython)
-
+def test_with_myst_nb_the_value_is_glued_for_the_build():
+    pytest.importorskip("myst_nb", reason="the build's tool; the Colab lane has none, as Colab")
     assert glue_module.building_tools_present()
     shown = []
     import IPython.display

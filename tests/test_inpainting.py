@@ -197,7 +197,9 @@ def test_inpaint_digits_returns_uint8_in_the_shape_given(shape):
 
 
 def test_inpaint_digits_keeps_float_in_minus_one_one_and_takes_zero_one_masks():
-    images = np.random.default_rng(1).uniform(-1, 1, (2, 28, 28)).astype(np.float32)
+    rng = np.random.default_rng(1)
+    ink = rng.uniform(size=(2, 28, 28)) < 0.3  # grey strokes here and there on a black background
+    images = np.where(ink, rng.uniform(-1, 1, (2, 28, 28)), -1.0).astype(np.float32)
     masks = np.stack([_centre_mask(), _centre_mask()]).astype(np.uint8)
     generator, config = _own_inpainter()
     result = inpainting.inpaint_digits(images, masks, (generator, config))
@@ -212,6 +214,13 @@ def test_inpaint_digits_keeps_float_in_minus_one_one_and_takes_zero_one_masks():
 
 
 BLACK = np.full((2, 28, 28), -1.0, np.float32)
+
+
+def mnist_like_unit_digit():
+    """A digit in [0, 1]: a bright bar on a black background, as x / 255 gives."""
+    digit = np.zeros((1, 28, 28), np.float32)
+    digit[:, 6:22, 12:16] = 1.0
+    return digit
 NO_HOLE = np.zeros((28, 28), bool)
 
 
@@ -238,8 +247,11 @@ NO_HOLE = np.zeros((28, 28), bool)
     (np.full((1, 28, 28), np.nan, np.float32), NO_HOLE, "NaN"),
     (np.full((1, 28, 28), np.inf, np.float32), NO_HOLE, "NaN or infinite"),
     # Digits in [0, 1] lie inside [-1, 1]: without this check they were read as grey backgrounds.
-    (np.random.default_rng(0).uniform(0, 1, (3, 28, 28)), NO_HOLE, r"3 of 3 have no pixel below 0.*x \* 2 - 1"),
-    (np.concatenate([BLACK, np.zeros((1, 28, 28), np.float32)]), NO_HOLE, "1 of 3 have no pixel below 0"),
+    (np.random.default_rng(0).uniform(0, 1, (3, 28, 28)), NO_HOLE, r"median pixel at most -0.9.*3 of 3.*x \* 2 - 1"),
+    (np.concatenate([BLACK, np.zeros((1, 28, 28), np.float32)]), NO_HOLE, "background at -1.*1 of 3"),
+    # One pixel below zero made a [0, 1] digit pass the earlier check; its fills were read at 39 %.
+    (np.where(np.arange(784).reshape(1, 28, 28) == 0, -1e-6, mnist_like_unit_digit()), NO_HOLE, "1 of 1 have a median"),
+    (1.0 - 2.0 * mnist_like_unit_digit(), NO_HOLE, "white-background digits"),
 ])
 def test_inpaint_digits_rejects_what_it_cannot_use(images, masks, message):
     with pytest.raises(ValueError, match=message):

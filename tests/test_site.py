@@ -164,3 +164,124 @@ def test_the_built_pages_have_the_figures_a_reader_expects():
     assert "animation" in pages["05_collapse"].lower() and "fig-score-histograms" in pages["05_collapse"]
     assert "losses over its 40 epochs" in pages["06_beyond"]  # the loss figure's caption
     assert "fig-recommended-epochs" in pages["06_beyond"]
+
+
+@pytest.fixture
+def served(tmp_path):
+    """A built site with an outside file, and a server on it."""
+    site_folder, outside = tmp_path / "site", tmp_path / "outside"
+    (site_folder / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (site_folder / "index.html").write_text("<p>the book</p>")
+    (outside / "secret.html").write_text("private")
+    (site_folder / "sub" / "index.html").symlink_to(outside / "secret.html")  # a real folder, its index a link out
+    server = site.start_server(site_folder)
+    yield server.server_address[1]
+    server.shutdown()
+
+
+def raw_request(port, request, timeout=10):
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_a_folders_index_that_links_outside_the_site_is_not_served(served):
+    for method in ("GET", "HEAD"):
+        answer = raw_request(served, f"{method} /sub/ HTTP/1.0\r\n\r\n".encode())
+        assert answer.startswith(b"HTTP/1.0 404") and b"private" not in answer, (method, answer[:80])
+    assert status_of(served, "/sub/index.html")[0] == 404
+    assert raw_request(served, b"GET /sub HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.0 301")  # to /sub/, then 404
+
+
+@pytest.mark.parametrize("path", ["/%00", "/index.html%00.png", "/%ed%a0%80", "/sub/%00/"])
+def test_malformed_paths_get_an_answer_not_a_traceback(served, path, capsys):
+    answer = raw_request(served, f"GET {path} HTTP/1.0\r\n\r\n".encode())
+    assert answer.startswith((b"HTTP/1.0 400", b"HTTP/1.0 404")), answer[:80]
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_idle_connections_are_closed(served, monkeypatch):
+    import socket
+    import time
+
+    assert site.QuietHandler.timeout == site.IDLE_SECONDS and 0 < site.IDLE_SECONDS <= 60  # the standard library's: None
+    monkeypatch.setattr(site.QuietHandler, "timeout", 0.5)  # the same mechanism, quicker
+    with socket.create_connection(("127.0.0.1", served), timeout=10) as idle:
+        started = time.monotonic()
+        assert idle.recv(1) == b""  # the server hangs up on a connection that says nothing
+        assert time.monotonic() - started < 5
+
+
+def test_a_visitor_who_leaves_mid_answer_prints_no_traceback(tmp_path, capsys):
+    import socket
+    import struct
+
+    (tmp_path / "index.html").write_text("x")
+    (tmp_path / "big.bin").write_bytes(b"\0" * 20_000_000)
+    server = site.start_server(tmp_path)
+    try:
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=10) as leaving:
+                leaving.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset on close
+                leaving.sendall(b"GET /big.bin HTTP/1.0\r\n\r\n")
+                leaving.recv(100)
+        assert status_of(server.server_address[1], "/index.html") == (200, b"x")
+    finally:
+        server.shutdown()
+    assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("port", [70000, -1, 8000.0, "8000", True])
+def test_a_port_out_of_range_is_refused(tmp_path, port):
+    (tmp_path / "index.html").write_text("x")
+    with pytest.raises(ValueError, match="port must be an integer in 0..65535"):
+        site.start_server(tmp_path, port=port)
+
+
+def test_a_port_in_use_is_named(tmp_path):
+    (tmp_path / "index.html").write_text("x")
+    first = site.start_server(tmp_path)
+    try:
+        with pytest.raises(OSError, match=f"cannot serve on 127.0.0.1 port {first.server_address[1]}"):
+            site.start_server(tmp_path, port=first.server_address[1])
+    finally:
+        first.shutdown()
+
+
+def test_the_command_line_reports_a_bad_or_busy_port_without_a_traceback(tmp_path, monkeypatch, capsys):
+    (tmp_path / "index.html").write_text("x")
+    monkeypatch.setattr(site, "BUILT", tmp_path)
+    monkeypatch.setattr(site.start_server, "__defaults__", (tmp_path, 0, "127.0.0.1"))
+    with pytest.raises(SystemExit) as exit_info:
+        site.main(["serve", "--port", "70000"])
+    assert exit_info.value.code == 2 and "port must be an integer" in capsys.readouterr().err
+    first = site.start_server(tmp_path)
+    try:
+        with pytest.raises(SystemExit):
+            site.main(["serve", "--port", str(first.server_address[1])])
+        assert "cannot serve on 127.0.0.1" in capsys.readouterr().err
+    finally:
+        first.shutdown()
+
+
+def test_the_ipv6_loopback_is_served_where_the_machine_has_it(tmp_path):
+    import socket
+
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this machine")
+    (tmp_path / "index.html").write_text("six")
+    try:
+        server = site.start_server(tmp_path, host="::1")
+    except OSError as error:
+        pytest.skip(f"::1 is not configured here: {error}")
+    try:
+        with urllib.request.urlopen(f"http://[::1]:{server.server_address[1]}/index.html", timeout=10) as response:
+            assert response.read() == b"six"
+    finally:
+        server.shutdown()

@@ -257,6 +257,21 @@
     return scheduleFill();
   }
 
+  // Each ONNX file is checked against the sha256 that models.json records for it before it runs:
+  // a damaged, truncated or swapped file stops the demo with its name, instead of answering wrongly.
+  async function verifiedModel(entry, options) {
+    const response = await fetch(`${root}models/${entry.file}`);
+    if (!response.ok) throw new Error(`${entry.file}: ${response.status} ${response.statusText}`);
+    const bytes = await response.arrayBuffer();
+    if (!(window.crypto && crypto.subtle)) throw new Error(`cannot check ${entry.file}: this page needs https or 127.0.0.1`);
+    const digest = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)),
+                              (byte) => byte.toString(16).padStart(2, "0")).join("");
+    if (digest !== entry.onnx_sha256) {
+      throw new Error(`${entry.file} does not match its checksum in models.json (damaged, truncated or replaced)`);
+    }
+    return ort.InferenceSession.create(new Uint8Array(bytes), options);
+  }
+
   async function start() {
     ort.env.wasm.numThreads = 1;
     ort.env.wasm.proxy = false;
@@ -266,12 +281,12 @@
     const options = { executionProviders: ["wasm"], graphOptimizationLevel: "all" };
     const names = Object.keys(record.inpainters);
     for (const name of names) {
-      sessions[name] = await ort.InferenceSession.create(`${root}models/${record.inpainters[name].file}`, options);
+      sessions[name] = await verifiedModel(record.inpainters[name], options);
       const entry = record.inpainters[name];
       element("option", { value: name, text: `${name} (${entry.variant}, ${entry.epochs} epochs)` }, modelSelect);
     }
-    sessions.classifier = await ort.InferenceSession.create(`${root}models/${record.classifier.file}`, options);
-    sessions.maskHead = await ort.InferenceSession.create(`${root}models/${record.mask_head.file}`, options);
+    sessions.classifier = await verifiedModel(record.classifier, options);
+    sessions.maskHead = await verifiedModel(record.mask_head, options);
     state.model = names.includes("book") ? "book" : names[0]; // the book's model is the default, as in lib
     modelSelect.value = state.model;
     digits.pixels.forEach((values, index) => {
