@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -143,8 +145,24 @@ def save_weights(model, path):
         clone = type(model).from_config(model.get_config())  # from_config does not compile
         clone.set_weights(model.get_weights())
         model = clone
+    ensure_space(path, sum(int(np.prod(weight.shape)) * 4 for weight in getattr(model, "weights", ())))
     with atomic_path(path) as temporary:
         model.save_weights(temporary)
+
+
+# HDF5's own structure beside the arrays, and room for the rename's directory entry.
+WEIGHTS_FILE_OVERHEAD = 1 << 20
+
+
+def ensure_space(path, array_bytes):
+    """Raise `OSError` (ENOSPC) naming ``path`` if its disk has no room for a weights file of
+    ``array_bytes``: h5py, failing mid-write on a full disk, takes the process down (a segfault)
+    instead of raising, so the room is checked before the write starts."""
+    folder = Path(path).parent
+    needed, free = array_bytes + WEIGHTS_FILE_OVERHEAD, shutil.disk_usage(folder).free
+    if free < needed:
+        raise OSError(errno.ENOSPC, f"no room to write {path}: about {needed / 2**20:.1f} MiB needed, "
+                                    f"{free / 2**20:.1f} MiB free on its disk")
 
 
 def load_weights(model, path):

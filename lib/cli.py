@@ -39,21 +39,43 @@ interrupted; a finished run is left as it is.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from lib import collapse, correction, correction_study, recipes, runs, runtime, scoring, selection, speed, studies, \
     tradeoff
 from lib.config import ABLATION_EPOCHS, CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER
 
-RUNS = ["classifier", "cross-check-classifier", "paper-gan", "collapse", "collapse-summary", "paper-gan-fixed", "film", "film-gif",
-        "ablation", "variant", "recommended", "seed-scores", "ablation-table", "hole-size-study", "shipped-check", "ceiling",
-        "speed-study", "adversary", "adversary-study", "realistic", "fast", "train-default", "time-to-quality",
-        "candidates", "selection", "mask-head", "correction-study"]
+
+# The options each command reads (every command takes --devices); any other is refused, not ignored.
+OPTIONS = {
+    "classifier": {"seeds"}, "cross-check-classifier": {"seeds"}, "paper-gan": {"seeds"},
+    "collapse": {"recipe", "seeds", "epochs"}, "collapse-summary": set(), "paper-gan-fixed": {"seeds"},
+    "film": {"seeds"}, "film-gif": {"seeds"}, "ablation": {"seeds", "epochs"}, "variant": {"name", "seeds", "epochs"},
+    "recommended": {"seeds"}, "seed-scores": set(), "ablation-table": set(), "hole-size-study": {"methods"},
+    "shipped-check": set(), "ceiling": {"seeds", "epochs", "holes"}, "speed-study": {"seeds", "epochs", "name"},
+    "adversary": {"arms", "seeds", "epochs"}, "adversary-study": {"seeds", "epochs"},
+    "realistic": {"arms", "seeds", "epochs"}, "fast": {"recipe", "seeds"}, "train-default": {"seeds"},
+    "time-to-quality": {"seeds"}, "candidates": {"recipe", "seeds"}, "selection": {"seeds"},
+    "mask-head": {"seeds", "epochs"}, "correction-study": set(),
+}
+SEED_LIMIT = 2 ** 32  # NumPy's and Keras's seeds
+
+
+def seed_argument(text):
+    """A seed from the command line: an integer in [0, 2**32)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a seed is an integer, got {text!r}") from None
+    if not 0 <= value < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"a seed must be in [0, 2**32), got {value}")
+    return value
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("run", choices=RUNS)
-    parser.add_argument("--seeds", type=int, nargs="+", help="default: 0 (0 and 1 for speed-study; 0 1 2 for "
+    parser.add_argument("run", choices=list(OPTIONS))
+    parser.add_argument("--seeds", type=seed_argument, nargs="+", help="default: 0 (0 and 1 for speed-study; 0 1 2 for "
                         "candidates and selection)")
     parser.add_argument("--name", help="variant name (with 'variant'), e.g. '+ skip connections'")
     parser.add_argument("--epochs", type=int, help=f"with ablation, variant and speed-study (default "
@@ -68,22 +90,26 @@ def main(argv=None):
     parser.add_argument("--devices", choices=runtime.DEVICES, default="one",
                         help="one (default) or all: train on every visible GPU with tf.distribute.MirroredStrategy")
     args = parser.parse_args(argv)
+    unused = sorted(option for option in ("seeds", "name", "epochs", "recipe", "arms", "methods", "holes")
+                    if getattr(args, option) is not None and option not in OPTIONS[args.run])
+    if unused:
+        parser.error(f"{args.run} takes no {', '.join('--' + option for option in unused)}")
+    study_seeds = {"selection": selection.SEEDS, "adversary-study": tradeoff.STUDY_SEEDS}.get(args.run)
+    if study_seeds is not None and not set(args.seeds or ()) <= set(study_seeds):
+        parser.error(f"{args.run} scores the seeds its runs were trained with, {list(study_seeds)}; got {args.seeds}")
     if args.epochs is not None and args.epochs < 1:
         parser.error("--epochs must be >= 1")
-    if args.methods and args.run != "hole-size-study":
-        parser.error("--methods goes with hole-size-study")
-    if args.holes and args.run != "ceiling":
-        parser.error("--holes goes with ceiling")
-    if args.arms and args.run not in ("adversary", "realistic"):
-        parser.error("--arms goes with adversary and realistic")
     if args.run == "realistic" and ((args.arms and len(args.arms) != 1) or (args.seeds and len(args.seeds) != 1)):
         parser.error("realistic ships one model: give at most one arm (--arms) and one seed")
-    if (args.recipe is None) != (args.run not in ("collapse", "fast")) and args.run != "candidates":
-        parser.error("--recipe goes with collapse and fast, and they need it (candidates takes it too)")
+    if args.recipe is None and args.run in ("collapse", "fast"):
+        parser.error(f"{args.run} needs --recipe")
     epochs = args.epochs or ABLATION_EPOCHS
     seeds = args.seeds or ([0, 1] if args.run == "speed-study" else [0])
-    with runtime.device_strategy(args.devices).scope():
-        run(args, parser, seeds, epochs)
+    try:
+        with runtime.device_strategy(args.devices).scope():
+            run(args, parser, seeds, epochs)
+    except OSError as error:  # a full disk, a folder that cannot be written: the cause, not a traceback
+        sys.exit(f"{parser.prog} {args.run}: {error}")
 
 
 def run(args, parser, seeds, epochs):

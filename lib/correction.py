@@ -250,24 +250,36 @@ def _found(scaled, mask_head):
 def correct_digits(images, inpainter=inpainting.DEFAULT_INPAINTER, mask_head=None):
     """Correct damaged digits without being told where the damage is: the mask head finds it,
     ``inpainter`` (as `lib.inpainting.inpaint_digits` takes it) fills it, and every pixel not
-    found comes back as it was (a digit with nothing found comes back unchanged).
+    found comes back as it was (a digit with nothing found comes back unchanged). A blank image
+    (no ink at all) has nothing to correct and comes back blank: on an empty canvas the head,
+    trained on digits, would find "damage" and the inpainter would draw a digit there.
 
     ``images``: uint8 in [0, 255] or float in [-1, 1], as `lib.inpainting.inpaint_digits` takes
     them. Returns ``(corrected, found)``: the digits in the same dtype, range and shape, and the
-    boolean mask of the pixels judged damaged (the images' shape without a channel axis)."""
+    boolean mask of the pixels judged damaged (the images' shape without a channel axis),
+    computed `lib.inpainting.CHUNK_DIGITS` digits at a time."""
     images, plain = inpainting.digit_batch(images)
-    scaled = inpainting.scaled_digits(images, plain)
+    for part in inpainting.chunks(len(plain)):  # every digit checked before any is corrected
+        inpainting.scaled_digits(images, plain[part])
     generator, config = inpainting.resolve_inpainter(inpainter)  # checked even when nothing is found
-    found = _found(scaled, mask_head)
-    filled = scaled.copy()
-    damaged = found.any(axis=(1, 2))
-    if damaged.any():
-        filling = inpainting.inpaint(generator, config, data.apply_mask(scaled[damaged], found[damaged]),
-                                     found[damaged])[..., 0]
-        filled[damaged] = np.where(found[damaged], filling, scaled[damaged])
-    converted = data.rescale(filled) if images.dtype == np.uint8 else filled.astype(images.dtype)
-    corrected = np.where(found, converted, plain)  # the pixels not found, exactly as given
+    mask_head = resolve_mask_head(mask_head)
+    corrected, found = plain.copy(), np.zeros(plain.shape, bool)
+    for part in inpainting.chunks(len(plain)):
+        scaled = inpainting.scaled_digits(images, plain[part])
+        found[part] = _found(scaled, mask_head) & (scaled > BLANK).any(axis=(1, 2))[:, None, None]
+        damaged = found[part].any(axis=(1, 2))
+        if not damaged.any():
+            continue
+        holes = found[part][damaged]
+        filling = inpainting.inpaint(generator, config, data.apply_mask(scaled[damaged], holes), holes)[..., 0]
+        filled = np.where(holes, filling, scaled[damaged])
+        converted = data.rescale(filled) if images.dtype == np.uint8 else filled.astype(images.dtype)
+        corrected[part][damaged] = np.where(holes, converted, plain[part][damaged])  # the rest exactly as given
     return corrected.reshape(images.shape), found.reshape(_mask_shape(images.shape))
+
+
+# A pixel above this (half a grey level above black, in [-1, 1]) is ink: an image without any is blank.
+BLANK = -1.0 + 0.5 / 127.5
 
 
 def _mask_shape(shape):

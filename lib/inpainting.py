@@ -141,6 +141,16 @@ def digit_masks(masks, plain_shape):
     return np.ascontiguousarray(masks)
 
 
+# Digits go through the networks this many at a time, so a call's working memory stays the same
+# however many digits it is given (a million digits at once once needed about 37 GB).
+CHUNK_DIGITS = 2048
+
+
+def chunks(count):
+    """Slices of ``range(count)``, `CHUNK_DIGITS` long (the last shorter)."""
+    return [slice(start, min(start + CHUNK_DIGITS, count)) for start in range(0, count, CHUNK_DIGITS)]
+
+
 def inpaint_digits(images, masks, inpainter=DEFAULT_INPAINTER):
     """Inpaint any batch of 28x28 digits with a shipped (or your own) generator.
 
@@ -148,11 +158,20 @@ def inpaint_digits(images, masks, inpainter=DEFAULT_INPAINTER):
     (N, 28, 28, 1), or a single digit, (28, 28) or (28, 28, 1). ``masks``: booleans or 0/1
     numbers, True/1 = missing, one per digit or one for every digit, with or without a channel
     axis. ``inpainter``: a shipped name or a ``(generator, config)`` pair. Returns the digits in
-    the same dtype, range and shape as given (an empty batch comes back empty)."""
+    the same dtype, range and shape as given (an empty batch comes back empty), computed
+    `CHUNK_DIGITS` at a time.
+
+    Models that composite (the book's) return every known pixel as given. The paper's GAN does
+    not: its generator redraws the whole digit, so ``"paper"`` changes known pixels too (on the
+    first 1,000 test digits with nothing missing, 22.7 % of their pixels)."""
     images, plain = digit_batch(images)
-    scaled = scaled_digits(images, plain)
+    for part in chunks(len(plain)):  # every digit checked before any is inpainted
+        scaled_digits(images, plain[part])
     masks = digit_masks(masks, plain.shape)
     generator, config = resolve_inpainter(inpainter)
-    filled = inpaint(generator, config, data.apply_mask(scaled, masks), masks)[..., 0]
-    result = data.rescale(filled) if images.dtype == np.uint8 else filled.astype(images.dtype)
+    result = np.empty(plain.shape, images.dtype)
+    for part in chunks(len(plain)):
+        scaled = scaled_digits(images, plain[part])
+        filled = inpaint(generator, config, data.apply_mask(scaled, masks[part]), masks[part])[..., 0]
+        result[part] = data.rescale(filled) if images.dtype == np.uint8 else filled.astype(images.dtype)
     return result.reshape(images.shape)

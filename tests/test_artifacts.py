@@ -437,3 +437,18 @@ def test_a_damaged_record_is_a_value_error_naming_the_file(tmp_path, content):
     path.write_bytes(content)
     with pytest.raises(ValueError, match=r"record\.json is not valid JSON"):
         artifacts.load_json(path)
+
+
+def test_weights_are_not_written_to_a_disk_without_room_for_them(tmp_path, monkeypatch):
+    """h5py, failing mid-write on a full disk, ended the process with a segfault: the room is
+    checked first, and the error names the file."""
+    import collections
+    import errno
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(artifacts.shutil, "disk_usage", lambda folder: usage(10 << 20, 10 << 20, 1000))
+    with pytest.raises(OSError, match=r"no room to write .*model\.weights\.h5: about 1\.0 MiB needed, 0\.0 MiB free") \
+            as error:
+        artifacts.save_weights(model, tmp_path / "model.weights.h5")
+    assert error.value.errno == errno.ENOSPC and list(tmp_path.iterdir()) == []

@@ -113,7 +113,7 @@ def test_main_rejects_an_unknown_run(capsys, calls):
 @pytest.mark.parametrize("argv, message", [
     (["ceiling", "--holes", "huge"], "--holes takes centre sizes in 1..28 pixels"),
     (["ceiling", "--holes", "0", "99"], "--holes takes centre sizes in 1..28 pixels"),
-    (["variant", "--name", "+ composite", "--holes", "8"], "--holes goes with ceiling"),
+    (["variant", "--name", "+ composite", "--holes", "8"], "variant takes no --holes"),
     (["ceiling", "--epochs", "0"], "--epochs must be >= 1"),
     (["ceiling", "--seeds", "0", "1"], "ceiling writes one record: give one seed"),
 ])
@@ -123,10 +123,10 @@ def test_main_rejects_bad_ceiling_arguments(capsys, calls, argv, message):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["collapse"], "--recipe goes with collapse and fast, and they need it"),
-    (["collapse", "--seeds", "0"], "--recipe goes with collapse and fast, and they need it"),
-    (["paper-gan", "--recipe", "paper"], "--recipe goes with collapse and fast, and they need it"),
-    (["collapse-summary", "--recipe", "paper"], "--recipe goes with collapse and fast, and they need it"),
+    (["collapse"], "collapse needs --recipe"),
+    (["collapse", "--seeds", "0"], "collapse needs --recipe"),
+    (["paper-gan", "--recipe", "paper"], "paper-gan takes no --recipe"),
+    (["collapse-summary", "--recipe", "paper"], "collapse-summary takes no --recipe"),
     (["collapse", "--recipe", "magic"], "--recipe must be one of"),
     (["collapse", "--recipe", "paper", "--epochs", "-1"], "--epochs must be >= 1"),
 ])
@@ -142,7 +142,7 @@ def test_main_adversary_trains_the_arms_asked_for_or_all(monkeypatch, capsys):
     cli.main(["adversary", "--arms", "global, 0.1", "--seeds", "3", "--epochs", "2"])
     assert seen == [(list(tradeoff.ARMS), list(tradeoff.STUDY_SEEDS), tradeoff.STUDY_EPOCHS), (["global, 0.1"], [3], 2)]
     refused(capsys, ["adversary", "--arms", "global, 7"], "--arms must be among")
-    refused(capsys, ["paper-gan", "--arms", "global, 0.1"], "--arms goes with adversary and realistic")
+    refused(capsys, ["paper-gan", "--arms", "global, 0.1"], "paper-gan takes no --arms")
     assert len(seen) == 2
 
 
@@ -165,8 +165,8 @@ def test_main_fast_trains_a_recipe_per_seed_and_time_to_quality_writes_the_recor
     assert seen == [("batch 64", 0), ("batch 64", 1)]
     cli.main(["time-to-quality"])
     assert "'fast': 1.0" in capsys.readouterr().out
-    refused(capsys, ["fast"], "--recipe goes with collapse and fast")
-    refused(capsys, ["train-default", "--recipe", "fast"], "--recipe goes with collapse and fast")
+    refused(capsys, ["fast"], "fast needs --recipe")
+    refused(capsys, ["train-default", "--recipe", "fast"], "train-default takes no --recipe")
     refused(capsys, ["fast", "--recipe", "faster"], "--recipe must be one of")
 
 
@@ -193,7 +193,7 @@ def test_main_hole_size_study_scores_only_the_methods_given(monkeypatch, capsys)
     cli.main(["hole-size-study", "--methods", "book"])
     cli.main(["hole-size-study"])
     assert seen == [["book"], None]
-    refused(capsys, ["ablation", "--methods", "book"], "--methods goes with hole-size-study")
+    refused(capsys, ["ablation", "--methods", "book"], "ablation takes no --methods")
 
 
 @pytest.mark.parametrize("devices", ["one", "all"])
@@ -220,3 +220,32 @@ def test_devices_choose_the_strategy_the_command_trains_under(calls, monkeypatch
 
 def test_an_unknown_device_choice_is_refused(capsys):
     refused(capsys, ["paper-gan", "--devices", "gpu0"], "invalid choice")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["paper-gan", "--seeds", "4294967296"], "a seed must be in [0, 2**32)"),
+    (["paper-gan", "--seeds", "-1"], "a seed must be in [0, 2**32)"),
+    (["classifier", "--seeds", "x"], "a seed is an integer"),
+    (["paper-gan", "--epochs", "1", "--name", "whatever"], "paper-gan takes no --epochs, --name"),
+    (["correction-study", "--seeds", "1"], "correction-study takes no --seeds"),
+    (["fast", "--recipe", "batch 64", "--arms", "global, 0.1"], "fast takes no --arms"),
+    (["selection", "--seeds", "99"], "selection scores the seeds its runs were trained with, [0, 1, 2]"),
+    (["adversary-study", "--seeds", "99"], "adversary-study scores the seeds its runs were trained with, [0, 1]"),
+])
+def test_bad_arguments_are_refused_before_any_work(capsys, monkeypatch, argv, message):
+    forbid_work(monkeypatch)
+    refused(capsys, argv, message)
+
+
+def test_every_command_has_its_options_listed_once():
+    assert len(cli.OPTIONS) == len(set(cli.OPTIONS)) and all(isinstance(v, set) for v in cli.OPTIONS.values())
+
+
+def test_a_full_disk_ends_the_command_with_its_cause_not_a_traceback(monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(28, "no room to write artifacts/paper_gan/seed0/generator.weights.h5")
+
+    monkeypatch.setattr(recipes, "run_paper_gan", full)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["paper-gan"])
+    assert "paper-gan: [Errno 28] no room to write artifacts/paper_gan/seed0/generator.weights.h5" in str(exit_info.value.code)

@@ -20,6 +20,7 @@ def inpainter():
 def digits():
     rng = np.random.default_rng(0)
     grey = rng.integers(0, 255, (6, 28, 28), dtype=np.uint8)  # no pure white pixel
+    grey[:, 14:] = 0  # a black half, as a digit's background
     grey[3:, 10, 5:20] = 255  # three digits with a white scratch
     return grey
 
@@ -191,3 +192,32 @@ def test_the_committed_head_won_its_choice_on_the_validation_digits_damage():
     assert chosen["validation_iou"][str(chosen["threshold"])] == max(chosen["validation_iou"].values())
     assert max(chosen["validation_iou"].values()) > max(rival["validation_iou"].values())
     assert all(chosen["validation_iou_by_kind"][kind] > iou for kind, iou in rival["validation_iou_by_kind"].items())
+
+
+def test_a_blank_image_comes_back_blank_with_nothing_found():
+    """The committed head found about 73 pixels on each blank image, and the book's model drew a
+    1 there; here a head that finds every pixel stands for it."""
+    import keras
+
+    finds_everything = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(1, 1)])
+    finds_everything.set_weights([np.zeros((1, 1, 1, 1), np.float32), np.array([10.0], np.float32)])
+    blank = np.zeros((3, 28, 28), np.uint8)
+    corrected, found = correction.correct_digits(blank, untrained_inpainter(), (finds_everything, 0.5))
+    assert not found.any() and np.array_equal(corrected, blank)
+    as_float = np.full((28, 28), -1.0, np.float32)
+    corrected, found = correction.correct_digits(as_float, untrained_inpainter(), (finds_everything, 0.5))
+    assert not found.any() and np.array_equal(corrected, as_float)
+    digit = blank[:1].copy()
+    digit[0, 10:18, 13:15] = 255  # one stroke of ink: no longer blank, so the head is heard
+    assert correction.correct_digits(digit, untrained_inpainter(), (finds_everything, 0.5))[1].all()
+
+
+def test_digits_are_corrected_in_chunks_as_if_at_once(monkeypatch):
+    from lib import inpainting
+
+    digits = np.random.default_rng(0).integers(0, 256, (7, 28, 28)).astype(np.uint8)
+    digits[:, :14] = 0  # a black half: each digit's background
+    whole = correction.correct_digits(digits, untrained_inpainter(), white_finder())
+    monkeypatch.setattr(inpainting, "CHUNK_DIGITS", 3)
+    chunked = correction.correct_digits(digits, untrained_inpainter(), white_finder())
+    assert all(np.array_equal(a, b) for a, b in zip(whole, chunked))
