@@ -23,15 +23,16 @@ mkdir -p _static/demo/ort
 for file in ort.wasm.min.js ort-wasm-simd-threaded.wasm ort-wasm-simd-threaded.mjs; do
   cp web/node_modules/onnxruntime-web/dist/$file _static/demo/ort/
 done
-# MathJax 3 (the file Sphinx would take from a CDN, and the components and fonts it loads itself).
-rm -rf _static/mathjax && mkdir -p _static/mathjax
-cp -r web/node_modules/mathjax/es5/tex-mml-chtml.js web/node_modules/mathjax/es5/{input,output,ui,a11y,adaptors} _static/mathjax/
+# MathJax 3 (the file Sphinx would take from a CDN, and the components and fonts it loads itself),
+# copied to the site's root as mathjax/ (_config.yml: html_extra_path).
+rm -rf _offline/mathjax && mkdir -p _offline/mathjax
+cp -r web/node_modules/mathjax/es5/tex-mml-chtml.js web/node_modules/mathjax/es5/{input,output,ui,a11y,adaptors} _offline/mathjax/
 
 rm -rf _build
 jupyter-book build . -W -n --keep-going
 test -f _build/html/index.html
 test -f _build/html/book/try_it.html
-test -f _build/html/_static/mathjax/tex-mml-chtml.js
+test -f _build/html/mathjax/tex-mml-chtml.js
 if grep -lq "cdn.jsdelivr.net/npm/mathjax" _build/html/book/*.html; then
   echo "a page still loads MathJax from a CDN" >&2
   exit 1

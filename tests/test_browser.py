@@ -190,3 +190,24 @@ def test_a_chapters_formulas_are_typeset_with_the_network_blocked():
     finally:
         driver.quit()
         server.shutdown()
+
+
+def test_the_page_refuses_a_model_file_that_does_not_match_its_checksum(tmp_path):
+    """models.json records each ONNX file's sha256; the page checks it before it runs the file,
+    so a damaged or swapped model stops the demo with its name instead of answering wrongly."""
+    copy = tmp_path / "html"
+    shutil.copytree(site.BUILT, copy)
+    model = copy / "_static" / "demo" / "models" / "book_inpainter.onnx"
+    damaged = bytearray(model.read_bytes())
+    damaged[len(damaged) // 2] ^= 0x01
+    model.write_bytes(bytes(damaged))
+    server = site.start_server(copy)
+    driver = headless_chromium()
+    try:
+        driver.get(f"http://127.0.0.1:{server.server_address[1]}/book/try_it.html")
+        outcome = driver.execute_async_script("const done = arguments[arguments.length - 1];"
+                                              "window.inpaintDemo.ready.then(() => done('ready'), (e) => done(String(e)));")
+        assert "book_inpainter.onnx does not match its checksum in models.json" in outcome, outcome
+    finally:
+        driver.quit()
+        server.shutdown()
