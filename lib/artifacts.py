@@ -83,6 +83,25 @@ def load_json(path, in_progress=False):
     return _read_json(path)
 
 
+def record_field(record, path, key, check=None):
+    """``record[key]`` of a record read from ``path``, passed through ``check`` (one of
+    `lib.checks`' functions, called with the value and the field's name): a missing field or a
+    value the check refuses is a `ValueError` naming the file and the field."""
+    if not isinstance(record, dict) or key not in record:
+        raise ValueError(f"{path} lacks the field {key!r}" + ("" if isinstance(record, dict) else " (not a JSON object)"))
+    try:
+        return check(record[key], key) if check else record[key]
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
+
+
+def load_fields(path, **fields):
+    """The named fields of the JSON record at ``path``, in order, each checked by its function
+    (`record_field`), e.g. ``load_fields(path, arm=checks.text, seed=checks.count)``."""
+    record = load_json(path)
+    return tuple(record_field(record, path, key, check) for key, check in fields.items())
+
+
 def save_arrays(path, **arrays):
     with atomic_path(path) as temporary:
         with open(temporary, "wb") as handle:

@@ -13,6 +13,13 @@ def count(value, name="n", minimum=0) -> int:
     return int(value)
 
 
+def text(value, name) -> str:
+    """``value``, if it is a non-empty string."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a non-empty string, got {value!r}")
+    return value
+
+
 def instance(value, kind, name="config"):
     """``value``, if it is an instance of ``kind`` (a class or a tuple of classes)."""
     if not isinstance(value, kind):

@@ -29,11 +29,6 @@ def checkout_name(version: str = VERSION) -> str:
     that fetched another release never reuses it."""
     return f"gan-inpainting-book-{version}"
 
-
-def checkout_folder(version: str = VERSION, content: str = CONTENT) -> str:
-    """Where Colab keeps the code of ``version`` of the book."""
-    return f"{content}/{checkout_name(version)}"
-
 # The versions every committed chapter was executed with (minor versions: a patch release does
 # not change the outputs). Colab upgrades its packages under its users; the setup cell warns when
 # they differ. `tests/test_colab.py` checks these against the environment that executes the book.

@@ -85,8 +85,8 @@ def shipped_inpainter(name) -> Path:
     """A shipped inpainter's run folder (`lib.inpainting.INPAINTERS`): the paper's GAN of seed 0, the
     fast run the time-to-quality record ships ("book"), and chapters 6 and 7's earlier models."""
     if name == "book":
-        record = artifacts.load_json(benchmark_record("time_to_quality"))
-        return speed_run(record["fast"], record["shipped_seed"])
+        return speed_run(*artifacts.load_fields(benchmark_record("time_to_quality"), fast=checks.text,
+                                                shipped_seed=checks.count))
     folders = {"paper": lambda: paper_gan(0), "recommended": lambda: variant(*recommended_run()),
                "realistic": lambda: adversary_run(*realistic_run())}
     if name not in folders:
@@ -141,8 +141,7 @@ def realistic_record(root=()) -> Path:
 
 def realistic_run(root=()):
     """The realistic inpainter's arm, epochs and seed (`adversary_run`'s arguments)."""
-    record = artifacts.load_json(realistic_record(root))
-    return record["arm"], int(record["epochs"]), int(record["seed"])
+    return artifacts.load_fields(realistic_record(root), arm=checks.text, epochs=checks.count, seed=checks.count)
 
 
 def collapse_summary(root=()) -> Path:  # chapter 5's study, summarised
@@ -156,8 +155,10 @@ def recommended_record(root=()) -> Path:
 
 def recommended_run(root=()):
     """The recommended variant's name and the epochs it was trained for."""
-    record = artifacts.load_json(recommended_record(root))
-    return record["chosen"], int(record.get("epochs", PAPER.epochs))
+    path = recommended_record(root)
+    record = artifacts.load_json(path)
+    return artifacts.record_field(record, path, "chosen", checks.text), checks.count(record.get("epochs", PAPER.epochs),
+                                                                                    f"{path}: epochs")
 
 
 def speed_study_record(root=()) -> Path:

@@ -452,3 +452,18 @@ def test_weights_are_not_written_to_a_disk_without_room_for_them(tmp_path, monke
             as error:
         artifacts.save_weights(model, tmp_path / "model.weights.h5")
     assert error.value.errno == errno.ENOSPC and list(tmp_path.iterdir()) == []
+
+
+def test_a_records_missing_or_wrong_field_is_named_with_its_file(tmp_path):
+    from lib import checks
+
+    path = tmp_path / "time_to_quality.json"
+    artifacts.save_json(path, {"fast": "fast, adversary 0.3 for 3 epochs", "shipped_seed": "0"})
+    with pytest.raises(ValueError, match=r"time_to_quality\.json: shipped_seed must be a non-negative integer"):
+        artifacts.load_fields(path, fast=checks.text, shipped_seed=checks.count)
+    with pytest.raises(ValueError, match=r"time_to_quality\.json lacks the field 'seed'"):
+        artifacts.load_fields(path, seed=checks.count)
+    assert artifacts.load_fields(path, fast=checks.text) == ("fast, adversary 0.3 for 3 epochs",)
+    artifacts.save_json(path, [1, 2])
+    with pytest.raises(ValueError, match="not a JSON object"):
+        artifacts.load_fields(path, fast=checks.text)

@@ -77,7 +77,7 @@ def test_setup_cell_does_nothing_outside_colab(monkeypatch):
 def test_setup_cell_clones_the_pinned_version_and_installs_without_dependencies(monkeypatch):
     calls = run_cell(colab.setup_cell("v1.2.3"), in_colab=True, monkeypatch=monkeypatch)
     clone, install, chdir = (command for command, _ in calls)
-    checkout = colab.checkout_folder("v1.2.3")
+    checkout = f"{colab.CONTENT}/{colab.checkout_name('v1.2.3')}"
     assert checkout == "/content/gan-inpainting-book-v1.2.3"  # another release never reuses this folder
     assert clone == ["git", "clone", "-q", "--depth", "1", "--branch", "v1.2.3", colab.REPOSITORY, checkout]
     assert install[1:] == ["-m", "pip", "install", "-q", "--no-deps", "-e", checkout]
