@@ -177,7 +177,9 @@ def ensure_space(path, array_bytes):
     """Raise `OSError` (ENOSPC) naming ``path`` if its disk has no room for a weights file of
     ``array_bytes``: h5py, failing mid-write on a full disk, takes the process down (a segfault)
     instead of raising, so the room is checked before the write starts."""
-    folder = Path(path).parent
+    folder = Path(path).resolve().parent
+    while not folder.is_dir() and folder != folder.parent:  # the folders about to be made are on the same disk
+        folder = folder.parent
     needed, free = array_bytes + WEIGHTS_FILE_OVERHEAD, shutil.disk_usage(folder).free
     if free < needed:
         raise OSError(errno.ENOSPC, f"no room to write {path}: about {needed / 2**20:.1f} MiB needed, "

@@ -6,7 +6,7 @@ graph), so the page has no inpainting logic of its own. The classifier is export
 the blind-correction mask head (`lib.correction`) with its sigmoid, its threshold in the record.
 Inputs have static shapes (one 28x28 digit) and float32 values in [-1, 1].
 
-    python -m lib.export _static/demo/models
+    python -m lib.export _offline/demo/models
 
 writes the models, ``models.json`` (what each file is, its own sha256, which the page checks
 before it runs the file, and the sha256 of the weights it came from) and ``digits.json`` (test digits for the page to start from). It runs when the book is
@@ -148,7 +148,7 @@ def is_current(folder):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("folder", help="where the ONNX files go, e.g. _static/demo/models")
+    parser.add_argument("folder", help="where the ONNX files go, e.g. _offline/demo/models")
     args = parser.parse_args(argv)
     record = export_shipped(args.folder)
     print(json.dumps(record, indent=2))

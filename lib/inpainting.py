@@ -134,11 +134,11 @@ def digit_masks(masks, plain_shape):
     if masks.ndim in (3, 4) and masks.shape[-1] == 1 and masks.shape[:-1] in (plain_shape[1:], plain_shape):
         masks = masks[..., 0]
     if masks.shape == plain_shape[1:]:
-        masks = np.broadcast_to(masks, plain_shape)
+        masks = np.broadcast_to(masks, plain_shape)  # a read-only view: one mask for a million digits costs nothing
     if masks.shape != plain_shape:
         raise ValueError(f"masks must have shape {plain_shape[1:]} (one for every digit) or {plain_shape}, with or "
                          f"without a channel axis, got {masks.shape}")
-    return np.ascontiguousarray(masks)
+    return masks
 
 
 # Digits go through the networks this many at a time, so a call's working memory stays the same

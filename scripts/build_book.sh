@@ -15,13 +15,15 @@ if [ ! -d web/node_modules/onnxruntime-web ] || [ ! -d web/node_modules/mathjax 
   fi
 fi
 
-python -m lib.export _static/demo/models > /dev/null
+# The demo page's files, assembled in _offline/demo (copied to the site's demo/, _config.yml).
+rm -rf _offline/demo && mkdir -p _offline/demo/ort
+cp web/demo/demo.js web/demo/demo.css _offline/demo/
+python -m lib.export _offline/demo/models > /dev/null
 if [ ! -d web/node_modules/onnxruntime-web ] || [ ! -d web/node_modules/mathjax ]; then
   (cd web && npm ci --no-audit --no-fund --loglevel=error)
 fi
-mkdir -p _static/demo/ort
 for file in ort.wasm.min.js ort-wasm-simd-threaded.wasm ort-wasm-simd-threaded.mjs; do
-  cp web/node_modules/onnxruntime-web/dist/$file _static/demo/ort/
+  cp web/node_modules/onnxruntime-web/dist/$file _offline/demo/ort/
 done
 # MathJax 3 (the file Sphinx would take from a CDN, and the components and fonts it loads itself),
 # copied to the site's root as mathjax/ (_config.yml: html_extra_path).
@@ -38,5 +40,5 @@ if grep -lq "cdn.jsdelivr.net/npm/mathjax" _build/html/book/*.html; then
   exit 1
 fi
 for name in $(python -c "from lib.inpainting import SHIPPED; print(*SHIPPED)"); do
-  test -f "_build/html/_static/demo/models/${name}_inpainter.onnx"
+  test -f "_build/html/demo/models/${name}_inpainter.onnx"
 done

@@ -1,7 +1,7 @@
 """The README's picture of the demo page, taken from the built book in headless Chromium: test
 digit 7 (a 9) with a square at its centre erased by the mouse, filled by the default model.
 
-    bash scripts/build_book.sh && python scripts/demo_screenshot.py _static/demo/screenshot.png
+    bash scripts/build_book.sh && python scripts/demo_screenshot.py web/demo/screenshot.png
 """
 import argparse
 import sys

@@ -467,3 +467,9 @@ def test_a_records_missing_or_wrong_field_is_named_with_its_file(tmp_path):
     artifacts.save_json(path, [1, 2])
     with pytest.raises(ValueError, match="not a JSON object"):
         artifacts.load_fields(path, fast=checks.text)
+
+
+def test_weights_go_into_a_folder_not_made_yet(tmp_path):
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    artifacts.save_weights(model, tmp_path / "new" / "deeper" / "model.weights.h5")
+    assert (tmp_path / "new" / "deeper" / "model.weights.h5").is_file()

@@ -168,7 +168,7 @@ def test_find_the_damage_finds_a_scribble_and_fills_it_as_lib_corrects_it(page):
 
 
 def test_a_chapters_formulas_are_typeset_with_the_network_blocked():
-    """MathJax comes from the book's own _static/, so formulas render offline: every host but
+    """MathJax comes from the book's own site (mathjax/), so formulas render offline: every host but
     127.0.0.1 is unresolvable for this browser, and the page asks no other host for anything."""
     server = site.start_server()
     driver = headless_chromium("1200,1400", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
@@ -197,7 +197,7 @@ def test_the_page_refuses_a_model_file_that_does_not_match_its_checksum(tmp_path
     so a damaged or swapped model stops the demo with its name instead of answering wrongly."""
     copy = tmp_path / "html"
     shutil.copytree(site.BUILT, copy)
-    model = copy / "_static" / "demo" / "models" / "book_inpainter.onnx"
+    model = copy / "demo" / "models" / "book_inpainter.onnx"
     damaged = bytearray(model.read_bytes())
     damaged[len(damaged) // 2] ^= 0x01
     model.write_bytes(bytes(damaged))

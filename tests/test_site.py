@@ -166,6 +166,20 @@ def test_the_built_pages_have_the_figures_a_reader_expects():
     assert "fig-recommended-epochs" in pages["06_beyond"]
 
 
+@built
+def test_only_the_demo_page_loads_the_demo_and_no_page_loads_a_cdn():
+    """Jupyter Book loads every .js and .css under _static into every page: the demo's files and
+    MathJax live elsewhere, so a chapter loads neither ONNX Runtime nor the demo."""
+    import re
+
+    pages = {path.name: path.read_text() for path in (site.BUILT / "book").glob("*.html")}
+    demo = re.compile(r'<script[^>]*src="[^"]*(ort\.wasm\.min\.js|demo\.js)')
+    assert sorted(name for name, page in pages.items() if demo.search(page)) == ["try_it.html"]
+    assert len(demo.findall(pages["try_it.html"])) == 2  # ONNX Runtime, then the demo, once each
+    assert not [name for name, page in pages.items() if "cdn.jsdelivr.net" in page or "unpkg.com/mathjax" in page]
+    assert not [name for name, page in pages.items() if '_static/mathjax/' in page]
+
+
 @pytest.fixture
 def served(tmp_path):
     """A built site with an outside file, and a server on it."""
