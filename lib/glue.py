@@ -1,12 +1,12 @@
-"""Values a chapter computes, put into its prose: myst-nb's `glue` where the book is built, a
-plain display (or nothing) where it is not.
+"""Values a chapter computes, put into its prose: myst-nb's `glue`, with or without myst-nb.
 
 Jupyter Book reads glued values from a cell's outputs and writes them into the page's text
 (``{glue:text}`name:.2f```). Only the build needs myst-nb; Colab does not ship it, and the
 chapters must run there with what the setup cell installs. So chapters glue through this
-function, which hands the value to myst-nb when it is installed and otherwise shows it, or keeps
-it quiet when the chapter asked for ``display=False`` (the prose around it is the book's, not
-the notebook's, in Colab).
+function: it hands the value to myst-nb where myst-nb is installed, and elsewhere writes the
+output myst-nb would write, with IPython alone. The outputs are then the same everywhere (nbval
+compares them in the Colab lane too), and a front end shows nothing of a value glued with
+``display=False``: it is stored under mime types no front end renders.
 """
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import importlib.util
 import re
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Where myst-nb stores a value glued without being displayed (the papermill/scrapbook format).
+RECORD_PREFIX = "application/papermill.record/"
 
 
 def building_tools_present() -> bool:
@@ -22,16 +24,19 @@ def building_tools_present() -> bool:
 
 
 def glue(name: str, value, display: bool = True):
-    """Glue ``value`` under ``name`` for the rendered book (myst-nb's ``glue``, same arguments);
-    without myst-nb, display it if ``display`` and otherwise do nothing."""
+    """Glue ``value`` under ``name`` for the rendered book (myst-nb's ``glue``, same arguments
+    and the same output, myst-nb installed or not)."""
     if not isinstance(name, str) or not NAME.match(name):
         raise ValueError(f"a glue name must be an identifier (letters, digits, underscores), got {name!r}")
     if building_tools_present():
         from myst_nb import glue as myst_glue
 
         return myst_glue(name, value, display=display)
-    if display:
-        from IPython.display import display as show
+    from IPython.core.formatters import format_display_data
+    from IPython.display import display as show
 
-        show(value)
+    bundle, metadata = format_display_data(value)
+    prefix = "" if display else RECORD_PREFIX
+    metadata["scrapbook"] = {"name": name, "mime_prefix": prefix}
+    show({prefix + kind: data for kind, data in bundle.items()}, raw=True, metadata=metadata)
     return None

@@ -1,5 +1,4 @@
 """lib.glue: chapters glue their numbers for the build, and still run where myst-nb is absent."""
-import builtins
 import json
 import subprocess
 import sys
@@ -12,44 +11,39 @@ from lib import glue as glue_module
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_with_myst_nb_the_value_is_glued_for_the_build():
-    pytest.importorskip("myst_nb", reason="the build's tool; the Colab lane has none, as Colab")
-    assert glue_module.building_tools_present()
-    shown = []
+def displayed(monkeypatch, name, value, display, myst_nb_present):
+    """What `glue` hands IPython's display: ``(bundle, keyword arguments)``."""
     import IPython.display
 
-    original = IPython.display.display
-    IPython.display.display = lambda *args, **kwargs: shown.append((args, kwargs))
-    try:
-        glue_module.glue("answer", 42, display=False)
-    finally:
-        IPython.display.display = original
-    (bundle,), options = shown[0]
-    assert options.get("raw") and "application/papermill.record/text/plain" in bundle
-    assert bundle["application/papermill.record/text/plain"] == "42"
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *args, **kwargs: shown.append((args, kwargs)))
+    if myst_nb_present:
+        import myst_nb.ext.glue
+
+        monkeypatch.setattr(myst_nb.ext.glue, "ipy_display", lambda *args, **kwargs: shown.append((args, kwargs)))
+    monkeypatch.setattr(glue_module, "building_tools_present", lambda: myst_nb_present)
+    glue_module.glue(name, value, display=display)
+    ((bundle,), options), = shown
+    return bundle, options
 
 
-@pytest.fixture
-def without_myst_nb(monkeypatch):
-    real_import = builtins.__import__
-
-    def refuse(name, *args, **kwargs):
-        if name.split(".")[0] == "myst_nb":
-            raise ModuleNotFoundError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(glue_module, "building_tools_present", lambda: False)
-    monkeypatch.setattr(builtins, "__import__", refuse)
+@pytest.mark.parametrize("value", [42, 97.734, "text", {"a": 1}])
+@pytest.mark.parametrize("display", [False, True])
+def test_without_myst_nb_the_output_is_the_one_myst_nb_writes(monkeypatch, value, display):
+    """The Colab lane compares chapters' outputs with the committed ones, which myst-nb wrote."""
+    pytest.importorskip("myst_nb", reason="the build's tool; the Colab lane has none, as Colab")
+    assert displayed(monkeypatch, "answer", value, display, False) == displayed(monkeypatch, "answer", value, display, True)
 
 
-def test_without_myst_nb_a_quiet_glue_does_nothing(without_myst_nb, capsys):
-    assert glue_module.glue("answer", 42, display=False) is None
-    assert capsys.readouterr().out == ""
+def test_a_quiet_glue_is_stored_where_no_front_end_shows_it(monkeypatch):
+    bundle, options = displayed(monkeypatch, "answer", 42, False, False)
+    assert bundle == {"application/papermill.record/text/plain": "42"} and options["raw"]
+    assert options["metadata"]["scrapbook"] == {"name": "answer", "mime_prefix": glue_module.RECORD_PREFIX}
 
 
-def test_without_myst_nb_a_displayed_glue_shows_the_value(without_myst_nb, capsys):
-    glue_module.glue("answer", 42)
-    assert capsys.readouterr().out.strip() == "42"
+def test_a_displayed_glue_shows_the_value(monkeypatch):
+    bundle, _ = displayed(monkeypatch, "answer", 42, True, False)
+    assert bundle == {"text/plain": "42"}
 
 
 @pytest.mark.parametrize("bad", ["", "two words", "1st", None, "a-b"])
