@@ -5,10 +5,13 @@ from __future__ import annotations
 import numbers
 
 
-def count(value, name="n", minimum=0) -> int:
-    """``value`` as an int, if it is an integer (not a bool) of at least ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        kind = "a non-negative integer" if minimum == 0 else f"an integer >= {minimum}"
+def count(value, name="n", minimum=0, maximum=None) -> int:
+    """``value`` as an int, if it is an integer (not a bool) of at least ``minimum`` (and at most
+    ``maximum``, if given)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum \
+            or (maximum is not None and value > maximum):
+        kind = f"an integer in {minimum}..{maximum}" if maximum is not None else \
+            "a non-negative integer" if minimum == 0 else f"an integer >= {minimum}"
         raise ValueError(f"{name} must be {kind}, got {value!r}")
     return int(value)
 

@@ -211,14 +211,16 @@ def load_mask_head(root=None):
     """The committed mask head (verified against its folder's manifest) and its threshold."""
     source = folder() if root is None else root
     artifacts.verify_manifest(source)
-    record = artifacts.load_json(source / RECORD)
-    if not isinstance(record, dict):
-        raise ValueError(f"{source / RECORD} must hold a JSON object, got {type(record).__name__}")
-    width = checks.count(record.get("width"), f"{source / RECORD}: width", minimum=1)
-    threshold = checks.fraction(record.get("threshold"), f"{source / RECORD}: threshold")
-    if threshold in (0.0, 1.0):
-        raise ValueError(f"{source / RECORD}: threshold must lie strictly between 0 and 1, got {threshold}")
+    width, threshold = artifacts.load_fields(source / RECORD, width=lambda value, name: checks.count(value, name, 1),
+                                             threshold=threshold_check)
     return artifacts.load_weights(build_mask_head(width), source / WEIGHTS), threshold
+
+
+def threshold_check(value, name="threshold"):
+    """A mask head's threshold: a probability strictly between 0 and 1."""
+    if checks.fraction(value, name) in (0.0, 1.0):
+        raise ValueError(f"{name} must lie strictly between 0 and 1, got {value}")
+    return float(value)
 
 
 # ---------------------------------------------------------------- correcting digits
@@ -227,8 +229,11 @@ def find_damage(images, mask_head=None):
     """The pixels of ``images`` (as `correct_digits` takes them) that the mask head judges damaged:
     a boolean (N, 28, 28) mask, or (28, 28) for a single digit. ``mask_head``: a ``(model,
     threshold)`` pair, default the committed one."""
-    images, plain = inpainting.digit_batch(images)
-    return _found(inpainting.scaled_digits(images, plain), mask_head).reshape(_mask_shape(images.shape))
+    images, plain = inpainting.checked_digits(images)
+    mask_head, found = resolve_mask_head(mask_head), np.zeros(plain.shape, bool)
+    for part in inpainting.chunks(len(plain)):
+        found[part] = _found(inpainting.scaled_digits(images, plain[part]), mask_head)
+    return found.reshape(_mask_shape(images.shape))
 
 
 def resolve_mask_head(mask_head):
@@ -243,8 +248,10 @@ def resolve_mask_head(mask_head):
 
 
 def _found(scaled, mask_head):
+    """The head's verdict on [-1, 1] digits; nothing on a blank image (no ink at all): on an empty
+    canvas the head, trained on digits, would find "damage" where there is nothing to correct."""
     model, threshold = resolve_mask_head(mask_head)
-    return damage_probabilities(model, scaled) > threshold
+    return (damage_probabilities(model, scaled) > threshold) & (scaled > BLANK).any(axis=(1, 2))[:, None, None]
 
 
 def correct_digits(images, inpainter=inpainting.DEFAULT_INPAINTER, mask_head=None):
@@ -258,15 +265,13 @@ def correct_digits(images, inpainter=inpainting.DEFAULT_INPAINTER, mask_head=Non
     them. Returns ``(corrected, found)``: the digits in the same dtype, range and shape, and the
     boolean mask of the pixels judged damaged (the images' shape without a channel axis),
     computed `lib.inpainting.CHUNK_DIGITS` digits at a time."""
-    images, plain = inpainting.digit_batch(images)
-    for part in inpainting.chunks(len(plain)):  # every digit checked before any is corrected
-        inpainting.scaled_digits(images, plain[part])
+    images, plain = inpainting.checked_digits(images)
     generator, config = inpainting.resolve_inpainter(inpainter)  # checked even when nothing is found
     mask_head = resolve_mask_head(mask_head)
     corrected, found = plain.copy(), np.zeros(plain.shape, bool)
     for part in inpainting.chunks(len(plain)):
         scaled = inpainting.scaled_digits(images, plain[part])
-        found[part] = _found(scaled, mask_head) & (scaled > BLANK).any(axis=(1, 2))[:, None, None]
+        found[part] = _found(scaled, mask_head)
         damaged = found[part].any(axis=(1, 2))
         if not damaged.any():
             continue

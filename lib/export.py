@@ -135,7 +135,7 @@ def is_current(folder):
     record = artifacts.load_json(path)
     entries = [*record["inpainters"].values(), record["classifier"], record.get("mask_head") or {}]
     exported = {entry["file"]: entry for entry in entries if entry}
-    threshold = artifacts.load_json(correction.folder() / correction.RECORD)["threshold"]
+    threshold, = artifacts.load_fields(correction.folder() / correction.RECORD, threshold=correction.threshold_check)
 
     def current(file, source):
         entry, onnx = exported.get(file, {}), Path(folder) / file

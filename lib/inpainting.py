@@ -151,6 +151,15 @@ def chunks(count):
     return [slice(start, min(start + CHUNK_DIGITS, count)) for start in range(0, count, CHUNK_DIGITS)]
 
 
+def checked_digits(images):
+    """``images`` as `digit_batch` gives them, every digit checked as `scaled_digits` checks it
+    (a chunk at a time), before any work is done on any of them."""
+    images, plain = digit_batch(images)
+    for part in chunks(len(plain)):
+        scaled_digits(images, plain[part])
+    return images, plain
+
+
 def inpaint_digits(images, masks, inpainter=DEFAULT_INPAINTER):
     """Inpaint any batch of 28x28 digits with a shipped (or your own) generator.
 
@@ -164,9 +173,7 @@ def inpaint_digits(images, masks, inpainter=DEFAULT_INPAINTER):
     Models that composite (the book's) return every known pixel as given. The paper's GAN does
     not: its generator redraws the whole digit, so ``"paper"`` changes known pixels too (on the
     first 1,000 test digits with nothing missing, 22.7 % of their pixels)."""
-    images, plain = digit_batch(images)
-    for part in chunks(len(plain)):  # every digit checked before any is inpainted
-        scaled_digits(images, plain[part])
+    images, plain = checked_digits(images)
     masks = digit_masks(masks, plain.shape)
     generator, config = resolve_inpainter(inpainter)
     result = np.empty(plain.shape, images.dtype)

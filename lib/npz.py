@@ -46,6 +46,11 @@ def read_npz(path, expected=None, what="an .npz archive"):
             try:
                 with archive.open(members[name]) as member:
                     shape, _, dtype = _header(member)
+                claimed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+                holds = archive.getinfo(members[name]).file_size
+                if claimed > holds:  # numpy would allocate the claim before reading a byte
+                    raise ValueError(f"its header claims {claimed:,} bytes ({dtype}, {tuple(shape)}); the archive "
+                                     f"holds {holds:,}")
                 if dtype.hasobject:
                     raise ValueError("it holds Python objects, which only pickles can load, and pickles are not loaded")
                 problem = expected[name](dtype, shape) if expected is not None else None
@@ -55,7 +60,7 @@ def read_npz(path, expected=None, what="an .npz archive"):
                     arrays[name] = np.lib.format.read_array(member, allow_pickle=False)
             except ValueError as error:
                 raise ValueError(f"{path}: array {name!r}: {error}") from None
-            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as error:  # damaged or truncated data
+            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, MemoryError) as error:  # damaged or truncated
                 raise ValueError(f"{path} is not a readable .npz file: its array {name!r} cannot be read (corrupted or "
                                  f"truncated?): {error}") from None
     return arrays

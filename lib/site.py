@@ -21,7 +21,7 @@ from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from lib import __version__
+from lib import __version__, checks
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILT = REPO_ROOT / "_build" / "html"
@@ -40,18 +40,24 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
     def send_head(self):
         site = Path(self.directory).resolve()
+        slash = urllib.parse.urlsplit(self.path).path.endswith("/")
         try:
             requested = Path(self.translate_path(self.path))
-            if requested.is_dir():
-                if not urllib.parse.urlsplit(self.path).path.endswith("/"):
+            folder = requested.resolve()
+            if not (folder == site or site in folder.parents):
+                readable = False  # outside the site: not even whether it is a folder is told
+            elif folder.is_dir():
+                if not slash:
                     return self.redirect_to_folder()
-                requested = requested / "index.html"
-            target = requested.resolve()
-            inside = target == site or site in target.parents
-            readable = inside and target.is_file()
+                target = (requested / "index.html").resolve()
+                readable = (target == site or site in target.parents) and target.is_file()
+            else:
+                target, readable = folder, folder.is_file() and not slash  # "/file.html/" is no page
         except (ValueError, UnicodeError, OSError):  # "\0", lone surrogates, names the OS refuses
             self.send_error(HTTPStatus.BAD_REQUEST, "Malformed path")
             return None
+        except RuntimeError:  # a symlink loop (Python before 3.13 raises this from resolve())
+            readable = False
         if not readable:
             self.send_error(HTTPStatus.NOT_FOUND, "File not found")
             return None
@@ -110,8 +116,7 @@ def start_server(folder=BUILT, port=0, host="127.0.0.1"):
         raise ValueError(f"{folder} holds no built book (no index.html): run scripts/build_book.sh first")
     if host not in LOOPBACK:
         raise ValueError(f"the book is served on this machine only ({', '.join(LOOPBACK)}), not on {host!r}")
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-        raise ValueError(f"port must be an integer in 0..65535 (0: any free port), got {port!r}")
+    checks.count(port, "port (0: any free port)", maximum=65535)
     kind = QuietServer6 if host == "::1" else QuietServer
     try:
         server = kind((host, port), functools.partial(QuietHandler, directory=str(folder)))
@@ -122,8 +127,9 @@ def start_server(folder=BUILT, port=0, host="127.0.0.1"):
     return server
 
 
-# What a Colab reader's clone runs: the notebooks, `lib` and the committed weights and records.
-RELEASED_PATHS = ("book", "lib", "artifacts", "pyproject.toml")
+# What a release is: everything readers clone and the site is built from, less what only the
+# project's own checks read (git pathspecs; the publish workflow builds the site from the tag).
+RELEASED_PATHS = (".", ":!tests", ":!.ci", ":!.github", ":!README.md", ":!CHANGELOG.md", ":!benchmarks")
 
 
 class StaleRelease(ValueError):
@@ -135,7 +141,8 @@ def release_tag(version=__version__, repository=REPO_ROOT, remote="origin", push
     """Create the annotated tag ``v<version>`` at HEAD of ``repository`` if it is missing, and
     push it to ``remote``; returns ``"created"`` or ``"exists"``. An existing tag whose
     `RELEASED_PATHS` differ from HEAD's raises `StaleRelease`: the Colab cells would clone code
-    and weights that do not match the pages, so the version must be bumped first."""
+    and weights that do not match the pages, and the site would be built from the old tag, so
+    the version must be bumped first."""
     if not isinstance(version, str) or not version or not all(part.isdigit() for part in version.split(".")):
         raise ValueError(f"version must look like 1.2.3, got {version!r}")
     tag = f"v{version}"

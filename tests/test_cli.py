@@ -153,7 +153,7 @@ def test_main_realistic_trains_one_arm_and_ships_it(monkeypatch, capsys):
     cli.main(["realistic"])
     assert seen == [("global, 0.3", 4, 0), (None, tradeoff.REALISTIC_EPOCHS, 0)]
     refused(capsys, ["realistic", "--arms", "global, 0.3", "global, 0.1"], "at most one arm")
-    refused(capsys, ["realistic", "--arms", "global, 0.3", "--seeds", "0", "1"], "at most one arm")
+    refused(capsys, ["realistic", "--arms", "global, 0.3", "--seeds", "0", "1"], "realistic ships one model: give one seed")
 
 
 def test_main_fast_trains_a_recipe_per_seed_and_time_to_quality_writes_the_record(monkeypatch, capsys):
@@ -249,3 +249,9 @@ def test_a_full_disk_ends_the_command_with_its_cause_not_a_traceback(monkeypatch
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["paper-gan"])
     assert "paper-gan: [Errno 28] no room to write artifacts/paper_gan/seed0/generator.weights.h5" in str(exit_info.value.code)
+
+
+@pytest.mark.parametrize("command", ["ceiling", "mask-head", "time-to-quality", "realistic"])
+def test_commands_of_one_run_refuse_several_seeds(capsys, monkeypatch, command):
+    forbid_work(monkeypatch)
+    refused(capsys, [command, "--seeds", "0", "1"], f"{command} {cli.ONE_SEED[command]}: give one seed")

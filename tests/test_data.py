@@ -369,7 +369,7 @@ def test_an_array_that_claims_a_huge_shape_is_refused_before_it_is_decompressed(
                 for _ in range(400_000 * 784 // (1 << 24)):
                     member.write(bytes(1 << 24))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    with pytest.raises(ValueError, match=r"x_train has shape \(400000, 28, 28\), expected \(60000, 28, 28\)"):
+    with pytest.raises(ValueError, match=r"x_train.*\(400000, 28, 28\)"):
         data.load_mnist(path)
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mib < 50, grown_mib

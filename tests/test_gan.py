@@ -286,14 +286,6 @@ def test_batch_norm_is_synchronised_only_across_several_replicas():
     assert not any(layer.synchronized for layer in generator.layers if layer.name.endswith("_bn"))
 
 
-def test_the_cross_entropy_terms_are_plain_batch_means():
-    """The step's cross-entropy is the mean over the batch, as every other term: the replica
-    scaling is `apply_gradients`' alone (the parity test above checks it on two devices)."""
-    gan = gans.build_gan(TINY)
-    scores = tf.constant([[0.2], [0.7]])
-    assert float(gan.adversarial_loss(scores)) == pytest.approx(float(np.mean(-np.log([0.2, 0.7]))), rel=1e-5)
-
-
 @pytest.mark.parametrize("shared", [False, True], ids=["two passes", "shared pass"])
 @pytest.mark.parametrize("adversary", ["global+local", "patch"])
 def test_the_literatures_adversaries_train_inside_the_step_and_see_the_masks(adversary, shared):

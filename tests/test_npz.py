@@ -48,3 +48,15 @@ def test_what_is_not_an_archive_is_named(tmp_path, content):
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(ValueError, match="not found"):
         npz.read_npz(tmp_path / "absent.npz")
+
+
+def test_a_header_that_claims_more_than_the_archive_holds_is_refused_before_allocating(tmp_path):
+    import zipfile
+
+    path = tmp_path / "claims.npz"
+    header = np.lib.format.header_data_from_array_1_0(np.zeros(1, np.float64))
+    header["shape"] = (10**13,)  # 80 TB, in a file of a few hundred bytes
+    with zipfile.ZipFile(path, "w") as archive, archive.open("huge.npy", "w") as member:
+        np.lib.format.write_array_header_1_0(member, header)
+    with pytest.raises(ValueError, match=r"array 'huge': its header claims 80,000,000,000,000 bytes"):
+        npz.read_npz(path)

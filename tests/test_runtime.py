@@ -35,6 +35,7 @@ def test_a_mixed_precision_configuration_builds_in_the_chosen_precision(monkeypa
     from lib.config import PAPER
 
     config = PAPER.variant("mixed", mixed_precision=True)
+    monkeypatch.setattr(runtime, "gpu_descriptions", lambda: [])  # a CPU, whatever this machine has
     assert models.build_generator(config).layers[1].dtype_policy.name == "mixed_bfloat16"
     monkeypatch.setattr(runtime, "gpu_descriptions", lambda: [T4])
     assert models.build_generator(config).layers[1].dtype_policy.name == "float32"
@@ -46,9 +47,10 @@ def test_device_descriptions_must_be_dicts(bad):
         runtime.mixed_precision_policy(bad)
 
 
-def test_one_device_and_all_devices_without_gpus_train_on_the_default_strategy(capsys):
+def test_one_device_and_all_devices_without_gpus_train_on_the_default_strategy(capsys, monkeypatch):
     import tensorflow as tf
 
+    monkeypatch.setattr(runtime.tf.config, "list_logical_devices", lambda kind=None: [])  # no GPU, whatever is here
     assert runtime.device_strategy("one") is tf.distribute.get_strategy()
     assert runtime.device_strategy("all").num_replicas_in_sync == 1
     assert "training on one device" in capsys.readouterr().out

@@ -47,9 +47,17 @@ def test_release_tag_refuses_an_existing_tag_whose_released_files_changed(reposi
     git(clone, "add", "book")
     git(clone, "commit", "-q", "-m", "a chapter")
     assert site.release_tag("1.2.3", clone) == "created"
-    (clone / "README.md").write_text("the book, reworded\n")  # not what a reader clones to run
+    (clone / "README.md").write_text("the book, reworded\n")  # not part of a release
+    (clone / "tests").mkdir()
+    (clone / "tests" / "test_x.py").write_text("def test(): pass\n")
+    git(clone, "add", "tests")
     git(clone, "commit", "-q", "-am", "README")
     assert site.release_tag("1.2.3", clone) == "exists"
+    (clone / "_config.yml").write_text("title: x\n")  # the site's build changed: a release too
+    git(clone, "add", "_config.yml")
+    git(clone, "commit", "-q", "-m", "configuration")
+    with pytest.raises(site.StaleRelease, match=r"_config\.yml"):
+        site.release_tag("1.2.3", clone)
     (clone / "book" / "01_data.ipynb").write_text('{"cells": []}')
     git(clone, "commit", "-q", "-am", "the chapter changed")
     with pytest.raises(site.StaleRelease, match=r"v1\.2\.3 exists .*book/01_data\.ipynb.*bump __version__"):
@@ -189,6 +197,8 @@ def served(tmp_path):
     (site_folder / "index.html").write_text("<p>the book</p>")
     (outside / "secret.html").write_text("private")
     (site_folder / "sub" / "index.html").symlink_to(outside / "secret.html")  # a real folder, its index a link out
+    (site_folder / "loop").symlink_to(site_folder / "loop")  # resolve() raises RuntimeError before Python 3.13
+    (site_folder / "away").symlink_to(outside, target_is_directory=True)
     server = site.start_server(site_folder)
     yield server.server_address[1]
     server.shutdown()
@@ -211,9 +221,11 @@ def test_a_folders_index_that_links_outside_the_site_is_not_served(served):
         assert answer.startswith(b"HTTP/1.0 404") and b"private" not in answer, (method, answer[:80])
     assert status_of(served, "/sub/index.html")[0] == 404
     assert raw_request(served, b"GET /sub HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.0 301")  # to /sub/, then 404
+    assert raw_request(served, b"GET /away HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.0 404")  # no hint it is a folder
+    assert raw_request(served, b"GET /index.html/ HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.0 404")  # a file is no folder
 
 
-@pytest.mark.parametrize("path", ["/%00", "/index.html%00.png", "/%ed%a0%80", "/sub/%00/"])
+@pytest.mark.parametrize("path", ["/%00", "/index.html%00.png", "/%ed%a0%80", "/sub/%00/", "/loop", "/loop/x"])
 def test_malformed_paths_get_an_answer_not_a_traceback(served, path, capsys):
     answer = raw_request(served, f"GET {path} HTTP/1.0\r\n\r\n".encode())
     assert answer.startswith((b"HTTP/1.0 400", b"HTTP/1.0 404")), answer[:80]
@@ -254,7 +266,7 @@ def test_a_visitor_who_leaves_mid_answer_prints_no_traceback(tmp_path, capsys):
 @pytest.mark.parametrize("port", [70000, -1, 8000.0, "8000", True])
 def test_a_port_out_of_range_is_refused(tmp_path, port):
     (tmp_path / "index.html").write_text("x")
-    with pytest.raises(ValueError, match="port must be an integer in 0..65535"):
+    with pytest.raises(ValueError, match=r"port \(0: any free port\) must be an integer in 0..65535"):
         site.start_server(tmp_path, port=port)
 
 
@@ -274,8 +286,14 @@ def test_the_command_line_reports_a_bad_or_busy_port_without_a_traceback(tmp_pat
     monkeypatch.setattr(site.start_server, "__defaults__", (tmp_path, 0, "127.0.0.1"))
     with pytest.raises(SystemExit) as exit_info:
         site.main(["serve", "--port", "70000"])
-    assert exit_info.value.code == 2 and "port must be an integer" in capsys.readouterr().err
-    first = site.start_server(tmp_path)
+    assert exit_info.value.code == 2 and "must be an integer in 0..65535" in capsys.readouterr().err
+    first, real = site.start_server(tmp_path), site.start_server
+
+    def must_refuse(*args, **kwargs):  # were a busy port accepted, serve would wait forever: fail instead
+        real(*args, **kwargs).shutdown()
+        raise AssertionError("a port in use was accepted")
+
+    monkeypatch.setattr(site, "start_server", must_refuse)
     try:
         with pytest.raises(SystemExit):
             site.main(["serve", "--port", str(first.server_address[1])])

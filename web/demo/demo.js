@@ -182,8 +182,12 @@
     return new ort.Tensor("float32", values, [1, SIZE, SIZE, 1]);
   }
 
+  // As lib.correction: a blank canvas (no pixel above half a grey level) has nothing to correct.
+  const BLANK = -1 + 0.5 / 127.5;
+
   async function findDamage(pixels) {
     const head = record.mask_head;
+    if (!pixels.some((value) => value > BLANK)) return new Uint8Array(pixels.length);
     const probabilities = (await sessions.maskHead.run({ [head.input_names[0]]: tensor(pixels) }))[head.output_name].data;
     return Uint8Array.from(probabilities, (probability) => (probability > head.threshold ? 1 : 0));
   }
