@@ -43,6 +43,10 @@ def atomic_path(path):
     try:
         yield Path(temporary)
         os.replace(temporary, path)
+    except OSError as error:  # a full disk, a read-only folder: say which file could not be written
+        if str(path) in str(error):
+            raise
+        raise OSError(error.errno, f"could not write {path}: {error.strerror or error}") from error
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)

@@ -473,3 +473,15 @@ def test_weights_go_into_a_folder_not_made_yet(tmp_path):
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
     artifacts.save_weights(model, tmp_path / "new" / "deeper" / "model.weights.h5")
     assert (tmp_path / "new" / "deeper" / "model.weights.h5").is_file()
+
+
+def test_a_failed_write_names_the_file_and_leaves_nothing(tmp_path, monkeypatch):
+    import errno
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(artifacts.json, "dumps", full)
+    with pytest.raises(OSError, match=r"could not write .*record\.json: No space left on device") as error:
+        artifacts.save_json(tmp_path / "record.json", {"a": 1})
+    assert error.value.errno == errno.ENOSPC and list(tmp_path.iterdir()) == []
