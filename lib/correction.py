@@ -232,7 +232,7 @@ def find_damage(images, mask_head=None):
     images, plain = inpainting.checked_digits(images)
     mask_head, found = resolve_mask_head(mask_head), np.zeros(plain.shape, bool)
     for part in inpainting.chunks(len(plain)):
-        found[part] = _found(inpainting.scaled_digits(images, plain[part]), mask_head)
+        found[part] = _found(inpainting.model_digits(plain[part]), mask_head)
     return found.reshape(_mask_shape(images.shape))
 
 
@@ -245,6 +245,10 @@ def resolve_mask_head(mask_head):
     model, threshold = mask_head
     checks.instance(model, keras.Model, "mask_head's model")
     return model, checks.fraction(threshold, "mask_head's threshold")
+
+
+# A pixel above this (half a grey level above black, in [-1, 1]) is ink: an image without any is blank.
+BLANK = -1.0 + 0.5 / 127.5
 
 
 def _found(scaled, mask_head):
@@ -270,7 +274,7 @@ def correct_digits(images, inpainter=inpainting.DEFAULT_INPAINTER, mask_head=Non
     mask_head = resolve_mask_head(mask_head)
     corrected, found = plain.copy(), np.zeros(plain.shape, bool)
     for part in inpainting.chunks(len(plain)):
-        scaled = inpainting.scaled_digits(images, plain[part])
+        scaled = inpainting.model_digits(plain[part])
         found[part] = _found(scaled, mask_head)
         damaged = found[part].any(axis=(1, 2))
         if not damaged.any():
@@ -278,13 +282,9 @@ def correct_digits(images, inpainter=inpainting.DEFAULT_INPAINTER, mask_head=Non
         holes = found[part][damaged]
         filling = inpainting.inpaint(generator, config, data.apply_mask(scaled[damaged], holes), holes)[..., 0]
         filled = np.where(holes, filling, scaled[damaged])
-        converted = data.rescale(filled) if images.dtype == np.uint8 else filled.astype(images.dtype)
+        converted = inpainting.as_given(filled, images.dtype)
         corrected[part][damaged] = np.where(holes, converted, plain[part][damaged])  # the rest exactly as given
     return corrected.reshape(images.shape), found.reshape(_mask_shape(images.shape))
-
-
-# A pixel above this (half a grey level above black, in [-1, 1]) is ink: an image without any is blank.
-BLANK = -1.0 + 0.5 / 127.5
 
 
 def _mask_shape(shape):

@@ -152,12 +152,23 @@ def chunks(count):
 
 
 def checked_digits(images):
-    """``images`` as `digit_batch` gives them, every digit checked as `scaled_digits` checks it
-    (a chunk at a time), before any work is done on any of them."""
+    """``images`` as `digit_batch` gives them, every float digit checked as `scaled_digits` checks
+    it (a chunk at a time), before any work is done on any of them; uint8 needs no check."""
     images, plain = digit_batch(images)
-    for part in chunks(len(plain)):
-        scaled_digits(images, plain[part])
+    if images.dtype != np.uint8:
+        for part in chunks(len(plain)):
+            scaled_digits(images, plain[part])
     return images, plain
+
+
+def model_digits(plain):
+    """Digits `checked_digits` passed, as the networks take them: float32 in [-1, 1]."""
+    return data.scale(plain) if plain.dtype == np.uint8 else plain.astype(np.float32, copy=False)
+
+
+def as_given(filled, dtype):
+    """[-1, 1] digits back in the dtype (and so the range) the caller gave them in."""
+    return data.rescale(filled) if dtype == np.uint8 else filled.astype(dtype)
 
 
 def inpaint_digits(images, masks, inpainter=DEFAULT_INPAINTER):
@@ -178,7 +189,7 @@ def inpaint_digits(images, masks, inpainter=DEFAULT_INPAINTER):
     generator, config = resolve_inpainter(inpainter)
     result = np.empty(plain.shape, images.dtype)
     for part in chunks(len(plain)):
-        scaled = scaled_digits(images, plain[part])
+        scaled = model_digits(plain[part])
         filled = inpaint(generator, config, data.apply_mask(scaled, masks[part]), masks[part])[..., 0]
-        result[part] = data.rescale(filled) if images.dtype == np.uint8 else filled.astype(images.dtype)
+        result[part] = as_given(filled, images.dtype)
     return result.reshape(images.shape)
