@@ -20,7 +20,8 @@ import statistics
 import time
 
 from lib import runtime  # noqa: F401  (starts TensorFlow quietly)
-from lib import artifacts, data, evaluation, fitting, gan, recipes, runs
+from lib import artifacts, classifiers, data, fitting, gan, records, training
+from lib.studies import ablation, speed
 from lib.config import PROBE_SIZE, variant_named
 
 BASELINE = "adversarial step, float32, batch 128"
@@ -89,8 +90,8 @@ def epoch_costs(images, config, repeats=3):
 def probe_seconds(config, repeats=5):
     """Seconds of one classifier probe (`lib.fitting.ClassifierProbe.measure`, `PROBE_SIZE` digits)."""
     (_, _), (x_test, y_test) = data.load_mnist()
-    (corrupted, masks), labels = recipes.probe_inputs(x_test, y_test)
-    probe = fitting.ClassifierProbe(evaluation.load_classifier(0), corrupted, masks, labels)
+    (corrupted, masks), labels = training.probe_inputs(x_test, y_test)
+    probe = fitting.ClassifierProbe(classifiers.load_classifier(0), corrupted, masks, labels)
     probe.set_model(gan.build_gan(config))
     probe.measure(0, 0)  # traces the predict functions
     timings = []
@@ -110,7 +111,7 @@ def main(argv=None):
     if args.rounds < 1 or args.digits < 512:
         parser.error("--rounds must be >= 1 and --digits >= 512 (one batch of the largest contender)")
 
-    name, _ = runs.recommended_run()
+    name, _ = ablation.recommended_run()
     reference = variant_named(name)
     (x_train, _), _ = data.load_mnist()
     images = data.to_model_input(x_train[:8192])
@@ -142,10 +143,10 @@ def main(argv=None):
     probe = probe_seconds(reference)
     print(f"one classifier probe ({PROBE_SIZE} digits): {probe:.2f} s", flush=True)
     if not args.no_save:
-        artifacts.save_record(runs.benchmark_record("step_levers"), {
+        artifacts.save_record(speed.benchmark_record("step_levers"), {
             "variant": name, "rounds": args.rounds, "digits_per_block": args.digits, "baseline": BASELINE,
             "results": results, "epoch_preparation": pipeline, "probe_seconds": probe,
-            "machine": fitting.machine_description()})
+            "machine": records.machine_description()})
 
 
 if __name__ == "__main__":

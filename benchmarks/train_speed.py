@@ -28,7 +28,8 @@ from lib import runtime  # noqa: F401  (starts TensorFlow quietly)
 import numpy as np
 import tensorflow as tf
 
-from lib import artifacts, data, fitting, gan, models, paper_loop, runs
+from lib import artifacts, data, gan, models, paper_loop, records
+from lib.studies import speed
 from lib.config import PAPER
 
 
@@ -128,9 +129,9 @@ def main(argv=None):
         print(f"{name:44s} {seconds:.3f} s/iteration  x{baseline / seconds:.2f} vs paper loop  "
               f"{gflops:6.1f} GFLOP/s ({100 * gflops / peak:.0f} % of the float32 matmul peak)")
     if not args.no_save:
-        artifacts.save_record(runs.benchmark_record("train_speed"), {
+        artifacts.save_record(speed.benchmark_record("train_speed"), {
             "rounds": args.rounds, "block": args.block, "iteration_gflop": flops / 1e9,
-            "matmul_peak_gflops": peak, "results": results, "machine": fitting.machine_description(),
+            "matmul_peak_gflops": peak, "results": results, "machine": records.machine_description(),
         })
 
 

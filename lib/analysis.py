@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lib import checks
+
 
 def _vector(values, name="values"):
     values = np.asarray(values, dtype=float)
@@ -103,3 +105,25 @@ def collapse_indicators(history, probe, window=100):
         f"max adversarial loss ({window}-it. mean)": round(float(adversarial.max()), 2),
         "iteration of that maximum": int(np.argmax(adversarial)) + 1,
     }
+
+
+def epoch_seconds(probe, steps_per_epoch):
+    """Each epoch's wall seconds, from a run's probe rows at epoch ends (``steps_per_epoch``
+    apart): where an epoch took far longer than its neighbours, something stalled it."""
+    steps_per_epoch = checks.count(steps_per_epoch, "steps_per_epoch", minimum=1)
+    ends = [row for row in probe if row["step"] % steps_per_epoch == 0]
+    if not ends:
+        raise ValueError(f"no probe row falls on an epoch's end ({steps_per_epoch} iterations apart)")
+    return [round(later["seconds"] - (earlier["seconds"] if earlier else 0.0), 1)
+            for earlier, later in zip([None, *ends], ends)]
+
+
+def seconds_above_pace(probe):
+    """The seconds a run spent above its own median pace between probe rows (seconds per
+    iteration), summed over the gaps that were slower: stalls, and any other slow stretch."""
+    gaps = [(later["seconds"] - earlier["seconds"], later["step"] - earlier["step"])
+            for earlier, later in zip(probe, probe[1:]) if later["step"] > earlier["step"]]
+    if not gaps:
+        raise ValueError("need at least two probe rows at different iterations")
+    pace = float(np.median([seconds / steps for seconds, steps in gaps]))
+    return sum(max(0.0, seconds - pace * steps) for seconds, steps in gaps)

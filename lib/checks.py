@@ -23,6 +23,20 @@ def text(value, name) -> str:
     return value
 
 
+def mapping(value, name) -> dict:
+    """``value``, if it is a JSON object (a dict with string keys)."""
+    if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+        raise ValueError(f"{name} must be an object with string keys, got {type(value).__name__}")
+    return value
+
+
+def sequence(value, name) -> list:
+    """``value``, if it is a JSON array."""
+    if not isinstance(value, list):
+        raise ValueError(f"{name} must be a list, got {type(value).__name__}")
+    return value
+
+
 def instance(value, kind, name="config"):
     """``value``, if it is an instance of ``kind`` (a class or a tuple of classes)."""
     if not isinstance(value, kind):

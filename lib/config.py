@@ -238,7 +238,7 @@ PAPER = GANConfig()
 CENTRE_JITTER = 3  # pixels either way, for the centred random holes
 
 # The candidate changes of chapter 6 are tried one at a time on top of the last cumulative change;
-# those that measurably help are kept, together (`lib.recipes.choose_recommended`).
+# those that measurably help are kept, together (`lib.studies.ablation.choose_recommended`).
 CANDIDATE_BASELINE = "+ random holes"
 CANDIDATE_CHANGES = {
     "+ skip connections": dict(skip_connections=True),

@@ -1,6 +1,6 @@
 """The blind-correction chapter's training damage: strokes, ruled lines, saw-toothed lines,
 scribbles, blobs, salt-and-pepper noise and erasures drawn on training digits, each with the
-exact mask of the pixels it changed, so the mask head (`lib.correction`) learns from exact labels.
+exact mask of the pixels it changed, so the mask head (`lib.mask_head`) learns from exact labels.
 
 None of it is MNIST-C's code (`lib.corruptions` is the test damage). The ruled and saw-toothed
 lines were added after the first head missed MNIST-C's lines and zigzags, so those two are

@@ -8,78 +8,24 @@ from __future__ import annotations
 
 from lib import runtime  # noqa: F401  (starts TensorFlow quietly)
 import cv2
-import keras
 import tensorflow as tf
 import numpy as np
 
-from lib import artifacts, checks, data, runs
-from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, EVALUATION_MASK_SEED, ClassifierConfig, DenseClassifierConfig
+from lib import checks, data
+from lib.classifiers import SHIPPED_CLASSIFIER_SEED
 from lib.inpainting import inpaint
-from lib.models import build_classifier, compile_classifier
 
-CLASSIFIER_SEEDS = (0, 1, 2)
-SHIPPED_CLASSIFIER_SEED = 0
+SAME_ACCURACY = 1e-9  # means closer than this are equal: float sums must not decide a target or a tie
 INPAINT_RADIUS = 3  # pixels; OpenCV's neighbourhood for both classical methods
 
 
-# ---------------------------------------------------------------- the classifier
+# ---------------------------------------------------------------- the digits
 
-def train_classifier(x_train, y_train, seed=0, config: ClassifierConfig | DenseClassifierConfig = CLASSIFIER,
-                     epochs=None, verbose="auto"):
-    """Train a classifier (the paper's by default, or the cross-check one) on clean digits
-    (uint8 images, integer labels)."""
-    return _fit_classifier(data.to_model_input(x_train), y_train, seed, config, epochs, verbose)
-
-
-def _fit_classifier(images, y_train, seed, config, epochs, verbose):
-    labels = np.asarray(y_train)
-    if labels.shape != (len(images),):
-        raise ValueError(f"y_train must have shape ({len(images)},), got {labels.shape}")
-    keras.utils.set_random_seed(int(seed))
-    model = compile_classifier(build_classifier(config), config)
-    model.fit(images, labels, batch_size=config.batch_size, epochs=epochs or config.epochs,
-              shuffle=True, verbose=verbose)
-    return model
-
-
-def corrupted_digit_accuracy(x_train, y_train, train_masks, x_test, y_test, test_masks, seed=0,
-                             config: ClassifierConfig = CLASSIFIER, epochs=None, verbose=0):
-    """How much of a digit's identity survives the hole: the accuracy of the paper's classifier
-    trained on corrupted training digits and tested on corrupted test digits, no inpainting.
-
-    Inpainting and then classifying is itself a way of classifying the corrupted digit, so this
-    estimates the accuracy an inpainter can hope to reach with these holes: an estimate, not a
-    bound, since neither classifier is perfect. ``x_*``: uint8 digits; masks: boolean, True = missing."""
-    train = data.apply_mask(data.to_model_input(x_train), train_masks)
-    test = data.apply_mask(data.to_model_input(x_test), test_masks)
-    labels = np.asarray(y_test)
-    if labels.shape != (len(test),):
-        raise ValueError(f"y_test must have shape ({len(test)},), got {labels.shape}")
-    model = _fit_classifier(train, y_train, seed, config, epochs, verbose)
-    return float((classify(model, test) == labels).mean())
-
-
-def load_classifier(seed=SHIPPED_CLASSIFIER_SEED, config: ClassifierConfig | DenseClassifierConfig = CLASSIFIER):
-    """A shipped classifier, by seed (and architecture: `lib.config.CROSS_CHECK_CLASSIFIER` for the
-    cross-check ones)."""
-    return artifacts.load_weights(build_classifier(config), runs.classifier_weights(seed, config))
-
-
-def load_classifiers(seeds=CLASSIFIER_SEEDS, config=CLASSIFIER):
-    return {seed: load_classifier(seed, config) for seed in seeds}
-
-
-def classify(classifier, images, batch_size=1000):
-    """Predicted digits for float [-1, 1] images."""
-    images = data.with_channel(data.check_images(images))
-    return classifier.predict(images, batch_size=batch_size, verbose=0).argmax(axis=1)
-
-
-# ---------------------------------------------------------------- the holes
-
-def evaluation_masks(n, seed=EVALUATION_MASK_SEED):
-    """The paper's holes for the first ``n`` test digits, the same for every method."""
-    return data.paper_masks(n, seed)
+def test_digits(digits=None):
+    """The first ``digits`` test digits (all 10,000 by default) as model input, with labels."""
+    (_, _), (x_test, y_test) = data.load_mnist()
+    count = len(x_test) if digits is None else checks.count(digits, "digits", minimum=2)
+    return data.to_model_input(x_test[:count]), y_test[:count]
 
 
 # ---------------------------------------------------------------- methods
@@ -132,15 +78,6 @@ def hole_l1(originals, inpainted, masks):
 def hole_psnr(originals, inpainted, masks):
     """PSNR (dB) of the hole pixels pooled over the set, pixels on a 0..1 scale."""
     return _pixel_metrics(*_check_triplet(originals, inpainted, masks))["hole_psnr"]
-
-
-def mean_ssim(originals, inpainted):
-    """Mean SSIM over whole images, with `tf.image.ssim` (pixels on a 0..1 scale)."""
-    originals = data.with_channel(data.check_images(originals, "originals"))
-    inpainted = data.with_channel(data.check_images(inpainted, "inpainted"))
-    if originals.shape != inpainted.shape:
-        raise ValueError(f"originals {originals.shape} and inpainted {inpainted.shape} differ in shape")
-    return _ssim(originals, inpainted)
 
 
 def _ssim(originals, inpainted):
@@ -233,6 +170,24 @@ def accuracy_summary(predictions, labels):
     values = np.array(list(accuracies.values()))
     return {"accuracies": accuracies, "accuracy_mean": float(values.mean()),
             "accuracy_sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0}
+
+
+PER_DIGIT = ("inpainted", "predictions")  # the arrays of a result, which a record leaves out
+
+
+def scores_only(result):
+    """An `evaluate` result (with realism, if added) without its per-digit arrays: the numbers a
+    committed record keeps, readable as the full result is."""
+    if not isinstance(result, dict) or "accuracy_mean" not in result:
+        raise ValueError(f"expected a result of lib.evaluation.evaluate, got {result!r:.80}")
+    return {key: value for key, value in result.items() if key not in PER_DIGIT}
+
+
+def accuracy_cell(result, decimals=2):
+    """``"mean ± sd"`` in percent, from a result with the keys of `accuracy_summary`."""
+    if not isinstance(result, dict) or not {"accuracy_mean", "accuracy_sd"} <= result.keys():
+        raise ValueError(f"expected a result with accuracy_mean and accuracy_sd, got {result!r:.80}")
+    return f"{100 * result['accuracy_mean']:.{decimals}f} ± {100 * result['accuracy_sd']:.{decimals}f}"
 
 
 def results_table(results):

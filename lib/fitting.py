@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
 from lib import runtime  # noqa: F401  (starts TensorFlow quietly)
 import keras
 import numpy as np
-import tensorflow as tf
 
-from lib import artifacts, checks, data, runs
+from lib import artifacts, checkpoints, checks, data, records, runs
 from lib.config import PAPER, GANConfig
 from lib.gan import build_gan
 from lib.inpainting import inpaint
@@ -134,66 +131,13 @@ class ClassifierProbe(Recorder):
 
 # ---------------------------------------------------------------- checkpoints
 
-def _layer_variables(layer, prefix):
-    inner = getattr(layer, "layers", None)
-    if inner:  # a nested model: its layers by name
-        for sublayer in inner:
-            yield from _layer_variables(sublayer, f"{prefix}/{layer.name}")
-        return
-    for variable in layer.variables:
-        yield f"{prefix}/{layer.name}/{variable.name}", variable
+def networks(gan):
+    """The GAN's networks and optimizers by role, as `lib.checkpoints` keeps them."""
+    return ({"generator": gan.generator, "discriminator": gan.discriminator},
+            {"g_optimizer": gan.g_optimizer, "d_optimizer": gan.d_optimizer})
 
 
-def variables_by_path(gan):
-    """Every variable of the GAN by a stable path: model, layer and variable names for the
-    networks (Keras numbers seed generators by creation order, so their own paths depend on what
-    else the process built), optimizer and variable names for the optimizers."""
-    paths = {}
-    for role, model in (("generator", gan.generator), ("discriminator", gan.discriminator)):
-        for layer in model.layers:
-            paths.update(_layer_variables(layer, role))
-    for role, optimizer in (("g_optimizer", gan.g_optimizer), ("d_optimizer", gan.d_optimizer)):
-        paths.update((f"{role}/{variable.path}", variable) for variable in optimizer.variables)
-    expected = len(gan.generator.variables) + len(gan.discriminator.variables) + len(gan.g_optimizer.variables) \
-        + len(gan.d_optimizer.variables)
-    if len(paths) != expected:
-        raise ValueError(f"variable paths are not unique ({len(paths)} paths for {expected} variables)")
-    return paths
-
-
-def save_checkpoint(path, gan, state, recorders):
-    """Every variable (weights, both optimizers, random-seed states), the run state and the
-    recorders' rows in ONE file written atomically: a kill at any moment leaves the last good one."""
-    arrays = {f"var:{name}": np.asarray(variable) for name, variable in variables_by_path(gan).items()}
-    for recorder in recorders:
-        arrays.update({f"rec:{key}": value for key, value in recorder.state().items()})
-    artifacts.save_arrays(path, state=np.array(json.dumps(state)), **arrays)
-
-
-def restore_checkpoint(path, gan, recorders, expected_state):
-    """Load a checkpoint into ``gan`` and ``recorders``, if it was made by the same run: the same
-    seed, configuration and training inputs (``expected_state``); returns its state."""
-    stored = artifacts.load_arrays(path, in_progress=True)
-    state = json.loads(str(stored["state"]))
-    for key in ("seed", "config", "inputs_sha256"):
-        if state.get(key) != expected_state[key]:
-            what = {"seed": "seed", "config": "configuration", "inputs_sha256": "training data"}[key]
-            raise ValueError(f"checkpoint {path} was made with another {what}: delete its folder to start this "
-                             "run afresh")
-    variables = variables_by_path(gan)
-    saved = {key[4:] for key in stored if key.startswith("var:")}
-    if saved != set(variables):
-        missing, unexpected = sorted(set(variables) - saved), sorted(saved - set(variables))
-        raise ValueError(f"checkpoint {path} does not match this model: missing {missing[:3]}, "
-                         f"unexpected {unexpected[:3]}")
-    for name, variable in variables.items():
-        value = stored[f"var:{name}"]
-        if tuple(value.shape) != tuple(variable.shape):
-            raise ValueError(f"checkpoint {path} does not match this model ({name}: {value.shape})")
-        variable.assign(value)
-    for recorder in recorders:
-        recorder.restore({key[4:]: value for key, value in stored.items() if key.startswith("rec:")})
-    return state
+RUN_IDENTITY = {"seed": "seed", "config": "configuration", "inputs_sha256": "training data"}
 
 
 def warm_start(generator, folder):
@@ -210,20 +154,6 @@ def warm_start(generator, folder):
 
 
 # ---------------------------------------------------------------- the entry point
-
-def machine_description():
-    model = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        with open("/proc/cpuinfo") as handle:
-            names = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
-        model = names[0] if names else model
-    return {
-        "cpu": model, "cpu_count": os.cpu_count(), "gpus": len(tf.config.list_physical_devices("GPU")),
-        "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
-        "platform": platform.platform(),
-    }
-
-
 
 def fit_gan(images, folder, config: GANConfig = PAPER, seed=0, recorders=(), callbacks=(), stop_after_epochs=None,
             verbose="auto", strategy=None, jit_compile=False):
@@ -254,7 +184,7 @@ def fit_gan(images, folder, config: GANConfig = PAPER, seed=0, recorders=(), cal
         if different:
             raise ValueError(f"{folder} holds a finished run with another {', '.join(different)}: "
                              "delete the folder to train it again")
-        (folder / runs.CHECKPOINT).unlink(missing_ok=True)  # left by a kill between the manifest and its removal
+        checkpoints.path(folder).unlink(missing_ok=True)  # left by a kill between the manifest and its removal
         return run
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -265,7 +195,9 @@ def fit_gan(images, folder, config: GANConfig = PAPER, seed=0, recorders=(), cal
     recorders = [history, *recorders]
     state = {**expected, "epoch": 0, "seconds": 0.0}
     if runs.status(folder) == "resumable":
-        state = restore_checkpoint(folder / runs.CHECKPOINT, gan, recorders, expected)
+        state, rows = checkpoints.load(folder, *networks(gan), expected, RUN_IDENTITY)
+        for recorder in recorders:
+            recorder.restore(rows)
     elif config.warm_start:
         warm_start(gan.generator, config.warm_start)
     started = time.perf_counter() - state["seconds"]
@@ -280,22 +212,23 @@ def fit_gan(images, folder, config: GANConfig = PAPER, seed=0, recorders=(), cal
         gan.fit(batches(epoch), epochs=epoch + 1, initial_epoch=epoch,
                 callbacks=[*recorders, *callbacks], verbose=verbose, shuffle=False)
         state.update(epoch=epoch + 1, seconds=time.perf_counter() - started)
-        save_checkpoint(folder / runs.CHECKPOINT, gan, state, recorders)
+        checkpoints.save(folder, state, *networks(gan),
+                         {key: value for recorder in recorders for key, value in recorder.state().items()})
     if state["epoch"] < config.epochs:
         return None
     return finish(folder, gan, state, recorders, len(images))
 
 
 def finish(folder, gan, state, recorders, train_images):
-    """Write the finished run's files, then commit it (`lib.runs.commit`): until the manifest is
+    """Write the finished run's files, then commit it (`lib.checkpoints.commit`): until the manifest is
     written the checkpoint stays, so a kill anywhere in here leaves a run that resumes."""
     artifacts.save_weights(gan.generator, folder / runs.GENERATOR_WEIGHTS)
     artifacts.save_weights(gan.discriminator, folder / runs.DISCRIMINATOR_WEIGHTS)
     record = {"config": state["config"], "seed": state["seed"], "inputs_sha256": state["inputs_sha256"],
               "train_images": train_images, "iterations": len(recorders[0].rows),
-              "wall_seconds": round(state["seconds"], 1), "machine": machine_description()}
+              "wall_seconds": round(state["seconds"], 1), "machine": records.machine_description()}
     for recorder in recorders:
         recorder.save(folder, record)
     artifacts.save_json(folder / runs.RECORD, record)
-    runs.commit(folder)
+    checkpoints.commit(folder)
     return runs.open(folder)

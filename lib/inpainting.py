@@ -1,10 +1,12 @@
 """Inpainting with a trained generator: the one call every chapter, the evaluation and the
-training callbacks use to turn corrupted digits into completed ones."""
+training callbacks use to turn corrupted digits into completed ones (`inpaint`), and the calls a
+reader makes on digits of their own: `inpaint_digits` where the holes are known, `correct_digits`
+(and `find_damage`) where they are not. Every input is checked once, where it enters."""
 from __future__ import annotations
 
 import numpy as np
 
-from lib import checks, data, runs
+from lib import checks, data, mask_head as mask_heads, runs, shipped
 from lib.config import PAPER, GANConfig
 from lib.models import complete, generator_inputs
 
@@ -45,24 +47,13 @@ def inpaint(generator, config: GANConfig, corrupted, masks, batch_size=500):
 
 # ---------------------------------------------------------------- for your own digits
 
-# The two models the book ships: the paper's GAN as published, and the book's own (the fast
-# recipe, chosen on held-out digits: appendix D). The earlier models stay loadable under the names
-# their chapters gave them, for those chapters' studies.
-SHIPPED = ("paper", "book")
-EARLIER = ("recommended", "realistic")
-INPAINTERS = SHIPPED + EARLIER
-DEFAULT_INPAINTER = "book"
-
-
-def load_inpainter(name=DEFAULT_INPAINTER):
+def load_inpainter(name=shipped.DEFAULT_INPAINTER):
     """A shipped generator and its configuration, by name: ``"book"`` (the book's model, the
     default: trained from scratch in under 15 minutes, chosen on held-out digits for accuracy,
     then realism), ``"paper"`` (the faithful reproduction of the paper's GAN, seed 0), or one of
     the earlier models: ``"recommended"`` (chapter 6's 40-epoch context encoder, accurate but
     blurred) and ``"realistic"`` (chapter 7's fine-tune of it against a discriminator)."""
-    if name not in INPAINTERS:
-        raise ValueError(f"name must be one of {INPAINTERS}, got {name!r}")
-    run = runs.open(runs.shipped_inpainter(name))
+    run = runs.open(shipped.folder(shipped.check_name(name, shipped.ALL_INPAINTERS)))
     return run.generator(), run.config
 
 
@@ -73,7 +64,7 @@ def resolve_inpainter(inpainter):
     if not isinstance(inpainter, (tuple, list)) or len(inpainter) != 2:
         given = f"a {type(inpainter).__name__} of length {len(inpainter)}" if isinstance(inpainter, (tuple, list)) \
             else f"{inpainter!r:.60} ({type(inpainter).__name__})"
-        raise ValueError(f"inpainter must be a shipped name {INPAINTERS} or a (generator, config) pair, got {given}")
+        raise ValueError(f"inpainter must be a shipped name {shipped.ALL_INPAINTERS} or a (generator, config) pair, got {given}")
     generator, config = inpainter
     return check_generator(generator, config), config
 
@@ -171,7 +162,7 @@ def as_given(filled, dtype):
     return data.rescale(filled) if dtype == np.uint8 else filled.astype(dtype)
 
 
-def inpaint_digits(images, masks, inpainter=DEFAULT_INPAINTER):
+def inpaint_digits(images, masks, inpainter=shipped.DEFAULT_INPAINTER):
     """Inpaint any batch of 28x28 digits with a shipped (or your own) generator.
 
     ``images``: uint8 in [0, 255] or float in [-1, 1] (background at -1), shape (N, 28, 28) or
@@ -193,3 +184,64 @@ def inpaint_digits(images, masks, inpainter=DEFAULT_INPAINTER):
         filled = inpaint(generator, config, data.apply_mask(scaled, masks[part]), masks[part])[..., 0]
         result[part] = as_given(filled, images.dtype)
     return result.reshape(images.shape)
+
+
+# ---------------------------------------------------------------- correcting digits
+
+def find_damage(images, mask_head=None):
+    """The pixels of ``images`` (as `correct_digits` takes them) that the mask head judges damaged:
+    a boolean (N, 28, 28) mask, or (28, 28) for a single digit. ``mask_head``: a ``(model,
+    threshold)`` pair, default the committed one."""
+    images, plain = checked_digits(images)
+    mask_head, found = mask_heads.resolve_mask_head(mask_head), np.zeros(plain.shape, bool)
+    for part in chunks(len(plain)):
+        found[part] = _found(model_digits(plain[part]), mask_head)
+    return found.reshape(_mask_shape(images.shape))
+
+
+# A pixel above this (half a grey level above black, in [-1, 1]) is ink: an image without any is blank.
+BLANK = -1.0 + 0.5 / 127.5
+
+
+def _found(scaled, mask_head):
+    """The head's verdict on [-1, 1] digits; nothing on a blank image (no ink at all): on an empty
+    canvas the head, trained on digits, would find "damage" where there is nothing to correct."""
+    model, threshold = mask_heads.resolve_mask_head(mask_head)
+    return (mask_heads.damage_probabilities(model, scaled) > threshold) & (scaled > BLANK).any(axis=(1, 2))[:, None, None]
+
+
+def correct_digits(images, inpainter=shipped.DEFAULT_INPAINTER, mask_head=None):
+    """Correct damaged digits without being told where the damage is: the mask head finds it,
+    ``inpainter`` (as `inpaint_digits` takes it) fills it, and every pixel not
+    found comes back as it was (a digit with nothing found comes back unchanged). A blank image
+    (no ink at all) has nothing to correct and comes back blank: on an empty canvas the head,
+    trained on digits, would find "damage" and the inpainter would draw a digit there.
+
+    ``images``: uint8 in [0, 255] or float in [-1, 1], as `inpaint_digits` takes
+    them. Returns ``(corrected, found)``: the digits in the same dtype, range and shape, and the
+    boolean mask of the pixels judged damaged (the images' shape without a channel axis),
+    computed `CHUNK_DIGITS` digits at a time."""
+    images, plain = checked_digits(images)
+    generator, config = resolve_inpainter(inpainter)  # checked even when nothing is found
+    mask_head = mask_heads.resolve_mask_head(mask_head)
+    corrected, found = plain.copy(), np.zeros(plain.shape, bool)
+    for part in chunks(len(plain)):
+        scaled = model_digits(plain[part])
+        found[part] = _found(scaled, mask_head)
+        damaged = found[part].any(axis=(1, 2))
+        if not damaged.any():
+            continue
+        holes = found[part][damaged]
+        filling = inpaint(generator, config, data.apply_mask(scaled[damaged], holes), holes)[..., 0]
+        filled = np.where(holes, filling, scaled[damaged])
+        converted = as_given(filled, images.dtype)
+        corrected[part][damaged] = np.where(holes, converted, plain[part][damaged])  # the rest exactly as given
+    return corrected.reshape(images.shape), found.reshape(_mask_shape(images.shape))
+
+
+def _mask_shape(shape):
+    """The found mask's shape for images of ``shape``: the same without a channel axis."""
+    size = PAPER.image_size
+    if shape in ((size, size), (size, size, 1)):
+        return (size, size)
+    return tuple(shape[:3])

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from lib import checks, data, evaluation
+from lib import checks, classifiers, data, evaluation, holes
 from lib.config import CROSS_CHECK_CLASSIFIER, run_mode
 
 DETECTOR_EPOCHS = 3
@@ -162,7 +162,7 @@ def default_judge(seeds=None):
     """The book's judge: the shipped cross-check MLP's features, the last `REFERENCE_DIGITS`
     training digits as the real reference."""
     (x_train, _), _ = data.load_mnist()
-    classifier = evaluation.load_classifier(FEATURE_CLASSIFIER_SEED, CROSS_CHECK_CLASSIFIER)
+    classifier = classifiers.load_classifier(FEATURE_CLASSIFIER_SEED, CROSS_CHECK_CLASSIFIER)
     return RealismJudge(classifier, data.to_model_input(x_train[-REFERENCE_DIGITS:]), seeds)
 
 
@@ -176,21 +176,18 @@ def add_realism(results, originals, judge):
     return results
 
 
-def realism_table(results, floor=None):
-    """One row per scored method of `add_realism`'s ``results``: the mean accuracy beside the
-    detector's accuracy (mean ± sd over its seeds) and the Fréchet distance, with the
-    real-against-real ``floor`` as a last row if given."""
-    rows = []
-    for name, result in results.items():
-        if "detector" not in result:
-            raise ValueError(f"{name!r} has no realism scores: run add_realism first")
-        rows.append({"method": name, "accuracy mean %": round(100 * result["accuracy_mean"], 2),
-                     "detector %": f"{100 * result['detector']:.1f} ± {100 * result['detector_sd']:.1f}",
-                     "Fréchet distance": round(result["frechet"], 2)})
-    if floor is not None:
-        rows.append({"method": "real test digits (the floor)", "accuracy mean %": None, "detector %": "50 (chance)",
-                     "Fréchet distance": round(floor, 2)})
-    return rows
+def score_on_holes(method, originals, labels, judges, judge, holes_to_score):
+    """One method on each of ``holes_to_score`` (`lib.holes`): accuracy (mean over ``judges``, the
+    classifiers), the hole PSNR, and ``judge``'s detector accuracy on held-out digits and Fréchet
+    distance, ``{hole label: {...}}``."""
+    scores = {}
+    for hole in holes_to_score:
+        masks = holes.masks(len(originals), hole)
+        result = evaluation.evaluate({"method": method}, originals, labels, masks, judges)["method"]
+        scores[holes.label(hole)] = {
+            "accuracy_mean": result["accuracy_mean"], "accuracy_sd": result["accuracy_sd"],
+            "hole_psnr": result["hole_psnr"], **judge.score(result["inpainted"], originals)}
+    return scores
 
 
 def realism_by_hole(by_hole, measure="detector"):

@@ -1,10 +1,10 @@
-"""Every artifact's path, and the self-describing run folder.
+"""The run-folder root and the self-describing run folder (each study names its own folders).
 
 A run folder holds what one training produced: the weights, the per-iteration history, the
 records of its callbacks and ``run.json``, which says how it was made (the configuration, the
 seed, a hash of the training inputs, the machine). ``manifest.json`` is written last and is the
 commit marker: a folder with a valid manifest is finished and opens with `open` alone; a folder
-without one still holds the last epoch checkpoint and resumes (`lib.fitting.fit_gan`).
+without one still holds the last epoch checkpoint (`lib.checkpoints`) and resumes (`lib.fitting.fit_gan`).
 """
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lib import artifacts, checks
-from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER, GANConfig, budget
+from lib import artifacts, checkpoints, checks
+from lib.config import GANConfig, budget
 
 ROOT_VARIABLE = "GAN_BOOK_ARTIFACTS"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +24,6 @@ QUICK, RETRAINED = artifacts.QUICK, artifacts.RETRAINED
 
 # The files of a run folder.
 RECORD = "run.json"
-CHECKPOINT = "checkpoint.npz"
 GENERATOR_WEIGHTS = "generator.weights.h5"
 DISCRIMINATOR_WEIGHTS = "discriminator.weights.h5"
 HISTORY = "history.csv"
@@ -49,7 +48,9 @@ def path(*parts) -> Path:
 
 
 def mode_root(plan=None) -> tuple:
-    """``("quick",)`` in quick mode, so quick runs never overwrite the committed full ones."""
+    """The run-folder root of the run mode, decided once, where a command or a chapter starts:
+    ``("quick",)`` in quick mode, so quick runs never overwrite the committed full ones, ``()``
+    (the committed artifacts) in full mode. Everything below takes it as ``root``."""
     return (QUICK,) if (plan or budget()).mode == "quick" else ()
 
 
@@ -62,157 +63,6 @@ def slug(name) -> str:
     if not isinstance(name, str) or not name.strip("+ "):
         raise ValueError(f"a variant name must be a non-empty string, got {name!r}")
     return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
-
-
-def paper_gan(seed, root=()) -> Path:
-    """The paper's GAN trained for its 6 epochs with ``seed``."""
-    return path(*root, "paper_gan", seed_name(seed))
-
-
-def fixed_paper_gan(seed, root=()) -> Path:
-    """The paper's GAN with the collapse study's smallest fix (chapter 5), trained for the paper's
-    6 epochs with ``seed``: the row "paper's GAN, fixed" of chapter 4."""
-    return path(*root, "paper_gan_fixed", seed_name(seed))
-
-
-def variant(name, epochs, seed=0, root=(), suffix="") -> Path:
-    """A named variant trained for ``epochs`` epochs (``suffix`` tells runs of the same variant
-    with other speed settings apart, e.g. ``"-bfloat16"``)."""
-    return path(*root, "variants", f"{slug(name)}-{checks.count(epochs, 'epochs', 1)}ep{suffix}", seed_name(seed))
-
-
-def shipped_inpainter(name) -> Path:
-    """A shipped inpainter's run folder (`lib.inpainting.INPAINTERS`): the paper's GAN of seed 0, the
-    fast run the time-to-quality record ships ("book"), and chapters 6 and 7's earlier models."""
-    if name == "book":
-        return speed_run(*artifacts.load_fields(benchmark_record("time_to_quality"), fast=checks.text,
-                                                shipped_seed=checks.count))
-    folders = {"paper": lambda: paper_gan(0), "recommended": lambda: variant(*recommended_run()),
-               "realistic": lambda: adversary_run(*realistic_run())}
-    if name not in folders:
-        raise ValueError(f"the shipped inpainters are 'book', 'paper', 'recommended' and 'realistic', got {name!r}")
-    return folders[name]()
-
-
-def committed_variant(name, epochs, seed=0) -> Path:
-    """A committed variant's folder; 'paper' is the paper's 6-epoch run, whatever ``epochs``."""
-    return paper_gan(seed) if name == "paper" else variant(name, epochs, seed)
-
-
-def collapse_run(recipe, seed, root=()) -> Path:
-    """One run of the collapse study (chapter 5): a recipe (`lib.collapse.RECIPES`) and a seed."""
-    return path(*root, "collapse", slug(recipe), seed_name(seed))
-
-
-def film_run(seed, root=()) -> Path:
-    """A re-run of the collapse study's paper recipe that films its first iterations
-    (`lib.diagnostics.TrainingFilm`): chapter 5's animation and score histograms."""
-    return path(*root, "film", seed_name(seed))
-
-
-def adversary_run(arm, epochs, seed, root=()) -> Path:
-    """One run of the perception-distortion study (chapter 7): an arm of `lib.tradeoff.ARMS`,
-    fine-tuned from the recommended model for ``epochs`` epochs with ``seed``."""
-    return path(*root, "adversary", f"{slug(arm)}-{checks.count(epochs, 'epochs', 1)}ep", seed_name(seed))
-
-
-def speed_run(recipe, seed, root=()) -> Path:
-    """A recipe of appendix D's time-to-quality study (`lib.speed.RECIPES`) trained from scratch."""
-    return path(*root, "speed", slug(recipe), seed_name(seed))
-
-
-def selection_run(candidate, seed, root=()) -> Path:
-    """A candidate for the shipped inpainter (`lib.selection.CANDIDATES`) trained from scratch."""
-    return path(*root, "selection", slug(candidate), seed_name(seed))
-
-
-def selection_record(root=()) -> Path:  # the candidates scored on the validation digits, and the choice
-    return path(*root, "selection", "record.json")
-
-
-def adversary_study(root=()) -> Path:
-    return path(*root, "adversary", "study.json")
-
-
-def realistic_record(root=()) -> Path:
-    """The record of chapter 7's choice: the arm shipped as the "realistic" inpainter."""
-    return path(*root, "adversary", "realistic.json")
-
-
-def realistic_run(root=()):
-    """The realistic inpainter's arm, epochs and seed (`adversary_run`'s arguments)."""
-    return artifacts.load_fields(realistic_record(root), arm=checks.text, epochs=checks.count, seed=checks.count)
-
-
-def collapse_summary(root=()) -> Path:  # chapter 5's study, summarised
-    return path(*root, "collapse", "summary.json")
-
-
-def recommended_record(root=()) -> Path:
-    """The record of chapter 6's choice: the recommended variant and its training budget."""
-    return path(*root, "variants", "recommended.json")
-
-
-def recommended_run(root=()):
-    """The recommended variant's name and the epochs it was trained for."""
-    path = recommended_record(root)
-    record = artifacts.load_json(path)
-    return artifacts.record_field(record, path, "chosen", checks.text), checks.count(record.get("epochs", PAPER.epochs),
-                                                                                    f"{path}: epochs")
-
-
-def speed_study_record(root=()) -> Path:
-    return path(*root, "variants", "speed_settings_study.json")
-
-
-def ceiling_record(epochs=CLASSIFIER.epochs, root=()) -> Path:
-    """Classifiers trained on corrupted digits: the evaluation classifiers' budget has the plain
-    name, longer-trained classifiers one that says their epochs."""
-    epochs = checks.count(epochs, "epochs", minimum=1)
-    name = "corrupted_digit_accuracy" + ("" if epochs == CLASSIFIER.epochs else f"-{epochs}ep")
-    return path(*root, "ceiling", name + ".json")
-
-
-def hole_size_record(root=()) -> Path:
-    """Chapter 6's study: every method at every hole (`lib.scoring.run_hole_size_study`)."""
-    return path(*root, "studies", "hole_sizes.json")
-
-
-def ablation_record(root=()) -> Path:
-    """Chapter 6's ablation table: every variant scored (`lib.scoring.run_ablation_table`)."""
-    return path(*root, "studies", "ablation.json")
-
-
-def shipped_check_record(root=()) -> Path:
-    """Chapter 7's check of the book's and the earlier models with fresh detectors (`lib.scoring.run_shipped_check`)."""
-    return path(*root, "studies", "shipped_models.json")
-
-
-def seed_scores_record(root=()) -> Path:  # chapters 4 and 5: the paper's GAN's seeds (`lib.scoring.run_seed_scores`)
-    return path(*root, "studies", "paper_gan_seeds.json")
-
-
-def benchmark_record(name) -> Path:
-    return path("benchmarks", f"{name}.json")
-
-
-def classifier_folder(config=CLASSIFIER, root=()) -> Path:
-    """The shipped classifiers of a configuration: the paper's (`CLASSIFIER`) in ``classifier/``,
-    the cross-check ones in ``classifier-dense/``; no others, so weights never load into another."""
-    for shipped, folder in ((CLASSIFIER, "classifier"), (CROSS_CHECK_CLASSIFIER, "classifier-dense")):
-        if config == shipped:  # dataclass equality: same class, same fields
-            return path(*root, folder)
-    raise ValueError("only the shipped classifier configurations, CLASSIFIER (a ClassifierConfig) and "
-                     f"CROSS_CHECK_CLASSIFIER (a DenseClassifierConfig), have a folder; got {config!r}")
-
-
-def classifier_weights(seed, config=CLASSIFIER, root=()) -> Path:
-    return classifier_folder(config, root) / f"{seed_name(seed)}.weights.h5"
-
-
-def classifier_record(seed, config=CLASSIFIER, root=()) -> Path:
-    """The JSON beside a classifier's weights: its clean test accuracy, budget and machine."""
-    return classifier_folder(config, root) / f"{seed_name(seed)}.json"
 
 
 # ---------------------------------------------------------------- run folders
@@ -229,7 +79,7 @@ def status(folder) -> str:
     folder = Path(folder)
     if (folder / artifacts.MANIFEST).is_file():
         return "finished"
-    return "resumable" if (folder / CHECKPOINT).is_file() else "new"
+    return "resumable" if checkpoints.exists(folder) else "new"
 
 
 @dataclass
@@ -255,6 +105,11 @@ class Run:
     def history(self) -> list:
         """One dict per iteration: step, epoch and the step's metrics (`lib.gan.METRICS`)."""
         return _rows(self.folder / HISTORY)
+
+    def history_arrays(self) -> dict:
+        """The per-iteration history as one NumPy array per column."""
+        history = self.history
+        return {key: np.array([row[key] for row in history]) for key in history[0]}
 
     @property
     def diagnostics(self) -> list:
@@ -306,7 +161,7 @@ def open(folder) -> Run:  # noqa: A001  (runs.open(folder), like io.open)
     if status(folder) != "finished":
         raise ValueError(f"{folder} holds no finished run (no {artifacts.MANIFEST}; status: {status(folder)})")
     # A kill between the manifest and the checkpoint's removal leaves the checkpoint unlisted.
-    artifacts.verify_manifest(folder, unlisted=(CHECKPOINT,))
+    artifacts.verify_manifest(folder, unlisted=(checkpoints.FILE,))
     missing = [name for name in (RECORD, HISTORY) if name not in artifacts.read_manifest(folder)]
     if missing:
         raise ValueError(f"{folder / artifacts.MANIFEST} does not list {missing}: not a finished run's manifest")
@@ -323,14 +178,6 @@ def check_record(record, path):
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path} holds a record that does not describe a run: {error}") from None
     return record
-
-
-def commit(folder):
-    """Mark a run finished: the manifest last, then the checkpoint goes. A kill before the
-    manifest leaves the checkpoint to resume from; a kill after it, a run that opens."""
-    folder = Path(folder)
-    artifacts.write_manifest(folder, exclude=(CHECKPOINT,))
-    (folder / CHECKPOINT).unlink(missing_ok=True)
 
 
 def drop_weights(folder, keep_generator=False):

@@ -18,7 +18,7 @@ fi
 # The demo page's files, assembled in _offline/demo (copied to the site's demo/, _config.yml).
 rm -rf _offline/demo && mkdir -p _offline/demo/ort
 cp web/demo/demo.js web/demo/demo.css _offline/demo/
-python -m lib.export _offline/demo/models > /dev/null
+python -m lib.publish.export _offline/demo/models > /dev/null
 if [ ! -d web/node_modules/onnxruntime-web ] || [ ! -d web/node_modules/mathjax ]; then
   (cd web && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -69,3 +69,58 @@ class StubJudge:
     def score(self, inpainted, originals):
         return {"detector": float(np.mean(inpainted) > np.mean(originals)), "detector_sd": 0.0,
                 "detector_by_seed": {0: 0.5}, "frechet": self.frechet(inpainted)}
+
+
+def forbid_work(monkeypatch):
+    """Loading MNIST, fitting a GAN and loading or training a classifier all fail: a test calls this
+    to show that bad arguments are refused before any work starts."""
+    from lib import classifiers, data, fitting
+
+    def fail(*args, **kwargs):
+        raise AssertionError("work started before the arguments were checked")
+
+    for module, name in ((data, "load_mnist"), (fitting, "fit_gan"), (classifiers, "load_classifier"),
+                         (classifiers, "train_classifier"), (classifiers, "corrupted_digit_accuracy")):
+        monkeypatch.setattr(module, name, fail)
+
+
+# Scores recomputed from committed runs agree with their records to within this (float sums on another machine).
+DIGIT_TOLERANCE = 5e-4
+PROBE_DIGITS = 20  # the probe digits of `finished_runs` (conftest)
+
+
+def synthetic_test_set(per_class=4, seed=0):
+    """Random uint8 "digits" with labels, ``per_class`` of each class, shuffled."""
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.tile(np.arange(10, dtype=np.uint8), per_class))
+    images = rng.integers(0, 256, size=(len(labels), SIZE, SIZE), dtype=np.uint8)
+    return images, labels
+
+
+def recorder(recorders, kind):
+    """The one recorder of ``kind`` among a run's ``recorders``."""
+    (found,) = [r for r in recorders if isinstance(r, kind)]
+    return found
+
+
+class OneDigitClassifier:
+    """Reads every digit as a 1: a collapsed run, as the probe sees it."""
+
+    def predict(self, images, batch_size=None, verbose=0):
+        return np.eye(10, dtype=np.float32)[np.ones(len(images), int)]
+
+
+class CyclingClassifier:
+    """Reads the i-th probe digit as i % 10: every digit right, each class a tenth of the probe."""
+
+    def predict(self, images, batch_size=None, verbose=0):
+        return np.eye(10, dtype=np.float32)[np.arange(len(images)) % 10]
+
+
+def place(source, destination):
+    """A copy of the run folder ``source`` at ``destination``."""
+    import shutil
+
+    shutil.copytree(source, destination)
+    return destination
+

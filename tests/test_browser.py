@@ -4,13 +4,15 @@ Keras for the same input. Needs a built book (scripts/build_book.sh) and Debian'
 chromium-driver; CI has both, elsewhere the tests are skipped without them."""
 import os
 import shutil
-import statistics
 
 import numpy as np
 import pytest
+import statistics
 
-from lib import data, evaluation, site
-from lib.inpainting import SHIPPED, inpaint, load_inpainter
+from lib import classifiers, data, inpainting, mask_head
+from lib.publish import site
+from lib.inpainting import inpaint, load_inpainter
+from lib.shipped import INPAINTERS
 
 PAGE = site.BUILT / "book" / "try_it.html"
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -83,7 +85,7 @@ def keras_answer(result, name):
     masks = np.asarray(result["mask"], bool).reshape(1, 28, 28)
     generator, config = load_inpainter(name)
     filled = inpaint(generator, config, data.apply_mask(pixels, masks), masks)
-    return filled, int(evaluation.classify(evaluation.load_classifier(), filled)[0])
+    return filled, int(classifiers.classify(classifiers.load_classifier(), filled)[0])
 
 
 def test_the_page_loads_everything_from_its_own_origin(page):
@@ -93,7 +95,7 @@ def test_the_page_loads_everything_from_its_own_origin(page):
     assert [name for name in resources if not name.startswith(origin)] == []
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", INPAINTERS)
 def test_a_digit_erased_with_the_mouse_is_filled_as_lib_fills_it(page, name):
     from selenium.webdriver.support.select import Select
 
@@ -140,8 +142,7 @@ def test_one_fill_takes_at_most_50_ms_after_warm_up(page):
 def test_find_the_damage_finds_a_scribble_and_fills_it_as_lib_corrects_it(page):
     from selenium.webdriver.support.select import Select
 
-    from lib import correction
-    from lib.inpainting import DEFAULT_INPAINTER
+    from lib.shipped import DEFAULT_INPAINTER
 
     driver, _ = page
     Select(driver.find_element("id", "demo-model")).select_by_value(DEFAULT_INPAINTER)
@@ -154,9 +155,9 @@ def test_find_the_damage_finds_a_scribble_and_fills_it_as_lib_corrects_it(page):
     (_, _), (x_test, _) = data.load_mnist()
     scribbled = np.round((pixels[0] + 1) * 127.5) != x_test[3]
     assert scribbled.sum() >= 20
-    corrected, found = correction.correct_digits(pixels)
-    head, threshold = correction.load_mask_head()
-    near_threshold = np.abs(correction.damage_probabilities(head, pixels)[0] - threshold) < 1e-4  # rounding may flip these
+    corrected, found = inpainting.correct_digits(pixels)
+    head, threshold = mask_head.load_mask_head()
+    near_threshold = np.abs(mask_head.damage_probabilities(head, pixels)[0] - threshold) < 1e-4  # rounding may flip these
     page_found = np.asarray(result["found"], bool).reshape(28, 28)
     np.testing.assert_array_equal(page_found[~near_threshold], found[0][~near_threshold])
     assert found[0][scribbled].mean() >= 0.5  # most of what was drawn is found

@@ -290,7 +290,7 @@ def test_a_configuration_read_from_a_record_has_each_fields_type(field, value):
 
 
 def test_a_record_with_a_field_of_the_wrong_type_is_refused_naming_the_file_and_field(tmp_path):
-    from lib import artifacts, runs
+    from lib import runs
 
     record = {"config": {**PAPER.to_dict(), "mask_channel": "no"}, "seed": 0}
     with pytest.raises(ValueError, match=r"run\.json holds a record that does not describe a run: GANConfig\.mask_channel"):

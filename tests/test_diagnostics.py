@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from lib import diagnostics as diagnosis, fitting, gan as gans
 from lib.config import PAPER
+
 from stubs import all_weights, holes, tiny_images
 
 TINY = PAPER.variant("tiny", batch_size=32, epochs=2)

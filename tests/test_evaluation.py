@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from lib import artifacts, data, evaluation, runs
-from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, EVALUATION_MASK_SEED, PAPER, ClassifierConfig, DenseClassifierConfig
+from lib import artifacts, classifiers, data, evaluation, holes, runs
+from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, EVALUATION_MASK_SEED, PAPER
 from lib.models import build_classifier, build_generator
+
+from stubs import CentreClassifier
+
 
 SIZE = PAPER.image_size
 RESULT_KEYS = {"accuracy", "accuracies", "accuracy_mean", "accuracy_sd", "hole_l1", "hole_psnr", "ssim",
@@ -67,17 +70,6 @@ def hole_psnr_by_hand(originals, inpainted, masks):
     diff = (np.reshape(inpainted, (-1, SIZE, SIZE)) - np.reshape(originals, (-1, SIZE, SIZE))) / 2
     mse = float(np.square(diff)[masks].mean())
     return float("inf") if mse == 0 else 10 * math.log10(1 / mse)
-
-
-class CentreClassifier:
-    """Predicts 1 if the centre pixel is bright, else 0: sees what a method put in the hole."""
-
-    def predict(self, images, batch_size=None, verbose=0):
-        bright = np.asarray(images)[:, 14, 14, 0] > 0
-        return np.eye(10, dtype=np.float32)[bright.astype(int)]
-
-
-# ---------------------------------------------------------------- hole L1 and PSNR
 
 
 def test_identical_images_give_zero_l1_and_infinite_psnr():
@@ -183,41 +175,34 @@ def test_metrics_reject_non_boolean_masks(metric):
         metric(random_images(2), random_images(2), masks)
 
 
-# ---------------------------------------------------------------- SSIM
+def ssim_of(originals, inpainted):
+    """The SSIM `evaluate` reports for a method whose output is ``inpainted``."""
+    masks = data.centre_masks(len(originals), 8)
+    result = evaluation.evaluate({"method": lambda corrupted, masks: inpainted}, originals, np.zeros(len(originals), int),
+                                 masks, {0: FixedClassifier([0] * len(originals))})["method"]
+    return result["ssim"]
 
 
 def test_ssim_of_identical_images_is_one():
     images = random_images(3)
-    assert evaluation.mean_ssim(images, images.copy()) == pytest.approx(1.0, abs=1e-5)
+    assert ssim_of(images, images.copy()) == pytest.approx(1.0, abs=1e-5)
 
 
 def test_ssim_drops_with_a_hole_and_is_symmetric():
     originals = white_square_digits(2)
     corrupted = data.apply_mask(originals, data.centre_masks(2, 8))
-    value = evaluation.mean_ssim(originals, corrupted)
+    value = ssim_of(originals, corrupted)
     assert value == pytest.approx(reference_ssim(originals, corrupted), abs=1e-5)
     assert value < 0.95  # the hole is seen: well below the 1.0 of identical images
-    assert evaluation.mean_ssim(corrupted, originals) == pytest.approx(value, abs=1e-5)
+    assert ssim_of(corrupted, originals) == pytest.approx(value, abs=1e-5)
 
 
 def test_ssim_is_the_mean_over_images():
     originals = white_square_digits(2)
     corrupted = data.apply_mask(originals, data.centre_masks(2, 8))
     mixed = np.concatenate([originals[:1], corrupted[1:]])
-    one = evaluation.mean_ssim(originals[1:], corrupted[1:])
-    assert evaluation.mean_ssim(originals, mixed) == pytest.approx((1.0 + one) / 2, abs=1e-5)
-
-
-def test_ssim_rejects_shape_mismatch_and_nan():
-    with pytest.raises(ValueError, match="differ in shape"):
-        evaluation.mean_ssim(random_images(3), random_images(2))
-    bad = random_images(2)
-    bad[1, 3, 3, 0] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        evaluation.mean_ssim(random_images(2), bad)
-
-
-# ---------------------------------------------------------------- confusion matrix
+    one = ssim_of(originals[1:], corrupted[1:])
+    assert ssim_of(originals, mixed) == pytest.approx((1.0 + one) / 2, abs=1e-5)
 
 
 def test_confusion_matrix_by_hand():
@@ -257,9 +242,6 @@ def test_confusion_matrix_rejects_mismatched_or_non_vector_input(labels, predict
 def test_confusion_matrix_rejects_labels_outside_the_classes(labels):
     with pytest.raises(ValueError, match=r"labels must be integers in 0\.\.9"):
         evaluation.confusion_matrix(labels, [0])
-
-
-# ---------------------------------------------------------------- methods
 
 
 def test_no_inpainting_returns_the_input():
@@ -344,19 +326,13 @@ def test_standard_methods_order_and_generators():
     assert callable(with_gan["paper gan"])
 
 
-# ---------------------------------------------------------------- masks of the protocol
-
-
 def test_evaluation_masks_are_deterministic_paper_masks():
-    masks = evaluation.evaluation_masks(30)
-    assert np.array_equal(masks, evaluation.evaluation_masks(30))
+    masks = holes.evaluation_masks(30)
+    assert np.array_equal(masks, holes.evaluation_masks(30))
     assert np.array_equal(masks, data.paper_masks(30, EVALUATION_MASK_SEED))
     assert masks.shape == (30, SIZE, SIZE) and (masks.sum(axis=(1, 2)) == 64).all()
     # a prefix of a longer set: the first n digits get the same holes whatever n is
-    assert np.array_equal(evaluation.evaluation_masks(60)[:30], masks)
-
-
-# ---------------------------------------------------------------- evaluate
+    assert np.array_equal(holes.evaluation_masks(60)[:30], masks)
 
 
 @pytest.fixture(scope="module")
@@ -390,7 +366,7 @@ def test_evaluate_with_keras_classifiers_returns_every_key(synthetic_set, keras_
         assert set(result["accuracies"]) == {0, 1}
         assert result["accuracy"] == result["accuracies"][0]
         assert result["accuracy"] == pytest.approx(float((result["predictions"] == labels).mean()))
-        expected = evaluation.classify(keras_classifiers[0], result["inpainted"])
+        expected = classifiers.classify(keras_classifiers[0], result["inpainted"])
         assert np.array_equal(result["predictions"], expected)
         values = list(result["accuracies"].values())
         assert result["accuracy_mean"] == pytest.approx(np.mean(values))
@@ -477,9 +453,6 @@ def test_evaluate_requires_the_shipped_classifier(synthetic_set):
                             {1: FixedClassifier(labels), 2: FixedClassifier(labels)})
 
 
-# ---------------------------------------------------------------- results table
-
-
 def test_results_table_rounds_and_has_one_row_per_method():
     results = {
         "masked": {"accuracy": 0.123456, "accuracy_mean": 0.5, "accuracy_sd": 0.0123456, "hole_l1": 0.123456,
@@ -507,22 +480,19 @@ def test_results_table_of_evaluate_output(synthetic_set):
     assert rows[0]["hole L1"] == 0.0
 
 
-# ---------------------------------------------------------------- misc
-
-
 @pytest.mark.filterwarnings("ignore:Skipping nested container")  # Keras, on its way to the mismatch error
 def test_load_classifier_builds_the_architecture_of_its_config(monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_BOOK_ARTIFACTS", str(tmp_path))
     saved = build_classifier(CROSS_CHECK_CLASSIFIER)
-    artifacts.save_weights(saved, runs.classifier_weights(0, CROSS_CHECK_CLASSIFIER))
-    loaded = evaluation.load_classifiers([0], CROSS_CHECK_CLASSIFIER)[0]
+    artifacts.save_weights(saved, classifiers.classifier_weights(0, CROSS_CHECK_CLASSIFIER))
+    loaded = classifiers.load_classifiers([0], CROSS_CHECK_CLASSIFIER)[0]
     images = random_images(4)
     assert not any(isinstance(layer, keras.layers.Conv2D) for layer in loaded.layers)
     np.testing.assert_allclose(np.asarray(loaded(images)), np.asarray(saved(images)), atol=1e-6)
     with pytest.raises(ValueError, match="expected a weights file"):
-        evaluation.load_classifier(0)  # the paper's architecture has no weights there
+        classifiers.load_classifier(0)  # the paper's architecture has no weights there
     with pytest.raises(ValueError, match="another architecture"):
-        artifacts.load_weights(build_classifier(CLASSIFIER), runs.classifier_weights(0, CROSS_CHECK_CLASSIFIER))
+        artifacts.load_weights(build_classifier(CLASSIFIER), classifiers.classifier_weights(0, CROSS_CHECK_CLASSIFIER))
 
 
 def test_accuracy_summary_by_hand():
@@ -541,17 +511,15 @@ def test_accuracy_summary_rejects_bad_predictions(predictions, message):
 
 def test_classify_returns_argmax_digits():
     digits = np.array([3, 1, 4])
-    predictions = evaluation.classify(FixedClassifier(digits), random_images(3))
+    predictions = classifiers.classify(FixedClassifier(digits), random_images(3))
     assert np.array_equal(predictions, digits)
 
 
 def test_train_classifier_rejects_labels_of_the_wrong_shape():
     x_train = np.zeros((4, SIZE, SIZE), np.uint8)
     with pytest.raises(ValueError, match="y_train"):
-        evaluation.train_classifier(x_train, np.zeros(3, int), epochs=1, verbose=0)
+        classifiers.train_classifier(x_train, np.zeros(3, int), epochs=1, verbose=0)
 
-
-# ---------------------------------------------------------------- error analysis helpers
 
 needs = lambda name: pytest.mark.skipif(not hasattr(evaluation, name), reason=f"{name} not in this version of lib")
 
@@ -643,7 +611,7 @@ def test_corrupted_digit_accuracy_is_chance_when_the_hole_hides_what_tells_digit
     hidden = data.centre_masks(len(images), 14)
     corrupted = data.apply_mask(data.to_model_input(images), hidden)
     assert (corrupted == corrupted[0]).all()  # every corrupted digit is the same image ...
-    accuracy = evaluation.corrupted_digit_accuracy(images, labels, hidden, images, labels, hidden, epochs=2)
+    accuracy = classifiers.corrupted_digit_accuracy(images, labels, hidden, images, labels, hidden, epochs=2)
     # ... so the classifier gives every test digit the same answer: its accuracy is one class's share
     share_of_ones = float((labels == 1).mean())
     assert 0.4 < share_of_ones < 0.6
@@ -654,16 +622,16 @@ def test_corrupted_digit_accuracy_is_perfect_when_the_hole_hides_nothing_useful(
     images, labels = centre_or_nothing_digits()
     corner = np.zeros((len(images), 28, 28), bool)
     corner[:, :4, :4] = True
-    assert evaluation.corrupted_digit_accuracy(images, labels, corner, images, labels, corner, epochs=2) == 1.0
+    assert classifiers.corrupted_digit_accuracy(images, labels, corner, images, labels, corner, epochs=2) == 1.0
 
 
 def test_corrupted_digit_accuracy_checks_its_inputs():
     images, labels = centre_or_nothing_digits(n=8)
     masks = data.centre_masks(8, 8)
     with pytest.raises(ValueError, match="y_test"):
-        evaluation.corrupted_digit_accuracy(images, labels, masks, images, labels[:3], masks, epochs=1)
+        classifiers.corrupted_digit_accuracy(images, labels, masks, images, labels[:3], masks, epochs=1)
     with pytest.raises(ValueError, match="mask"):
-        evaluation.corrupted_digit_accuracy(images, labels, masks[:3], images, labels, masks, epochs=1)
+        classifiers.corrupted_digit_accuracy(images, labels, masks[:3], images, labels, masks, epochs=1)
 
 
 @pytest.mark.parametrize("config", [CLASSIFIER, CROSS_CHECK_CLASSIFIER], ids=["classifier", "cross-check"])
@@ -671,13 +639,19 @@ def test_a_shipped_classifier_with_flipped_bytes_is_refused(tmp_path, monkeypatc
     import shutil
 
     # 4,096 flipped bytes once loaded silently and took the probe's accuracy from 98.4 to 15.9 %.
-    shutil.copytree(runs.classifier_folder(config), tmp_path / runs.classifier_folder(config).name)
+    shutil.copytree(classifiers.classifier_folder(config), tmp_path / classifiers.classifier_folder(config).name)
     monkeypatch.setenv(runs.ROOT_VARIABLE, str(tmp_path))
-    path = runs.classifier_weights(1, config)
+    path = classifiers.classifier_weights(1, config)
     content = bytearray(path.read_bytes())
     middle = len(content) // 2
     content[middle:middle + 4096] = bytes(byte ^ 0xFF for byte in content[middle:middle + 4096])
     path.write_bytes(bytes(content))
-    assert evaluation.load_classifier(0, config) is not None
+    assert classifiers.load_classifier(0, config) is not None
     with pytest.raises(ValueError, match="seed1.weights.h5 differs from its checksum"):
-        evaluation.load_classifier(1, config)
+        classifiers.load_classifier(1, config)
+
+
+@pytest.mark.parametrize("digits", [0, 1, -5, 2.5, "all"])
+def test_evaluation_digits_rejects_a_count_that_is_not_at_least_two(digits):
+    with pytest.raises(ValueError, match="digits"):
+        evaluation.test_digits(digits)

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lib import artifacts, fitting, gan as gans, models, runs
+from lib import artifacts, checkpoints, fitting, gan as gans, models, runs
 from lib.config import PAPER, VARIANTS
+
 from stubs import all_weights, holes, tiny_images
 
 TINY = PAPER.variant("tiny", batch_size=32, epochs=2)
@@ -37,7 +38,7 @@ def test_a_run_keeps_its_history_records_and_verified_files(tmp_path):
     for name in (runs.GENERATOR_WEIGHTS, runs.DISCRIMINATOR_WEIGHTS, runs.HISTORY, runs.SNAPSHOTS, runs.RECORD,
                  artifacts.MANIFEST):
         assert (tmp_path / name).is_file(), name
-    assert not (tmp_path / runs.CHECKPOINT).exists()
+    assert not (tmp_path / checkpoints.FILE).exists()
     assert run.record["iterations"] == steps and run.record["train_images"] == 128
 
     reopened = fitting.fit_gan(images, tmp_path, TINY, seed=0, verbose=0)  # finished: opens, no training
@@ -101,30 +102,6 @@ def test_a_finished_run_refuses_other_training_data(tmp_path):
     fitting.fit_gan(tiny_images(), tmp_path, TINY.variant("tiny", epochs=1), verbose=0)
     with pytest.raises(ValueError, match="finished run with another inputs_sha256"):
         fitting.fit_gan(tiny_images(seed=9), tmp_path, TINY.variant("tiny", epochs=1), verbose=0)
-
-
-def test_checkpoints_restore_variables_by_path_not_position(tmp_path):
-    keras.utils.set_random_seed(0)
-    gan = gans.build_gan(TINY)
-    paths = fitting.variables_by_path(gan)
-    assert "generator/encoder1_conv/kernel" in paths and "d_optimizer/d_adam/iteration" in paths
-    assert any(path.startswith("discriminator/block1_dropout/") for path in paths)  # seed states, by layer
-    fitting.save_checkpoint(tmp_path / "a.npz", gan, {"seed": 0}, [])
-    stored = artifacts.load_arrays(tmp_path / "a.npz")
-    reordered = dict(reversed(list(stored.items())))  # another order of the same paths restores the same
-    artifacts.save_arrays(tmp_path / "b.npz", **reordered)
-    keras.utils.set_random_seed(1)
-    other = gans.build_gan(TINY)
-    expected = {"seed": 0, "config": None, "inputs_sha256": None}
-    artifacts.save_arrays(tmp_path / "b.npz", **{**reordered, "state": np.array('{"seed": 0, "config": null, '
-                                                                                 '"inputs_sha256": null}')})
-    fitting.restore_checkpoint(tmp_path / "b.npz", other, [], expected)
-    for a, b in zip(gan.generator.get_weights(), other.generator.get_weights()):
-        np.testing.assert_array_equal(a, b)
-    del reordered["var:generator/encoder1_conv/kernel"]
-    artifacts.save_arrays(tmp_path / "c.npz", **reordered)
-    with pytest.raises(ValueError, match="missing .*encoder1_conv/kernel"):
-        fitting.restore_checkpoint(tmp_path / "c.npz", other, [], expected)
 
 
 def test_the_classifier_probe_measures_every_few_steps_and_each_epoch_end(tmp_path):
@@ -215,7 +192,7 @@ def test_a_kill_inside_the_finishing_step_leaves_a_run_that_resumes_or_opens(tmp
     expected = "finished" if stage == "write_manifest:1" else "resumable"
     assert runs.status(folder) == expected
     run = fitting.fit_gan(IMAGES, folder, CONFIG, seed=5, verbose=0)  # resumes (nothing left to train) or opens
-    assert runs.status(folder) == "finished" and not (folder / runs.CHECKPOINT).exists()
+    assert runs.status(folder) == "finished" and not (folder / checkpoints.FILE).exists()
     assert run.history == straight_run.history
     for a, b in zip(all_weights(straight_run), all_weights(run)):
         np.testing.assert_allclose(a, b, atol=1e-6)
@@ -227,7 +204,7 @@ def test_a_killed_process_resumes_from_its_last_checkpoint_exactly(tmp_path, str
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(folder), "between checkpoints"], cwd=REPO,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 240
-    while not (folder / runs.CHECKPOINT).is_file() and time.monotonic() < deadline and child.poll() is None:
+    while not (folder / checkpoints.FILE).is_file() and time.monotonic() < deadline and child.poll() is None:
         time.sleep(0.05)
     time.sleep(0.4)  # into the next epoch: the kill lands between checkpoints
     child.send_signal(signal.SIGKILL)
@@ -276,7 +253,7 @@ def test_a_warm_up_leaves_the_discriminator_untouched_until_its_epochs_are_over(
     keras.utils.set_random_seed(0)
     untrained = gans.build_gan(config).discriminator.get_weights()
     fitting.fit_gan(images, tmp_path, config, seed=0, verbose=0, stop_after_epochs=1)
-    stored = artifacts.load_arrays(tmp_path / runs.CHECKPOINT)
+    stored = artifacts.load_arrays(tmp_path / checkpoints.FILE)
     # The discriminator's weights (its dropout's seed states aside) as they were built.
     discriminator = [value for key, value in stored.items() if key.startswith("var:discriminator/")
                      and "seed_generator" not in key]

@@ -2,9 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from lib import data
+from lib import data, inpainting, models, shipped
 from lib.config import CLASSIFIER, PAPER, VARIANTS
-from lib import inpainting, models
 from lib.inpainting import inpaint
 from lib.models import build_generator
 
@@ -310,18 +309,16 @@ def test_load_inpainter_rejects_unknown_names():
 
 
 def test_the_book_ships_two_models_and_the_default_is_its_own():
-    assert inpainting.SHIPPED == ("paper", "book") and inpainting.DEFAULT_INPAINTER == "book"
-    assert set(inpainting.EARLIER) == {"recommended", "realistic"}  # still loadable by their chapters' names
-    assert set(inpainting.INPAINTERS) == set(inpainting.SHIPPED) | set(inpainting.EARLIER)
+    assert shipped.INPAINTERS == ("paper", "book") and shipped.DEFAULT_INPAINTER == "book"
+    assert set(shipped.EARLIER) == {"recommended", "realistic"}  # still loadable by their chapters' names
+    assert set(shipped.ALL_INPAINTERS) == set(shipped.INPAINTERS) | set(shipped.EARLIER)
 
 
 MEMORY_CHILD = """
 import resource, sys
 import numpy as np
-from lib import data
-from lib import inpainting
-from lib.correction import correct_digits
-from lib.inpainting import inpaint_digits
+from lib import data, inpainting
+from lib.inpainting import correct_digits, inpaint_digits
 (_, _), (x_test, _) = data.load_mnist()
 inpainting.CHUNK_DIGITS = 250  # both runs below in whole chunks, so their working memory is the same
 hole = np.zeros((28, 28), bool)

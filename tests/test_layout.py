@@ -12,32 +12,41 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 LIB = REPO / "lib"
-MODULES = sorted(LIB.glob("*.py"))
+MODULES = sorted(path for path in LIB.rglob("*.py") if "__pycache__" not in path.parts)
 MAX_LINES = 350
 
 
+def module_name(path):
+    """``lib/studies/collapse.py`` -> ``"studies.collapse"``; a package's ``__init__`` is the package."""
+    parts = path.relative_to(LIB).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+NAMES = {module_name(path) for path in MODULES}
+
+
 def lib_imports(path):
-    """Every lib module that ``path`` imports, at the top or inside a function."""
+    """Every lib module that ``path`` imports, at the top or inside a function (``"studies.speed"``)."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[1] for alias in node.names if alias.name.startswith("lib."))
+            names.update(alias.name[4:] for alias in node.names if alias.name.startswith("lib."))
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "lib":
-            if node.module == "lib":
-                names.update(alias.name for alias in node.names if (LIB / f"{alias.name}.py").is_file())
-            else:
-                names.add(node.module.split(".")[1])
-    return names - {path.stem}
+            package = node.module[4:]
+            for alias in node.names:
+                inner = f"{package}.{alias.name}" if package else alias.name
+                names.add(inner if inner in NAMES else package)
+    return {name for name in names if name} - {module_name(path)}
 
 
 def test_every_module_is_small():
-    sizes = {path.name: len(path.read_text().splitlines()) for path in MODULES}
+    sizes = {module_name(path): len(path.read_text().splitlines()) for path in MODULES}
     assert {name: size for name, size in sizes.items() if size > MAX_LINES} == {}
 
 
 def test_lib_has_no_import_cycle():
-    graph = {path.stem: lib_imports(path) for path in MODULES}
-    assert graph["gan"] >= {"models", "config"}  # the walk sees imports at all
+    graph = {module_name(path): lib_imports(path) for path in MODULES}
+    assert graph["gan"] >= {"models", "config"} and "studies.speed" in graph["studies.selection"]  # the walk sees imports
 
     def cycle_from(node, trail):
         for target in sorted(graph.get(node, ())):
@@ -52,19 +61,96 @@ def test_lib_has_no_import_cycle():
         assert cycle_from(module, [module]) is None
 
 
-def test_lib_never_imports_the_command_line_or_the_book():
+def test_the_floors_point_down():
+    """The core never imports a study, the command line or the publishing tools; a study imports
+    the core and, at most, the studies it builds on (never the command line or publishing)."""
     for path in MODULES:
-        if path.stem != "cli":
-            assert "cli" not in lib_imports(path), path.name
+        name, imported = module_name(path), lib_imports(path)
+        if name != "cli":
+            assert "cli" not in imported, name
+        if name and not name.startswith(("studies", "publish", "cli")):  # "": the package's face hands on lib.show
+            assert not {module for module in imported if module.startswith(("studies", "publish"))}, name
+        if name.startswith("studies"):
+            assert not {module for module in imported if module.startswith("publish")}, name
         assert "from book" not in path.read_text() and "import book" not in path.read_text()
 
 
-@pytest.mark.parametrize("modules", ["lib.config", "lib.analysis", "lib.collapse", "lib.config, lib.analysis"])
+def test_each_study_is_one_module_and_its_figures():
+    """A study lives in ``lib/studies/<study>.py`` (and its figures beside it), and a chapter reads it."""
+    from lib import studies
+
+    modules = {path.stem for path in (LIB / "studies").glob("*.py") if path.stem != "__init__"}
+    figures = {name for name in modules if name.endswith("_figures")}
+    assert {name.removesuffix("_figures") for name in figures} <= modules
+    assert {study for read in studies.CHAPTERS.values() for study in read} == modules - figures
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "book").glob("*.ipynb")), ids=lambda p: p.name)
+def test_each_chapter_reads_the_studies_the_map_gives_it(path):
+    from lib import studies
+
+    code = "\n".join("".join(cell["source"]) for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "code")
+    imported = {name.strip().split(" as ")[0] for line in re.findall(r"^from lib\.studies import (.*)$", code, re.MULTILINE)
+                for name in line.split(",")}
+    assert {name for name in imported if not name.endswith("_figures")} == set(studies.CHAPTERS.get(path.name, ()))
+
+
+def definitions(name):
+    """Where a top-level function, class or constant ``name`` is defined in lib."""
+    found = []
+    for path in MODULES:
+        for node in ast.parse(path.read_text()).body:
+            targets = [node.name] if isinstance(node, (ast.FunctionDef, ast.ClassDef)) else \
+                [target.id for target in getattr(node, "targets", []) if isinstance(target, ast.Name)]
+            if name in targets:
+                found.append(module_name(path))
+    return found
+
+
+@pytest.mark.parametrize("name, home", [
+    ("HOLE_SIZES", "holes"), ("NO_HOLE", "holes"), ("PAPER_HOLE", "holes"), ("STUDY_HOLES", "holes"),
+    ("label", "holes"), ("masks", "holes"), ("evaluation_masks", "holes"), ("key", "holes"),
+    ("variables_by_path", "checkpoints"), ("FILE", "checkpoints"), ("commit", "checkpoints"),
+    ("machine_description", "records"), ("Record", "records"), ("Command", "commands"), ("seed_argument", "commands"),
+    ("INPAINTERS", "shipped"), ("DEFAULT_INPAINTER", "shipped"), ("hole_label", None), ("hole_masks", None),
+])
+def test_the_shared_ideas_are_defined_once(name, home):
+    """The hole specification, the checkpoint protocol, the record protocol and the command table each
+    have one home."""
+    assert definitions(name) == ([home] if home else [])
+
+
+def test_only_the_checkpoint_protocol_writes_and_reads_checkpoints():
+    for path in MODULES:
+        if module_name(path) != "checkpoints":
+            text = path.read_text()
+            assert "checkpoint.npz" not in text and ".keras\"" not in text, path
+            assert not re.search(r"def \w*(save|restore|load)_checkpoint", text), path
+
+
+def test_the_run_mode_root_is_decided_at_entry_points_only():
+    """`runs.mode_root` is called by the command line and the chapters, and by appendix D's live
+    run (`retrain_switch`), a chapter's own entry point; everything else is given the root."""
+    callers = {module_name(path): path.read_text().count("mode_root(") for path in MODULES
+               if "mode_root(" in path.read_text() and module_name(path) != "runs"}
+    assert callers == {"cli": 1, "studies.speed": 1}
+
+
+@pytest.mark.parametrize("modules", ["lib.config", "lib.analysis", "lib.holes", "lib.records", "lib.commands",
+                                     "lib.config, lib.analysis, lib.checks"])
 def test_some_modules_import_without_starting_tensorflow(modules):
     code = f"import sys, {modules}; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_the_tests_mirror_lib():
+    """tests/test_<module>.py for lib/<module>.py, tests/studies/ and tests/publish/ for those folders."""
+    tests = REPO / "tests"
+    missing = [name for name in NAMES if name and name not in ("studies", "publish")
+               and not (tests / Path(*name.split(".")[:-1]) / f"test_{name.split('.')[-1]}.py").is_file()]
+    assert missing == []
 
 
 CHAPTERS = sorted((REPO / "book").glob("*.ipynb"))

@@ -4,6 +4,7 @@ import pytest
 from keras import layers
 
 from lib import models
+from lib.studies import paper_gan
 from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER, ClassifierConfig, DenseClassifierConfig
 
 # Parameter counts worked out by hand from the paper's layer sizes.
@@ -438,7 +439,7 @@ def test_instance_noise_is_added_in_training_only(images):
 def test_committed_weights_load_into_the_composed_builders():
     from lib import runs
 
-    folder = runs.paper_gan(0)
+    folder = paper_gan.run_folder(0)
     if not folder.is_dir():
         pytest.skip("the committed artifacts are not here")
     run = runs.open(folder)

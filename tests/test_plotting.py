@@ -7,7 +7,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from lib import data, plotting  # noqa: E402
+from lib import data, plotting
 
 SIZE = 28
 
@@ -334,7 +334,6 @@ def test_method_columns_wraps_titles_wider_than_their_column():
     figure = plotting.method_columns({"epoch 1": digits, "generated (epoch 6)": digits}, size=0.9)
     titles = [figure.axes[i].get_title() for i in (0, 1)]
     assert titles == ["epoch 1", "generated\n(epoch\n6)"]
-
 
 
 def test_save_gif_writes_every_frame_and_refuses_what_is_not_a_gif(tmp_path):

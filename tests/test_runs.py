@@ -6,8 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lib import artifacts, fitting, runs
-from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER, VARIANTS, ClassifierConfig, DenseClassifierConfig
+from lib import artifacts, classifiers, fitting, runs
+from lib.studies import ablation, ceiling, collapse, paper_gan
+from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, PAPER, VARIANTS
+
 
 TINY = PAPER.variant("tiny", batch_size=32, epochs=1)
 
@@ -21,8 +23,6 @@ def artifacts_root(tmp_path, monkeypatch):
 def tiny_images(count=64, seed=0):
     return np.random.default_rng(seed).uniform(-1, 1, (count, 28, 28, 1)).astype(np.float32)
 
-
-# ---------------------------------------------------------------- paths
 
 def test_root_defaults_to_the_repository_folder(monkeypatch):
     monkeypatch.delenv(runs.ROOT_VARIABLE, raising=False)
@@ -40,18 +40,18 @@ def test_path_rejects_anything_but_plain_folder_names(artifacts_root, parts):
 
 
 def test_every_committed_kind_of_artifact_has_its_path(artifacts_root):
-    assert runs.paper_gan(2) == artifacts_root / "paper_gan" / "seed2"
-    assert runs.variant("+ mask channel", 2, seed=1) == artifacts_root / "variants" / "mask_channel-2ep" / "seed1"
-    assert runs.variant("+ mask channel", 2, root=(runs.QUICK,), suffix="-bfloat16") == \
+    assert paper_gan.run_folder(2) == artifacts_root / "paper_gan" / "seed2"
+    assert ablation.run_folder("+ mask channel", 2, seed=1) == artifacts_root / "variants" / "mask_channel-2ep" / "seed1"
+    assert ablation.run_folder("+ mask channel", 2, root=(runs.QUICK,), suffix="-bfloat16") == \
         artifacts_root / "quick" / "variants" / "mask_channel-2ep-bfloat16" / "seed0"
-    assert runs.committed_variant("paper", 2) == runs.paper_gan(0)
-    assert runs.collapse_run("training-mode fakes", 3) == artifacts_root / "collapse" / "training_mode_fakes" / "seed3"
-    assert runs.collapse_summary() == artifacts_root / "collapse" / "summary.json"
-    assert runs.ceiling_record() == artifacts_root / "ceiling" / "corrupted_digit_accuracy.json"
-    assert runs.ceiling_record(10) == artifacts_root / "ceiling" / "corrupted_digit_accuracy-10ep.json"
-    assert runs.classifier_weights(2) == artifacts_root / "classifier" / "seed2.weights.h5"
-    assert runs.classifier_record(1, CROSS_CHECK_CLASSIFIER) == artifacts_root / "classifier-dense" / "seed1.json"
-    assert runs.classifier_weights(1, CLASSIFIER, (runs.QUICK,)) == artifacts_root / "quick" / "classifier" / "seed1.weights.h5"
+    assert ablation.committed_folder("paper", 2) == paper_gan.run_folder(0)
+    assert collapse.run_folder("training-mode fakes", 3) == artifacts_root / "collapse" / "training_mode_fakes" / "seed3"
+    assert collapse.summary_record() == artifacts_root / "collapse" / "summary.json"
+    assert ceiling.record_path() == artifacts_root / "ceiling" / "corrupted_digit_accuracy.json"
+    assert ceiling.record_path(10) == artifacts_root / "ceiling" / "corrupted_digit_accuracy-10ep.json"
+    assert classifiers.classifier_weights(2) == artifacts_root / "classifier" / "seed2.weights.h5"
+    assert classifiers.classifier_record(1, CROSS_CHECK_CLASSIFIER) == artifacts_root / "classifier-dense" / "seed1.json"
+    assert classifiers.classifier_weights(1, CLASSIFIER, (runs.QUICK,)) == artifacts_root / "quick" / "classifier" / "seed1.weights.h5"
     assert not (artifacts_root / "variants").exists()  # naming a folder creates nothing
 
 
@@ -69,27 +69,12 @@ def test_slug_rejects_empty_names(name):
         runs.slug(name)
 
 
-@pytest.mark.parametrize("call, message", [(lambda: runs.paper_gan(-1), "seed"), (lambda: runs.paper_gan(True), "seed"),
-                                           (lambda: runs.variant("+ composite", 0), "epochs"),
-                                           (lambda: runs.ceiling_record(0), "epochs")])
+@pytest.mark.parametrize("call, message", [(lambda: paper_gan.run_folder(-1), "seed"), (lambda: paper_gan.run_folder(True), "seed"),
+                                           (lambda: ablation.run_folder("+ composite", 0), "epochs"),
+                                           (lambda: ceiling.record_path(0), "epochs")])
 def test_paths_reject_bad_numbers(call, message):
     with pytest.raises(ValueError, match=message):
         call()
-
-
-@pytest.mark.parametrize("config", [None, "dense", PAPER, DenseClassifierConfig(hidden_units=(64,)),
-                                    ClassifierConfig(epochs=10)])
-def test_classifier_folder_exists_only_for_the_shipped_configs(config):
-    """Another configuration of either architecture would find, or be skipped for, weights it did not train."""
-    with pytest.raises(ValueError, match="only the shipped classifier configurations"):
-        runs.classifier_folder(config)
-
-
-def test_recommended_run_reads_the_record(artifacts_root):
-    artifacts.save_json(runs.recommended_record(), {"chosen": "+ global context", "epochs": 12})
-    assert runs.recommended_run() == ("+ global context", 12)
-    artifacts.save_json(runs.recommended_record(), {"chosen": "+ global context"})
-    assert runs.recommended_run() == ("+ global context", PAPER.epochs)  # records from before budgets were kept
 
 
 def test_mode_root_keeps_quick_runs_apart(monkeypatch):
@@ -98,8 +83,6 @@ def test_mode_root_keeps_quick_runs_apart(monkeypatch):
     monkeypatch.setenv("GAN_BOOK_MODE", "full")
     assert runs.mode_root() == ()
 
-
-# ---------------------------------------------------------------- run folders
 
 def test_inputs_digest_tells_different_training_data_apart():
     images = tiny_images()
@@ -195,41 +178,12 @@ def test_a_run_record_that_does_not_describe_a_run_is_named(run_copy, record, me
     assert str(run_copy / runs.RECORD) in str(error.value)
 
 
-def test_the_shipped_choices_are_verified_before_they_choose_a_model(artifacts_root):
-    runs.recommended_record().parent.mkdir(parents=True)
-    artifacts.save_record(runs.recommended_record(), {"chosen": "+ global context", "epochs": 12})
-    artifacts.save_record(runs.realistic_record(), {"arm": "global, 0.1", "epochs": 3, "seed": 0})
-    assert runs.recommended_run() == ("+ global context", 12)
-    for path in (runs.recommended_record(), runs.realistic_record()):
-        path.write_text(path.read_text().replace("12", "40").replace('"seed": 0', '"seed": 1'))
-    with pytest.raises(ValueError, match="recommended.json differs from its checksum"):
-        runs.recommended_run()
-    with pytest.raises(ValueError, match="realistic.json differs from its checksum"):
-        runs.realistic_run()
-
-
-def test_commit_writes_the_manifest_before_removing_the_checkpoint(tmp_path, monkeypatch):
-    artifacts.save_json(tmp_path / runs.RECORD, {"seed": 0})
-    (tmp_path / runs.CHECKPOINT).write_bytes(b"state")
-    seen = []
-    real_unlink = type(tmp_path).unlink
-
-    def unlink(self, *args, **kwargs):
-        seen.append((self.name, (tmp_path / artifacts.MANIFEST).is_file()))
-        return real_unlink(self, *args, **kwargs)
-
-    monkeypatch.setattr(type(tmp_path), "unlink", unlink)
-    runs.commit(tmp_path)
-    assert (runs.CHECKPOINT, True) in seen
-    assert json.loads((tmp_path / artifacts.MANIFEST).read_text()).keys() == {runs.RECORD}
-
-
-@pytest.mark.skipif(not runs.paper_gan(0).is_dir(), reason="the committed artifacts are not here")
+@pytest.mark.skipif(not paper_gan.run_folder(0).is_dir(), reason="the committed artifacts are not here")
 def test_committed_runs_open_with_their_own_configuration():
-    paper = runs.open(runs.paper_gan(0))
+    paper = runs.open(paper_gan.run_folder(0))
     assert paper.config == PAPER and paper.seed == 0 and len(paper.history) == 2808
-    name, epochs = runs.recommended_run()
-    recommended = runs.open(runs.variant(name, epochs))
+    name, epochs = ablation.recommended_run()
+    recommended = runs.open(ablation.run_folder(name, epochs))
     assert recommended.config.name == name and recommended.config.epochs == epochs
     assert recommended.config.global_context and recommended.config.mask_channel
 
@@ -264,16 +218,3 @@ def test_slimming_a_damaged_run_fails_instead_of_hiding_the_damage(tmp_path):
     with pytest.raises(ValueError, match="history.csv differs"):
         runs.drop_weights(tmp_path)
     assert (tmp_path / runs.GENERATOR_WEIGHTS).is_file()
-
-
-def test_the_shipped_inpainters_have_their_folders(artifacts_root):
-    artifacts.save_json(runs.recommended_record(), {"chosen": "+ global context", "epochs": 12})
-    assert runs.shipped_inpainter("paper") == runs.paper_gan(0)
-    assert runs.shipped_inpainter("recommended") == runs.variant("+ global context", 12)
-    artifacts.save_json(runs.realistic_record(), {"arm": "global+local, 0.1", "epochs": 3, "seed": 1})
-    assert runs.shipped_inpainter("realistic") == runs.adversary_run("global+local, 0.1", 3, 1)
-    assert runs.shipped_inpainter("realistic").parts[-2:] == ("global_local__0_1-3ep", "seed1")
-    artifacts.save_json(runs.benchmark_record("time_to_quality"), {"fast": "fast, adversary 0.3 for 3 epochs", "shipped_seed": 2})
-    assert runs.shipped_inpainter("book") == runs.speed_run("fast, adversary 0.3 for 3 epochs", 2)
-    with pytest.raises(ValueError, match="shipped inpainters are"):
-        runs.shipped_inpainter("blurry")

@@ -2,7 +2,7 @@
 //
 // Everything runs on the page with ONNX Runtime Web's wasm backend, one thread (static hosting
 // needs no cross-origin isolation then). The models are the book's own, exported from the
-// committed weights by `python -m lib.export` when the book is built; each inpainter takes the
+// committed weights by `python -m lib.publish.export` when the book is built; each inpainter takes the
 // corrupted digit and its mask and returns the completed digit, so this file only draws,
 // collects the strokes and shows the answers. `window.inpaintDemo` exposes the state for the
 // book's browser test (tests/test_browser.py).
