@@ -78,7 +78,8 @@ def load(folder, models, optimizers, expected, what=None):
     saved = {key[len(VARIABLE):] for key in stored if key.startswith(VARIABLE)}
     if saved != set(variables):
         missing, unexpected = sorted(set(variables) - saved), sorted(saved - set(variables))
-        raise ValueError(f"{path(folder)} does not match this model: missing {missing[:3]}, unexpected {unexpected[:3]}")
+        raise ValueError(f"{path(folder)} does not match this model (missing {missing[:3]}, unexpected {unexpected[:3]}): "
+                         "delete its folder to start this run afresh")
     for name, variable in variables.items():
         value = stored[VARIABLE + name]
         if tuple(value.shape) != tuple(variable.shape):

@@ -65,6 +65,13 @@ def argument(parse):
     return converted
 
 
+def variant_name(text):
+    """A variant of `lib.config` by name: one of ``VARIANTS`` or a combination of their changes."""
+    from lib.config import variant_named
+
+    return variant_named(text).name
+
+
 def seeds(default=(0,), choices=None, what="the seeds to train"):
     """``--seeds 0 1 2``; ``choices``: the only seeds the command accepts."""
     return Option("--seeds", dict(type=seed_argument, nargs="+", default=list(default), choices=choices,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -104,7 +105,7 @@ def train_mask_head(epochs=None, seed=0, root=(), plan=None, verbose=2, folder=N
     plan = plan or budget()
     epochs = EPOCHS if epochs is None else checks.count(epochs, "epochs", minimum=1)
     epochs = epochs if plan.mode == "full" else 1
-    target = run_folder(root) if folder is None else folder
+    target = run_folder(root) if folder is None else Path(folder)
     if (target / artifacts.MANIFEST).is_file():  # written once the weights and record are, so: finished
         checkpoints.path(target).unlink(missing_ok=True)  # a kill after the manifest can leave it
         artifacts.verify_manifest(target)

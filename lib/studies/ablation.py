@@ -12,6 +12,7 @@ from lib.config import (
     ABLATION_EPOCHS, CANDIDATE_BASELINE, CANDIDATE_CHANGES, PAPER, RECOMMENDED_EPOCHS, VARIANTS, combined_name,
     variant_base, variant_named,
 )
+from lib.commands import Option
 from lib.studies import paper_gan
 
 
@@ -200,7 +201,8 @@ COMMANDS = (
     commands.Command("ablation", run_ablation, "chapter 6: every variant, 2 epochs each",
                      (commands.seeds(), commands.epochs(ABLATION_EPOCHS))),
     commands.Command("variant", run_variants, "one variant of chapter 6", (
-        commands.choice("--name", VARIANTS, required=True, what="the variant"), commands.seeds(),
+        Option("--name", dict(type=commands.argument(commands.variant_name), required=True, help=(
+            "the variant: a name of lib.config.VARIANTS or a combination of their changes"))), commands.seeds(),
         commands.epochs(ABLATION_EPOCHS))),
     commands.Command("recommended", run_recommended, "choose from the ablation, train the choice for its budget",
                      (commands.seeds(),)),

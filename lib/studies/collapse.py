@@ -293,7 +293,8 @@ COMMANDS = (
     commands.Command("collapse", run_collapse, "chapter 5's study: a recipe, 2 epochs a seed", (
         commands.choice("--recipe", RECIPES, required=True, dest="recipe_name", what="the recipe"),
         commands.seeds(), commands.epochs(DECIDING_EPOCHS))),
-    commands.Command("collapse-summary", write_summary, "rebuild the study's summary from its finished runs"),
+    commands.Command("collapse-summary", write_summary, "rebuild the study's summary from its finished runs",
+                     report=str),
     commands.Command("film", run_film, "chapter 5's animation: the first 600 iterations filmed", (commands.seeds(),)),
     commands.Command("paper-gan-fixed", run_fixed_paper_gan, "the smallest fix, the paper's 6 epochs",
                      (commands.seeds(),)),

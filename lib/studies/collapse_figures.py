@@ -178,9 +178,11 @@ def score_histograms(films, steps, bins=20):
 FILM_GIF = Path(__file__).resolve().parents[2] / "_static" / "training_film.gif"  # the intro opens with it
 
 
-def write_film_gif(seeds=(0, 3), path=FILM_GIF, root=()):
-    """Chapter 5's animation of the filmed runs (one digit of each class per run, labelled by how
-    its study run ends) as a GIF at ``path``, for the intro, which cannot run code."""
+def write_film_gif(seeds=(0, 3), path=None, root=()):
+    """Chapter 5's animation of the filmed runs under ``root`` (one digit of each class per run,
+    labelled by how its study run ends) as a GIF at ``path``: by default the intro's, which cannot
+    run code, for the committed runs, and ``film/training_film.gif`` under any other root."""
+    path = path or (collapse.film_folder(0, root).parent / "training_film.gif" if root else FILM_GIF)
     films = {}
     for seed in seeds:
         film = collapse.film(seed, root)

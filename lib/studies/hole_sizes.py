@@ -18,7 +18,7 @@ def record_path(root=()):
 def hole_size_study(methods, originals, labels, judges, sizes=holes.HOLE_SIZES):
     """Accuracy (mean, sd over classifiers) of every method for centred holes of each size and
     for the paper's jittered 8x8 hole; returns ``(curves, results)`` where ``curves`` maps a
-    method to ``{size: (mean, sd)}`` and ``results`` maps a hole label to `evaluate`'s output."""
+    method to ``{size: (mean, sd)}`` and ``results`` maps a hole label to `lib.evaluation.evaluate`'s output."""
     results = {holes.label(hole): evaluation.evaluate(methods, originals, labels, holes.masks(len(originals), hole),
                                                        judges) for hole in (*sizes, holes.PAPER_HOLE)}
     return hole_size_curves(results, sizes), results
@@ -26,7 +26,7 @@ def hole_size_study(methods, originals, labels, judges, sizes=holes.HOLE_SIZES):
 
 def hole_size_curves(by_hole, sizes=holes.HOLE_SIZES):
     """``{method: {size: (mean, sd)}}``: each method's accuracy against the centre-hole size, from
-    `hole_size_study`'s results or a record of them (`scores_only`)."""
+    `hole_size_study`'s results or a record of them (`lib.evaluation.scores_only`)."""
     labels = [holes.label(size) for size in sizes]
     missing = [label for label in labels if label not in by_hole]
     if missing or not sizes:

@@ -125,8 +125,8 @@ def probe_every_steps(name, batch_size):
 
 
 def train_recipe(name, seed=0, root=(), plan=None, verbose=0):
-    """Train recipe ``name`` from scratch into its folder (under ``root``, default the current
-    mode's), or resume or open it there; returns the finished run."""
+    """Train recipe ``name`` from scratch into its folder under ``root`` (default: the committed
+    artifacts), or resume or open it there; returns the finished run."""
     config = recipe(name, plan)
     run = training.train(config, run_folder(name, seed, root), seed, plan, verbose=verbose,
                         probe_every_steps=probe_every_steps(name, config.batch_size),

@@ -5,7 +5,8 @@ test digits (shipped classifier) with the paper's hole and 14x14 centre holes.
 from __future__ import annotations
 
 from lib import artifacts, classifiers, commands, evaluation, holes, runs, training
-from lib.config import ABLATION_EPOCHS, VARIANTS, variant_named
+from lib.commands import Option
+from lib.config import ABLATION_EPOCHS, variant_named
 from lib.studies import ablation
 
 # The speed options of appendix D, as changes of a configuration, and the folder suffix of their runs.
@@ -56,5 +57,6 @@ def committed_record():
 COMMANDS = (
     commands.Command("speed-study", run_speed_study, "appendix D's speed options against float32, 2 seeds", (
         commands.seeds((0, 1)), commands.epochs(ABLATION_EPOCHS),
-        commands.choice("--name", VARIANTS, what="the variant (default: the recommended one)"))),
+        Option("--name", dict(type=commands.argument(commands.variant_name), default=None, help=(
+            "the variant (default: the recommended one)"))))),
 )

@@ -248,7 +248,7 @@ TABLE_COLUMNS = (("accuracy %", "accuracy_mean", 100, 1), ("detector %", "detect
 
 def study_table(scores_by_method, holes):
     """Chapter 7's tables: ``{method: {(hole, column): value}}`` with accuracy and detector in %
-    and the Fréchet distance, from `score_method`'s or `arm_means`' scores (a DataFrame of it,
+    and the Fréchet distance, from `lib.realism.score_on_holes`' or `arm_means`' scores (a DataFrame of it,
     transposed, has a row per method and two levels of columns)."""
     if not scores_by_method:
         raise ValueError("study_table needs the scores of at least one method")
