@@ -9,7 +9,7 @@ import time
 from lib.runtime import keras
 import numpy as np
 
-from lib import artifacts, checks, commands, data, runs
+from lib import artifacts, checks, commands, data, datasets, runs
 from lib.config import budget
 from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, ClassifierConfig, DenseClassifierConfig
 from lib.models import build_classifier, compile_classifier
@@ -73,14 +73,15 @@ def corrupted_digit_accuracy(x_train, y_train, train_masks, x_test, y_test, test
     return float((classify(model, test) == labels).mean())
 
 
-def load_classifier(seed=SHIPPED_CLASSIFIER_SEED, config: ClassifierConfig | DenseClassifierConfig = CLASSIFIER):
+def load_classifier(seed=SHIPPED_CLASSIFIER_SEED, config: ClassifierConfig | DenseClassifierConfig = CLASSIFIER,
+                    root=()):
     """A shipped classifier, by seed (and architecture: `lib.config.CROSS_CHECK_CLASSIFIER` for the
-    cross-check ones)."""
-    return artifacts.load_weights(build_classifier(config), classifier_weights(seed, config))
+    cross-check ones), of the dataset ``root`` holds (`lib.datasets.root`; MNIST's by default)."""
+    return artifacts.load_weights(build_classifier(config), classifier_weights(seed, config, root))
 
 
-def load_classifiers(seeds=CLASSIFIER_SEEDS, config=CLASSIFIER):
-    return {seed: load_classifier(seed, config) for seed in seeds}
+def load_classifiers(seeds=CLASSIFIER_SEEDS, config=CLASSIFIER, root=()):
+    return {seed: load_classifier(seed, config, root) for seed in seeds}
 
 
 def classify(classifier, images, batch_size=1000):
@@ -97,9 +98,10 @@ def classifier_epochs(epochs, plan=None):
 
 def run_classifiers(seeds, config=CLASSIFIER, root=(), verbose=2):
     """Train the shipped classifiers of ``seeds``: the paper's architecture, or with
-    ``config=CROSS_CHECK_CLASSIFIER`` the cross-check one, for the epochs of ``config``."""
+    ``config=CROSS_CHECK_CLASSIFIER`` the cross-check one, for the epochs of ``config``, on the
+    dataset ``root`` holds (`lib.datasets.in_root`)."""
     folder = classifier_folder(config)  # checks the config before any work
-    (x_train, y_train), (x_test, y_test) = data.load_mnist()
+    (x_train, y_train), (x_test, y_test) = datasets.load(datasets.in_root(root))
     epochs = classifier_epochs(config.epochs)
     for seed in seeds:
         path = classifier_weights(seed, config, root)
@@ -130,7 +132,8 @@ def run_cross_check_classifiers(seeds, root=()):
 
 COMMANDS = (
     commands.Command("classifier", run_classifiers, "the evaluation classifiers (the paper's architecture)",
-                     (commands.seeds(CLASSIFIER_SEEDS),)),
+                     (commands.seeds(CLASSIFIER_SEEDS),), datasets=tuple(datasets.DATASETS)),
     commands.Command("cross-check-classifier", run_cross_check_classifiers,
-                     "the cross-check classifiers, another architecture (appendix B)", (commands.seeds(CLASSIFIER_SEEDS),)),
+                     "the cross-check classifiers, another architecture (appendix B)", (commands.seeds(CLASSIFIER_SEEDS),),
+                     datasets=tuple(datasets.DATASETS)),
 )

@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lib import classifiers, runs, runtime
+from lib import classifiers, datasets, runs, runtime
 from lib.studies import (
     ablation, ceiling, collapse, collapse_figures, correction, hole_sizes, paper_gan, selection, speed, speed_settings,
     tradeoff,
@@ -37,6 +37,8 @@ def parser():
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     main.add_argument("--devices", choices=runtime.DEVICES, default="one",
                       help="one (default) or all: train on every visible GPU with tf.distribute.MirroredStrategy")
+    main.add_argument("--dataset", choices=list(datasets.DATASETS), default=datasets.DEFAULT,
+                      help=f"the dataset (default {datasets.DEFAULT}); a command that supports only MNIST refuses another")
     subcommands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS.values():
         sub = subcommands.add_parser(command.name, help=command.help, description=command.help)
@@ -46,11 +48,14 @@ def parser():
 
 
 def main(argv=None):
-    args = vars(parser().parse_args(argv))
-    command, devices = COMMANDS[args.pop("command")], args.pop("devices")
+    arguments = parser()
+    args = vars(arguments.parse_args(argv))
+    command, devices, dataset = COMMANDS[args.pop("command")], args.pop("devices"), args.pop("dataset")
+    if dataset not in command.datasets:
+        arguments.error(f"{command.name} runs on {', '.join(command.datasets)} only so far, not {dataset}")
     try:
         with runtime.device_strategy(devices).scope():
-            result = command.run(root=runs.mode_root(), **args)
+            result = command.run(root=(*runs.mode_root(), *datasets.root(dataset)), **args)
     except OSError as error:  # a full disk, a folder that cannot be written: the cause, not a traceback
         sys.exit(f"python -m lib.cli {command.name}: {error}")
     if command.report is not None:

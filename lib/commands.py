@@ -21,14 +21,17 @@ class Option:
 
 @dataclass(frozen=True)
 class Command:
-    """``python -m lib.cli <name> [options]``: calls ``run(root=<run-folder root>, **options)``
-    and prints ``report`` of what it returns, if the command has one."""
+    """``python -m lib.cli [--dataset NAME] <name> [options]``: calls ``run(root=<run-folder root>,
+    **options)`` and prints ``report`` of what it returns, if the command has one. Another dataset
+    than MNIST is one argument away for the commands that list it in ``datasets``: its runs and
+    records go under a folder of its name (`lib.datasets.root`)."""
 
     name: str
     run: Callable
     help: str
     options: tuple = ()
     report: Callable | None = None
+    datasets: tuple = ("mnist",)  # what it can run on (`lib.datasets`): its root then names the dataset
 
 
 def seed_argument(text):

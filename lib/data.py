@@ -1,4 +1,4 @@
-"""MNIST loading, scaling, the paper's masks, corruption and `tf.data` pipelines.
+"""MNIST (by `lib.datasets`), scaling, the paper's masks, corruption and `tf.data` pipelines.
 
 Conventions: raw images are uint8 in [0, 255]; model images are float32 in [-1, 1] with a
 channel axis, shape (N, 28, 28, 1); masks are boolean (N, H, W) arrays, True where a pixel is
@@ -6,24 +6,12 @@ missing.
 """
 from __future__ import annotations
 
-import hashlib
-import os
-
 import numpy as np
 
-from lib import checks, npz
+from lib import checks
 from lib.config import CENTRE_JITTER, PAPER, GANConfig
 
-NPZ_VARIABLE = "MNIST_NPZ"
-MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
-MNIST_SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28), "y_test": (10000,)}
-# sha256 of array.tobytes() for the real MNIST (../shared/data/README.md).
-MNIST_SHA256 = {
-    "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
-    "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
-    "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
-    "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
-}
+NPZ_VARIABLE = "MNIST_NPZ"  # MNIST's .npz (`lib.datasets` names every dataset's)
 VALIDATION_DIGITS = 5000  # the last training digits: models and thresholds are chosen on them, not on the test set
 HOLE_VALUE = -1.0  # the paper paints missing pixels black
 TRAINING_PREFETCH = 4  # batches a training epoch's pipeline prepares ahead of the step
@@ -68,54 +56,11 @@ def check_masks(masks, images_shape=None, name="masks"):
 
 # ---------------------------------------------------------------- loading
 
-def _sha256(array):
-    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
-
-
 def load_mnist(path=None, verify=True):
-    """Return ``(x_train, y_train), (x_test, y_test)`` as uint8 arrays.
+    """MNIST as ``(x_train, y_train), (x_test, y_test)`` uint8 arrays (`lib.datasets.load`)."""
+    from lib import datasets
 
-    Reads the ``.npz`` at ``path`` or at ``$MNIST_NPZ`` (no pickles); without either, Keras
-    downloads MNIST. With ``verify`` the arrays must be the real MNIST (shapes and sha256
-    hashes); pass ``verify=False`` for a file of your own with the same layout.
-    """
-    if path is None and os.environ.get(NPZ_VARIABLE) == "":
-        raise ValueError(f"{NPZ_VARIABLE} is set but empty: name the mnist.npz file, or unset it to download MNIST")
-    path = path if path is not None else os.environ.get(NPZ_VARIABLE)
-    if path:
-        def header_check(key):  # before decompressing: a small file may claim a huge array
-            def check(dtype, shape):
-                if dtype != np.uint8:
-                    return f"MNIST {key} must be uint8, got {dtype}"
-                if verify and tuple(shape) != MNIST_SHAPES[key]:
-                    return f"MNIST {key} has shape {tuple(shape)}, expected {MNIST_SHAPES[key]} (verify=False: your own)"
-            return check
-
-        arrays = npz.read_npz(path, {key: header_check(key) for key in MNIST_KEYS}, what=f"MNIST ({NPZ_VARIABLE})")
-    else:
-        from lib.runtime import keras
-
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()  # downloads
-        arrays = dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-
-    for key, array in arrays.items():
-        if array.dtype != np.uint8:
-            raise ValueError(f"MNIST {key} must be uint8, got {array.dtype}")
-    for images, labels in (("x_train", "y_train"), ("x_test", "y_test")):
-        x, y = arrays[images], arrays[labels]
-        if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
-            raise ValueError(f"MNIST {images}/{labels} must be (N, H, W) and (N,), got {x.shape} and {y.shape}")
-        if y.size and y.max() > 9:
-            raise ValueError(f"MNIST {labels} must be digits 0..9, got a maximum of {y.max()}")
-    if verify:
-        for key, array in arrays.items():
-            if array.shape != MNIST_SHAPES[key]:
-                raise ValueError(f"MNIST {key} has shape {array.shape}, expected {MNIST_SHAPES[key]} "
-                                 "(pass verify=False to load a file of your own)")
-            if _sha256(array) != MNIST_SHA256[key]:
-                raise ValueError(f"MNIST {key} has the right shape but the wrong content (sha256 mismatch): "
-                                 "the file is corrupted or not MNIST")
-    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+    return datasets.load("mnist", path, verify)
 
 
 def validation_split(images, labels, train_digits=None):

@@ -4,7 +4,7 @@ budget of the run mode. Every study trains through `train`; `lib.fitting.fit_gan
 """
 from __future__ import annotations
 
-from lib import classifiers, data, fitting, holes
+from lib import classifiers, data, datasets, fitting, holes
 from lib.config import PROBE_SIZE, SNAPSHOT_MASK_SEED, budget
 from lib.diagnostics import GeneratorDiagnostics, TrainingFilm
 
@@ -39,12 +39,13 @@ def probe_key(hole):
     return "probe" if key == holes.PAPER_HOLE else f"probe_{key}"
 
 
-def watchers(x_test, y_test, probe_every_steps=100, diagnostics=False, film=False, probe_holes=("paper",)):
-    """The recorders of a committed run: epoch snapshots and the classifier probe on each of
-    ``probe_holes``, plus the generator diagnostics over the first `DIAGNOSTIC_STEPS` iterations
-    and the film of the first `FILM_STEPS` if asked."""
+def watchers(x_test, y_test, probe_every_steps=100, diagnostics=False, film=False, probe_holes=("paper",),
+             dataset=datasets.DEFAULT):
+    """The recorders of a committed run: epoch snapshots and the classifier probe (the
+    ``dataset``'s shipped classifier) on each of ``probe_holes``, plus the generator diagnostics
+    over the first `DIAGNOSTIC_STEPS` iterations and the film of the first `FILM_STEPS` if asked."""
     (snapshot_corrupted, snapshot_masks), _ = snapshot_inputs(x_test, y_test)
-    classifier = classifiers.load_classifier(0)
+    classifier = classifiers.load_classifier(0, root=datasets.root(dataset))
     recorders = [fitting.EpochSnapshots(snapshot_corrupted, snapshot_masks)]
     for hole in probe_holes:
         (probe, probe_masks), labels = probe_inputs(x_test, y_test, hole=hole)
@@ -64,16 +65,17 @@ def watchers(x_test, y_test, probe_every_steps=100, diagnostics=False, film=Fals
 
 
 def train(config, folder, seed=0, plan=None, verbose=2, probe_every_steps=100, diagnostics=False, film=False,
-          probe_holes=("paper",), held_out=False):
-    """Train ``config`` on the training digits of ``plan`` (default: the current mode's) into
-    ``folder`` with the standard watchers; returns the finished `lib.runs.Run`. ``held_out``:
-    train on all but the validation digits and watch those (`lib.data.validation_split`), for
-    runs that choose between recipes, which must never see the test set."""
+          probe_holes=("paper",), held_out=False, dataset=datasets.DEFAULT):
+    """Train ``config`` on the training images of ``dataset`` (`lib.datasets`; MNIST's digits by
+    default) that ``plan`` takes (default: the current mode's) into ``folder`` with the standard
+    watchers; returns the finished `lib.runs.Run`. ``held_out``: train on all but the validation
+    images and watch those (`lib.data.validation_split`), for runs that choose between recipes,
+    which must never see the test set."""
     plan = plan or budget()
-    (x_train, y_train), (x_test, y_test) = data.load_mnist()
+    (x_train, y_train), (x_test, y_test) = datasets.load(dataset)
     if held_out:
         (x_train, _), (x_test, y_test) = data.validation_split(x_train, y_train)
-    recorders = watchers(x_test, y_test, probe_every_steps, diagnostics, film, probe_holes)
+    recorders = watchers(x_test, y_test, probe_every_steps, diagnostics, film, probe_holes, dataset)
     return fitting.fit_gan(data.to_model_input(x_train[: plan.train_images]), folder, config, seed=seed,
                            recorders=recorders, verbose=verbose)
 

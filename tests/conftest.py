@@ -10,7 +10,7 @@ import types  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from lib import classifiers, data, fitting, runs  # noqa: E402
+from lib import classifiers, data, datasets, fitting, runs  # noqa: E402
 from lib.config import MODE_VARIABLE, PAPER  # noqa: E402
 from stubs import PROBE_DIGITS, CyclingClassifier, OneDigitClassifier, synthetic_test_set  # noqa: E402
 
@@ -38,8 +38,8 @@ def captured_training(monkeypatch):
     """`fitting.fit_gan` replaced by a recorder of its calls; MNIST by a synthetic set of 3,000 digits."""
     calls = []
     x, y = synthetic_test_set(per_class=300)
-    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x, y)))
-    monkeypatch.setattr(classifiers, "load_classifier", lambda seed=0: "classifier")
+    monkeypatch.setattr(datasets, "load", lambda *a, **k: ((x, y), (x, y)))
+    monkeypatch.setattr(classifiers, "load_classifier", lambda seed=0, root=(): "classifier")
 
     def record(images, folder, config, seed=0, recorders=(), verbose="auto", **kwargs):
         calls.append({"images": images, "folder": str(folder), "config": config, "seed": seed,

@@ -1,7 +1,7 @@
 """Tests of lib.classifiers."""
 import pytest
 
-from lib import artifacts, classifiers, data, models, runs
+from lib import artifacts, classifiers, data, datasets, models, runs
 from lib.config import (
     CLASSIFIER, CROSS_CHECK_CLASSIFIER, MODE_VARIABLE, PAPER, DenseClassifierConfig, budget, ClassifierConfig,
 )
@@ -22,7 +22,7 @@ def test_classifier_epochs_caps_only_quick_runs():
 def test_run_classifiers_trains_the_cross_check_architecture_into_its_folder(monkeypatch, private_artifacts):
     monkeypatch.setenv(MODE_VARIABLE, "quick")
     x, y = synthetic_test_set(per_class=2)
-    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x, y)))
+    monkeypatch.setattr(datasets, "load", lambda *a, **k: ((x, y), (x, y)))
     classifiers.run_classifiers([0], verbose=0, config=CROSS_CHECK_CLASSIFIER, root=runs.mode_root())
     folder = private_artifacts / "quick" / "classifier-dense"
     assert sorted(path.name for path in folder.iterdir()) == ["manifest.json", "seed0.json", "seed0.weights.h5"]
@@ -41,7 +41,7 @@ def test_run_classifiers_trains_each_architecture_for_its_own_epochs_in_full_mod
                                                                                  config, epochs):
     monkeypatch.setenv(MODE_VARIABLE, "full")
     x, y = synthetic_test_set(per_class=1)
-    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x, y)))
+    monkeypatch.setattr(datasets, "load", lambda *a, **k: ((x, y), (x, y)))
     calls = []
 
     def fake_train(x_train, y_train, seed, used_config, epochs, verbose):
@@ -58,7 +58,7 @@ def test_run_classifiers_trains_each_architecture_for_its_own_epochs_in_full_mod
 def test_run_classifiers_keeps_a_classifier_already_trained(monkeypatch, private_artifacts):
     monkeypatch.setenv(MODE_VARIABLE, "full")
     x, y = synthetic_test_set(per_class=1)
-    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x, y)))
+    monkeypatch.setattr(datasets, "load", lambda *a, **k: ((x, y), (x, y)))
     trained = []
     monkeypatch.setattr(classifiers, "train_classifier",
                         lambda x_train, y_train, seed, config, epochs, verbose: trained.append(seed)

@@ -97,6 +97,25 @@ def test_main_starts_the_command_asked_for_with_its_options_and_the_mode_root(ca
     assert calls[-1] == (argv[0], {**keywords, "root": (runs.QUICK,)})
 
 
+@pytest.mark.parametrize("argv, keywords", [
+    (["--dataset", "fashion_mnist", "classifier", "--seeds", "1"], dict(seeds=[1])),
+    (["--dataset", "fashion_mnist", "paper-gan"], dict(seeds=[0])),
+    (["--dataset", "fashion_mnist", "fast", "--recipe", "batch 64"], dict(recipe_name="batch 64", seeds=[0])),
+])
+def test_another_dataset_is_one_argument_and_its_runs_go_under_its_folder(calls, monkeypatch, argv, keywords):
+    cli.main(argv)
+    assert calls == [(argv[2], {**keywords, "root": ("fashion_mnist",)})]
+    monkeypatch.setenv(MODE_VARIABLE, "quick")
+    cli.main(argv)
+    assert calls[-1] == (argv[2], {**keywords, "root": (runs.QUICK, "fashion_mnist")})
+
+
+@pytest.mark.parametrize("command", ["hole-size-study", "collapse-summary", "train-default", "selection"])
+def test_a_command_measured_on_mnist_only_refuses_another_dataset(capsys, calls, command):
+    refused(capsys, ["--dataset", "fashion_mnist", command], f"{command} runs on mnist only so far, not fashion_mnist")
+    assert calls == []
+
+
 def test_main_prints_the_commands_report(monkeypatch, capsys):
     command = cli.COMMANDS["hole-size-study"]
     monkeypatch.setitem(cli.COMMANDS, "hole-size-study", dataclasses.replace(
@@ -134,6 +153,7 @@ def test_main_prints_the_commands_report(monkeypatch, capsys):
     (["classifier", "--seeds", "x"], "a seed is an integer"),
     (["correction-study", "--seeds", "1"], "unrecognized arguments: --seeds"),
     (["--devices", "gpu0", "paper-gan"], "invalid choice: 'gpu0'"),
+    (["--dataset", "cifar10", "classifier"], "invalid choice: 'cifar10'"),
 ])
 def test_bad_arguments_are_refused_before_any_work(capsys, monkeypatch, calls, argv, message):
     forbid_work(monkeypatch)
@@ -179,7 +199,7 @@ def test_the_commands_functions_take_the_options_their_parsers_give(monkeypatch)
     for name, command in cli.COMMANDS.items():
         keywords = vars(parser.parse_args([name, *{"variant": ["--name", "+ composite"], "collapse": ["--recipe", "paper"],
                                                      "fast": ["--recipe", "batch 64"]}.get(name, [])]))
-        keywords = {key: value for key, value in keywords.items() if key not in ("command", "devices")}
+        keywords = {key: value for key, value in keywords.items() if key not in ("command", "devices", "dataset")}
         inspect.signature(command.run).bind(root=(), **keywords)  # raises TypeError if one does not fit
 
 

@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from lib import classifiers, data, diagnostics, fitting, holes, training
+from lib import classifiers, data, datasets, diagnostics, fitting, holes, training
 from lib.config import EVALUATION_MASK_SEED, PAPER, PROBE_SIZE, SNAPSHOT_MASK_SEED, budget
 
 from stubs import recorder, synthetic_test_set
@@ -64,7 +64,7 @@ def test_watchers_are_the_snapshots_and_the_probe_and_the_diagnostics_if_asked(m
     x_test, y_test = synthetic_test_set(per_class=PROBE_SIZE // 10)
     classifier = object()
     seeds = []
-    monkeypatch.setattr(classifiers, "load_classifier", lambda seed=0: seeds.append(seed) or classifier)
+    monkeypatch.setattr(classifiers, "load_classifier", lambda seed=0, root=(): seeds.append(seed) or classifier)
     standard = training.watchers(x_test, y_test, probe_every_steps=50)
     assert [type(r) for r in standard] == [fitting.EpochSnapshots, fitting.ClassifierProbe]
     snapshots, probe = standard
@@ -90,3 +90,15 @@ def test_budget_epochs_caps_only_quick_runs():
     assert training.budget_epochs(40, budget("full")) == 40
     assert training.budget_epochs(40, budget("quick")) == budget("quick").gan_epochs
     assert training.budget_epochs(1, budget("quick")) == 1
+
+
+def test_a_run_trains_on_the_dataset_it_is_given_and_probes_with_that_datasets_classifier(monkeypatch, tmp_path):
+    x, y = synthetic_test_set(per_class=100)  # the probe's 1,000 test images
+    loaded, probes = [], []
+    monkeypatch.setattr(datasets, "load", lambda name="mnist", *a, **k: loaded.append(name) or ((x, y), (x, y)))
+    monkeypatch.setattr(classifiers, "load_classifier", lambda seed=0, root=(): probes.append(root) or "classifier")
+    monkeypatch.setattr(fitting, "fit_gan", lambda images, folder, config, **kwargs: (images, folder))
+    images, folder = training.train(PAPER, tmp_path / "run", dataset="fashion_mnist")
+    assert loaded == ["fashion_mnist"] and probes == [("fashion_mnist",)] and folder == tmp_path / "run"
+    assert images.shape[1:] == (28, 28, 1) and images.dtype == np.float32  # the training images, as the model sees them
+

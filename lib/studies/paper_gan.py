@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 
-from lib import checks, commands, runs, shipped, training
+from lib import checks, commands, datasets, runs, shipped, training
 from lib.config import PAPER, budget
 
 SEEDS = (0, 1, 2)  # the committed runs; seed 0 is the shipped "paper" inpainter
@@ -16,16 +16,18 @@ def run_folder(seed, root=()):
     return runs.path(*root, "paper_gan", runs.seed_name(seed))
 
 
-def train_paper_gan(folder, seed=0, plan=None, verbose=2):
-    """The paper's GAN for the budget of ``plan`` (default: the current mode's)."""
+def train_paper_gan(folder, seed=0, plan=None, verbose=2, dataset=datasets.DEFAULT):
+    """The paper's GAN for the budget of ``plan`` (default: the current mode's), on ``dataset``."""
     plan = plan or budget()
-    return training.train(PAPER.variant(PAPER.name, epochs=plan.gan_epochs), folder, seed, plan, verbose)
+    return training.train(PAPER.variant(PAPER.name, epochs=plan.gan_epochs), folder, seed, plan, verbose,
+                          dataset=dataset)
 
 
 def run_paper_gan(seeds, root=(), verbose=2):
-    """Train the paper's GAN with each of ``seeds``; seed 0 ships as the "paper" inpainter."""
+    """Train the paper's GAN with each of ``seeds`` on the dataset ``root`` holds; seed 0 ships as
+    its "paper" inpainter."""
     for seed in seeds:
-        run = train_paper_gan(run_folder(seed, root), seed, verbose=verbose)
+        run = train_paper_gan(run_folder(seed, root), seed, verbose=verbose, dataset=datasets.in_root(root))
         if seed == 0:
             shipped.register("paper", run.folder, root)
         print(f"paper GAN seed {seed}: {run.record['iterations']} iterations, probe {run.probe[-1]}", flush=True)
@@ -73,5 +75,6 @@ def summarise_run(run, last=100, collapse_share=0.9):
 
 
 COMMANDS = (
-    commands.Command("paper-gan", run_paper_gan, "the paper's GAN, its 6 epochs (chapter 3)", (commands.seeds(),)),
+    commands.Command("paper-gan", run_paper_gan, "the paper's GAN, its 6 epochs (chapter 3)", (commands.seeds(),),
+                     datasets=tuple(datasets.DATASETS)),
 )

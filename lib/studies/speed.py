@@ -13,8 +13,8 @@ import shutil
 
 import numpy as np
 
-from lib import analysis, artifacts, checks, classifiers, commands, evaluation, holes, realism, records, runs, shipped, \
-    training
+from lib import analysis, artifacts, checks, classifiers, commands, datasets, evaluation, holes, realism, records, runs, \
+    shipped, training
 from lib.config import budget, variant_named
 from lib.studies import ablation
 
@@ -126,11 +126,12 @@ def probe_every_steps(name, batch_size):
 
 def train_recipe(name, seed=0, root=(), plan=None, verbose=0):
     """Train recipe ``name`` from scratch into its folder under ``root`` (default: the committed
-    artifacts), or resume or open it there; returns the finished run."""
+    artifacts), on the dataset the root holds (`lib.datasets.in_root`), or resume or open it
+    there; returns the finished run."""
     config = recipe(name, plan)
     run = training.train(config, run_folder(name, seed, root), seed, plan, verbose=verbose,
-                        probe_every_steps=probe_every_steps(name, config.batch_size),
-                        probe_holes=PROBE_HOLES)
+                         probe_every_steps=probe_every_steps(name, config.batch_size), probe_holes=PROBE_HOLES,
+                         dataset=datasets.in_root(root))
     print(f"{name}, seed {seed}: {run.record['wall_seconds']} s, {run.record['iterations']} iterations, "
           f"probe {run.probe[-1]['accuracy']}", flush=True)
     return run
@@ -328,7 +329,8 @@ def target_report(entry):
 
 COMMANDS = (
     commands.Command("fast", run_recipe, "appendix D: a recipe of the time-to-quality study, from scratch", (
-        commands.choice("--recipe", RECIPES, required=True, dest="recipe_name", what="the recipe"), commands.seeds())),
+        commands.choice("--recipe", RECIPES, required=True, dest="recipe_name", what="the recipe"), commands.seeds()),
+        datasets=tuple(datasets.DATASETS)),
     commands.Command("train-default", train_default, "the book's model: the fast recipe from scratch, scored", (
         commands.seeds((SHIPPED_SEED,), choices=FAST_SEEDS, what="the seeds the record keeps"),), report=str),
     commands.Command("time-to-quality", write_record, "score the reference and every finished recipe",

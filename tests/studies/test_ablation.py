@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from lib import artifacts, classifiers, data, diagnostics, evaluation, fitting, holes, runs
+from lib import artifacts, classifiers, data, datasets, diagnostics, evaluation, fitting, holes, runs
 from lib.studies import ablation, paper_gan
 from lib.config import (
     CANDIDATE_BASELINE, CANDIDATE_CHANGES, MODE_VARIABLE, PAPER, PROBE_SIZE, RECOMMENDED_EPOCHS, SNAPSHOT_MASK_SEED,
@@ -94,8 +94,8 @@ def test_choose_recommended_keeps_the_candidate_that_scores_higher(monkeypatch, 
     monkeypatch.setenv(MODE_VARIABLE, "full")  # quick mode would read artifacts/quick/
     x_test = np.zeros((30, SIZE, SIZE), np.uint8)
     y_test = np.ones(30, np.uint8)  # "bright centre": only a white fill classifies right
-    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x_test, y_test), (x_test, y_test)))
-    monkeypatch.setattr(classifiers, "load_classifier", lambda seed=0: CentreClassifier())
+    monkeypatch.setattr(datasets, "load", lambda *a, **k: ((x_test, y_test), (x_test, y_test)))
+    monkeypatch.setattr(classifiers, "load_classifier", lambda seed=0, root=(): CentreClassifier())
     opened = fake_open_variants(monkeypatch, white)
     chosen = ablation.choose_recommended(epochs=2, hole_size=14, digits=20, root=runs.mode_root())
     assert chosen == white
@@ -113,8 +113,8 @@ def choose_with_right_counts(monkeypatch, counts, digits=20, **kwargs):
     first ``counts[i]`` of ``digits`` digits right."""
     x = np.zeros((digits, SIZE, SIZE), np.uint8)
     y = np.zeros(digits, np.uint8)
-    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x, y)))
-    monkeypatch.setattr(classifiers, "load_classifier", lambda seed=0: None)
+    monkeypatch.setattr(datasets, "load", lambda *a, **k: ((x, y), (x, y)))
+    monkeypatch.setattr(classifiers, "load_classifier", lambda seed=0, root=(): None)
     right_counts = iter(counts)
 
     def fake_classify(classifier, images):

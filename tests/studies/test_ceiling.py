@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from lib import artifacts, classifiers, data, holes, runs
+from lib import artifacts, classifiers, data, datasets, holes, runs
 from lib.studies import ceiling
 from lib.config import CLASSIFIER, MODE_VARIABLE, PAPER
 
@@ -17,7 +17,7 @@ SIZE = PAPER.image_size
 def test_run_ceiling_scores_every_hole_and_records_them(monkeypatch, private_artifacts):
     monkeypatch.setenv(MODE_VARIABLE, "quick")
     x, y = synthetic_test_set(per_class=300)
-    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x[:40], y[:40])))
+    monkeypatch.setattr(datasets, "load", lambda *a, **k: ((x, y), (x[:40], y[:40])))
     seen = []
 
     def fake_accuracy(x_train, y_train, train_masks, x_test, y_test, test_masks, seed, epochs):
@@ -41,7 +41,7 @@ def test_run_ceiling_scores_every_hole_and_records_them(monkeypatch, private_art
 def test_run_ceiling_with_a_longer_budget_writes_its_own_record(monkeypatch, private_artifacts):
     monkeypatch.setenv(MODE_VARIABLE, "quick")
     x, y = synthetic_test_set(per_class=30)
-    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x[:40], y[:40])))
+    monkeypatch.setattr(datasets, "load", lambda *a, **k: ((x, y), (x[:40], y[:40])))
     seen = []
     monkeypatch.setattr(classifiers, "corrupted_digit_accuracy",
                         lambda *args, seed, epochs: seen.append((args[2].any(), epochs)) or 0.5)
@@ -72,7 +72,7 @@ def test_run_ceiling_rejects_a_budget_that_is_not_a_positive_integer_before_any_
 def test_run_ceiling_adds_holes_to_a_record_of_the_same_recipe(monkeypatch, private_artifacts):
     monkeypatch.setenv(MODE_VARIABLE, "quick")
     x, y = synthetic_test_set(per_class=30)
-    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x[:40], y[:40])))
+    monkeypatch.setattr(datasets, "load", lambda *a, **k: ((x, y), (x[:40], y[:40])))
     monkeypatch.setattr(classifiers, "corrupted_digit_accuracy", lambda *args, seed, epochs: 0.25 + seed / 10)
     ceiling.run_ceiling(holes_to_score=("paper", 12), root=runs.mode_root())
     ceiling.run_ceiling(holes_to_score=(12, holes.NO_HOLE), root=runs.mode_root())

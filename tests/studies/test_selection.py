@@ -7,7 +7,7 @@ import types
 import numpy as np
 import pytest
 
-from lib import artifacts, classifiers, data, fitting, realism, runs
+from lib import artifacts, classifiers, data, datasets, fitting, realism, runs
 from lib.studies import ablation, selection, speed
 from lib.config import CLASSIFIER, MODE_VARIABLE
 
@@ -44,8 +44,8 @@ def test_a_candidate_trains_without_the_validation_digits_and_watches_only_them(
     y = (np.arange(6000) // 7) % 10  # the validation digits' labels differ from the first digits'
 
     test = (np.full((100, 28, 28), 255, np.uint8), np.zeros(100, int))
-    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x.astype(np.uint8), y), test))
-    monkeypatch.setattr(classifiers, "load_classifier", lambda seed=0: "classifier")
+    monkeypatch.setattr(datasets, "load", lambda *a, **k: ((x.astype(np.uint8), y), test))
+    monkeypatch.setattr(classifiers, "load_classifier", lambda seed=0, root=(): "classifier")
     calls = []
 
     def fit_gan(images, folder, config, seed=0, recorders=(), **kwargs):
@@ -145,7 +145,7 @@ def test_a_quick_candidate_is_trained_scored_on_validation_digits_and_recorded(m
     monkeypatch.setenv(MODE_VARIABLE, "quick")
     monkeypatch.setattr(classifiers, "load_classifiers", lambda seeds=(0, 1, 2), config=CLASSIFIER:
                         {seed: CentreClassifier() for seed in seeds})
-    monkeypatch.setattr(classifiers, "load_classifier", lambda seed=0, config=CLASSIFIER: CentreClassifier())
+    monkeypatch.setattr(classifiers, "load_classifier", lambda seed=0, config=CLASSIFIER, root=(): CentreClassifier())
     monkeypatch.setattr(realism, "default_judge", StubJudge)
     selection.train_candidate(speed.ONE_ADVERSARIAL_EPOCH, seed=0, root=runs.mode_root())
     record = selection.write_record(names=[speed.ONE_ADVERSARIAL_EPOCH], seeds=(0,), root=runs.mode_root())

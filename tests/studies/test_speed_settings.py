@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from lib import artifacts, classifiers, data, runs
+from lib import artifacts, classifiers, datasets, runs
 from lib.studies import ablation, speed_settings
 from lib.config import MODE_VARIABLE, PAPER
 
@@ -34,8 +34,8 @@ def test_speed_study_trains_each_seed_in_every_setting(monkeypatch, private_arti
     x, _ = synthetic_test_set(per_class=4)
     y = np.zeros(len(x), np.uint8)
     y[:10] = 1  # a quarter are 1s: a black fill scores 0.75, a white one 0.25
-    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x, y)))
-    monkeypatch.setattr(classifiers, "load_classifier", lambda seed=0: CentreClassifier())
+    monkeypatch.setattr(datasets, "load", lambda *a, **k: ((x, y), (x, y)))
+    monkeypatch.setattr(classifiers, "load_classifier", lambda seed=0, root=(): CentreClassifier())
     calls = []
 
     def fake_run_variant(name, epochs, seed, config, folder):
@@ -71,8 +71,8 @@ def test_speed_study_defaults_to_the_recommended_variant(monkeypatch, private_ar
     monkeypatch.setenv(MODE_VARIABLE, "quick")
     artifacts.save_json(ablation.recommended_record(), {"chosen": "+ skip connections", "epochs": 40})
     x, y = synthetic_test_set(per_class=4)
-    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: ((x, y), (x, y)))
-    monkeypatch.setattr(classifiers, "load_classifier", lambda seed=0: CentreClassifier())
+    monkeypatch.setattr(datasets, "load", lambda *a, **k: ((x, y), (x, y)))
+    monkeypatch.setattr(classifiers, "load_classifier", lambda seed=0, root=(): CentreClassifier())
     calls = []
 
     def fake_run_variant(name, epochs, seed, config, folder):

@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from lib import artifacts, classifiers, data, evaluation, holes, inpainting, realism, records, runs, shipped
+from lib import artifacts, classifiers, data, datasets, evaluation, holes, inpainting, realism, records, runs, shipped
 from lib.studies import ablation, tradeoff
 from lib.config import variant_named, PAPER
 
@@ -77,14 +77,14 @@ def test_the_target_report_checks_accuracy_against_the_reference_and_realism_aga
 
 
 def test_the_study_record_scores_baselines_and_finished_arms_once_each(tmp_path, monkeypatch):
-    from lib import artifacts, data, evaluation, fitting, realism
+    from lib import artifacts, evaluation, fitting, realism
     from lib.config import PAPER
     from stubs import tiny_images
 
     monkeypatch.setenv(runs.ROOT_VARIABLE, str(tmp_path))
     monkeypatch.setenv("GAN_BOOK_MODE", "full")
     digits = np.random.default_rng(0).integers(0, 256, (20, 28, 28), dtype=np.uint8)
-    monkeypatch.setattr(data, "load_mnist", lambda: ((digits, digits[:, 0, 0] % 10), (digits, digits[:, 0, 0] % 10)))
+    monkeypatch.setattr(datasets, "load", lambda *a, **k: ((digits, digits[:, 0, 0] % 10), (digits, digits[:, 0, 0] % 10)))
     monkeypatch.setattr(classifiers, "load_classifiers", lambda: {0: CentreClassifier()})
     monkeypatch.setattr(realism, "default_judge", lambda: type("J", (FixedJudge,), {"seeds": (0,), "frechet": lambda self, x: 0.1})())
     monkeypatch.setattr(tradeoff, "baseline_methods", lambda: {"masked": evaluation.no_inpainting})
