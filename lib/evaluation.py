@@ -11,7 +11,7 @@ import cv2
 import tensorflow as tf
 import numpy as np
 
-from lib import checks, data
+from lib import checks, data, datasets
 from lib.classifiers import SHIPPED_CLASSIFIER_SEED
 from lib.inpainting import inpaint
 
@@ -21,9 +21,10 @@ INPAINT_RADIUS = 3  # pixels; OpenCV's neighbourhood for both classical methods
 
 # ---------------------------------------------------------------- the digits
 
-def test_digits(digits=None):
-    """The first ``digits`` test digits (all 10,000 by default) as model input, with labels."""
-    (_, _), (x_test, y_test) = data.load_mnist()
+def test_digits(digits=None, dataset=datasets.DEFAULT):
+    """The first ``digits`` test images of ``dataset`` (all 10,000 by default; MNIST's digits
+    unless another is named) as model input, with labels."""
+    (_, _), (x_test, y_test) = datasets.load(dataset)
     count = len(x_test) if digits is None else checks.count(digits, "digits", minimum=2)
     return data.to_model_input(x_test[:count]), y_test[:count]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib import checks, data, mask_head as mask_heads, runs, shipped
+from lib import checks, data, datasets, mask_head as mask_heads, runs, shipped
 from lib.config import PAPER, GANConfig
 from lib.models import complete, generator_inputs
 
@@ -47,20 +47,21 @@ def inpaint(generator, config: GANConfig, corrupted, masks, batch_size=500):
 
 # ---------------------------------------------------------------- for your own digits
 
-def load_inpainter(name=shipped.DEFAULT_INPAINTER):
+def load_inpainter(name=shipped.DEFAULT_INPAINTER, dataset=datasets.DEFAULT):
     """A shipped generator and its configuration, by name: ``"book"`` (the book's model, the
     default: trained from scratch in under 15 minutes, chosen on held-out digits for accuracy,
     then realism), ``"paper"`` (the faithful reproduction of the paper's GAN, seed 0), or one of
     the earlier models: ``"recommended"`` (chapter 6's 40-epoch context encoder, accurate but
-    blurred) and ``"realistic"`` (chapter 7's fine-tune of it against a discriminator)."""
-    run = runs.open(shipped.folder(shipped.check_name(name, shipped.ALL_INPAINTERS)))
+    blurred) and ``"realistic"`` (chapter 7's fine-tune of it against a discriminator). Another
+    ``dataset`` than MNIST (`lib.datasets`) gives that dataset's model of the name."""
+    run = runs.open(shipped.folder(shipped.check_name(name, shipped.ALL_INPAINTERS), datasets.root(dataset)))
     return run.generator(), run.config
 
 
-def resolve_inpainter(inpainter):
-    """``(generator, config)`` for a shipped name or a pair given as it is, checked."""
+def resolve_inpainter(inpainter, dataset=datasets.DEFAULT):
+    """``(generator, config)`` for a shipped name (``dataset``'s model) or a pair given as it is, checked."""
     if isinstance(inpainter, str):
-        return load_inpainter(inpainter)
+        return load_inpainter(inpainter, dataset)
     if not isinstance(inpainter, (tuple, list)) or len(inpainter) != 2:
         given = f"a {type(inpainter).__name__} of length {len(inpainter)}" if isinstance(inpainter, (tuple, list)) \
             else f"{inpainter!r:.60} ({type(inpainter).__name__})"
@@ -90,16 +91,19 @@ def digit_batch(images, size=PAPER.image_size):
 BACKGROUND_MEDIAN_LIMIT = -0.9
 
 
-def scaled_digits(images, plain):
+def scaled_digits(images, plain, background=True):
     """The digits as float32 in [-1, 1]: uint8 is scaled; floats must already be in [-1, 1] with
     a black background. Floats in [0, 1] (another common convention) would pass a range check and
     be read as grey backgrounds, so a float digit whose median pixel (its background) is above
-    `BACKGROUND_MEDIAN_LIMIT` is refused."""
+    `BACKGROUND_MEDIAN_LIMIT` is refused; ``background=False`` skips that test, for images that
+    are not mostly background (Fashion-MNIST's clothes)."""
     if images.dtype == np.uint8:
         return data.scale(plain)
     if not np.issubdtype(images.dtype, np.floating):
         raise ValueError(f"images must be uint8 in [0, 255] or float in [-1, 1], got dtype {images.dtype}")
     scaled = data.check_images(plain)
+    if not background:
+        return scaled
     medians = np.median(scaled.reshape(len(scaled), plain.shape[1] * plain.shape[2]), axis=1)  # per digit
     off = medians > BACKGROUND_MEDIAN_LIMIT
     if off.any():
@@ -142,13 +146,13 @@ def chunks(count):
     return [slice(start, min(start + CHUNK_DIGITS, count)) for start in range(0, count, CHUNK_DIGITS)]
 
 
-def checked_digits(images):
+def checked_digits(images, background=True):
     """``images`` as `digit_batch` gives them, every float digit checked as `scaled_digits` checks
     it (a chunk at a time), before any work is done on any of them; uint8 needs no check."""
     images, plain = digit_batch(images)
     if images.dtype != np.uint8:
         for part in chunks(len(plain)):
-            scaled_digits(images, plain[part])
+            scaled_digits(images, plain[part], background)
     return images, plain
 
 
@@ -160,6 +164,23 @@ def model_digits(plain):
 def as_given(filled, dtype):
     """[-1, 1] digits back in the dtype (and so the range) the caller gave them in."""
     return data.rescale(filled) if dtype == np.uint8 else filled.astype(dtype)
+
+
+def inpaint_images(images, masks, inpainter=shipped.DEFAULT_INPAINTER, dataset=datasets.DEFAULT):
+    """`inpaint_digits` for the images of any dataset of `lib.datasets`: ``inpainter`` names that
+    dataset's shipped model (or is a ``(generator, config)`` pair), e.g.
+    ``inpaint_images(images, masks, "book", dataset="fashion_mnist")``. Only MNIST's digits must
+    have a black background when given as floats."""
+    datasets.named(dataset)  # the name checked before any work
+    images, plain = checked_digits(images, background=dataset == "mnist")
+    masks = digit_masks(masks, plain.shape)
+    generator, config = resolve_inpainter(inpainter, dataset)
+    result = np.empty(plain.shape, images.dtype)
+    for part in chunks(len(plain)):
+        scaled = model_digits(plain[part])
+        filled = inpaint(generator, config, data.apply_mask(scaled, masks[part]), masks[part])[..., 0]
+        result[part] = as_given(filled, images.dtype)
+    return result.reshape(images.shape)
 
 
 def inpaint_digits(images, masks, inpainter=shipped.DEFAULT_INPAINTER):
@@ -175,15 +196,7 @@ def inpaint_digits(images, masks, inpainter=shipped.DEFAULT_INPAINTER):
     Models that composite (the book's) return every known pixel as given. The paper's GAN does
     not: its generator redraws the whole digit, so ``"paper"`` changes known pixels too (on the
     first 1,000 test digits with nothing missing, 22.7 % of their pixels)."""
-    images, plain = checked_digits(images)
-    masks = digit_masks(masks, plain.shape)
-    generator, config = resolve_inpainter(inpainter)
-    result = np.empty(plain.shape, images.dtype)
-    for part in chunks(len(plain)):
-        scaled = model_digits(plain[part])
-        filled = inpaint(generator, config, data.apply_mask(scaled, masks[part]), masks[part])[..., 0]
-        result[part] = as_given(filled, images.dtype)
-    return result.reshape(images.shape)
+    return inpaint_images(images, masks, inpainter, datasets.DEFAULT)
 
 
 # ---------------------------------------------------------------- correcting digits

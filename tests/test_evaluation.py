@@ -1,4 +1,5 @@
 import math
+import os
 
 import cv2
 import keras
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from lib import artifacts, classifiers, data, evaluation, holes, runs
+from lib import artifacts, classifiers, data, datasets, evaluation, holes, runs
 from lib.config import CLASSIFIER, CROSS_CHECK_CLASSIFIER, EVALUATION_MASK_SEED, PAPER
 from lib.models import build_classifier, build_generator
 
@@ -649,6 +650,12 @@ def test_a_shipped_classifier_with_flipped_bytes_is_refused(tmp_path, monkeypatc
     assert classifiers.load_classifier(0, config) is not None
     with pytest.raises(ValueError, match="seed1.weights.h5 differs from its checksum"):
         classifiers.load_classifier(1, config)
+
+
+@pytest.mark.skipif(not os.environ.get("FASHION_MNIST_NPZ"), reason="FASHION_MNIST_NPZ is not set")
+def test_the_test_images_of_another_dataset_are_read_by_name():
+    images, labels = evaluation.test_digits(20, "fashion_mnist")
+    assert images.shape == (20, 28, 28, 1) and labels.tolist() == datasets.load("fashion_mnist")[1][1][:20].tolist()
 
 
 @pytest.mark.parametrize("digits", [0, 1, -5, 2.5, "all"])

@@ -2,10 +2,11 @@ import keras
 import numpy as np
 import pytest
 
-from lib import data, inpainting, models, shipped
+from lib import data, inpainting, models, runs, shipped
 from lib.config import CLASSIFIER, PAPER, VARIANTS
 from lib.inpainting import inpaint
 from lib.models import build_generator
+from stubs import untrained_inpainter
 
 SIZE = PAPER.image_size
 MASK_CHANNEL = VARIANTS["+ mask channel"]  # composite and mask channel both on
@@ -358,3 +359,28 @@ def test_digits_are_inpainted_in_chunks_as_if_at_once(monkeypatch):
     whole = inpainting.inpaint_digits(digits, _centre_mask(), _own_inpainter())
     monkeypatch.setattr(inpainting, "CHUNK_DIGITS", 3)
     assert np.array_equal(inpainting.inpaint_digits(digits, _centre_mask(), _own_inpainter()), whole)
+
+
+def test_inpaint_images_fills_any_datasets_images_and_checks_the_background_of_digits_only():
+    pair = untrained_inpainter()
+    rng = np.random.default_rng(0)
+    clothes = rng.uniform(-0.2, 1.0, (3, 28, 28)).astype(np.float32)  # a bright garment fills the frame
+    hole = np.zeros((28, 28), bool)
+    hole[10:18, 10:18] = True
+    filled = inpainting.inpaint_images(clothes, hole, pair, dataset="fashion_mnist")
+    assert filled.shape == clothes.shape and np.array_equal(filled[:, ~hole], clothes[:, ~hole])  # composited
+    with pytest.raises(ValueError, match="background at -1"):
+        inpainting.inpaint_images(clothes, hole, pair)  # as digits, that is the [0, 1] mistake
+    digits = (rng.uniform(0, 1, (3, 28, 28)) > 0.8).astype(np.uint8) * 255
+    assert np.array_equal(inpainting.inpaint_images(digits, hole, pair), inpainting.inpaint_digits(digits, hole, pair))
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        inpainting.inpaint_images(digits, hole, pair, dataset="cifar10")
+
+
+def test_a_shipped_name_loads_the_datasets_own_model(tmp_path, monkeypatch):
+    monkeypatch.setenv(runs.ROOT_VARIABLE, str(tmp_path))
+    with pytest.raises(ValueError, match=r"fashion_mnist/studies/shipped.json"):
+        inpainting.load_inpainter("book", dataset="fashion_mnist")
+    with pytest.raises(ValueError, match=r"fashion_mnist/studies/shipped.json"):
+        inpainting.inpaint_images(np.zeros((1, 28, 28), np.uint8), np.ones((28, 28), bool), "book", "fashion_mnist")
+

@@ -112,7 +112,7 @@ def definitions(name):
     ("label", "holes"), ("masks", "holes"), ("evaluation_masks", "holes"), ("key", "holes"),
     ("variables_by_path", "checkpoints"), ("FILE", "checkpoints"), ("commit", "checkpoints"),
     ("machine_description", "records"), ("Record", "records"), ("Command", "commands"), ("seed_argument", "commands"),
-    ("INPAINTERS", "shipped"), ("DEFAULT_INPAINTER", "shipped"), ("hole_label", None), ("hole_masks", None),
+    ("INPAINTERS", "shipped"), ("DEFAULT_INPAINTER", "shipped"), ("DATASETS", "datasets"), ("hole_label", None), ("hole_masks", None),
 ])
 def test_the_shared_ideas_are_defined_once(name, home):
     """The hole specification, the checkpoint protocol, the record protocol and the command table each
