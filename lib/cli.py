@@ -21,13 +21,13 @@ import sys
 
 from lib import classifiers, datasets, runs, runtime
 from lib.studies import (
-    ablation, ceiling, collapse, collapse_figures, correction, hole_sizes, paper_gan, selection, speed, speed_settings,
-    tradeoff,
+    ablation, beyond_digits, ceiling, collapse, collapse_figures, correction, hole_sizes, paper_gan, selection, speed,
+    speed_settings, tradeoff,
 )
 
 # In the order the book builds what they make.
 TABLES = (classifiers, paper_gan, collapse, collapse_figures, ablation, hole_sizes, ceiling, tradeoff, speed,
-          speed_settings, selection, correction)
+          speed_settings, selection, correction, beyond_digits)
 COMMANDS = {command.name: command for table in TABLES for command in table.COMMANDS}
 
 

@@ -13,10 +13,14 @@ import keras
 import numpy as np
 from keras import layers
 
-from lib import checks, classifiers, data, evaluation, holes
+from lib import checks, classifiers, data, datasets, evaluation, holes
 from lib.config import CROSS_CHECK_CLASSIFIER, run_mode
 
-DETECTOR_EPOCHS = 3
+DETECTOR_EPOCHS = 3  # the detector of chapters 6 and 7 and appendix D: a short fixed budget
+CONVERGED = "converged"  # a detector trained until its validation accuracy stops rising (`detector_fit`)
+CONVERGED_PATIENCE = 3  # epochs without a better validation accuracy before a converged detector stops
+CONVERGED_MAX_EPOCHS = 100  # a bound that no detector here reaches
+VALIDATION_SHARE = 0.2  # of a converged detector's training digits: they decide when it stops
 DETECTOR_BATCH = 128
 DETECTOR_SEEDS = (0, 1, 2)
 HELD_OUT = 0.25  # the share of each set the detector never trains on
@@ -68,44 +72,64 @@ def halves(count, seed):
     return order[: count // 2], order[count // 2: 2 * (count // 2)]
 
 
-def detector_accuracy(inpainted, real, seed=0, epochs=DETECTOR_EPOCHS):
-    """Train a fresh detector on (1 - `HELD_OUT`) of each set and return its accuracy on the rest
-    (balanced: as many inpainted as real digits)."""
+def detector_fit(inpainted, real, seed=0, epochs=DETECTOR_EPOCHS):
+    """Train a fresh detector on (1 - `HELD_OUT`) of each set and measure it on the rest
+    (balanced: as many inpainted as real digits): ``{"accuracy", "epochs"}``.
+
+    ``epochs`` is a number of epochs, or `CONVERGED`: then `VALIDATION_SHARE` of the training
+    digits decide when to stop (`CONVERGED_PATIENCE` epochs without a better validation accuracy)
+    and the detector keeps its best epoch's weights. A detector stopped early flatters the
+    inpainter it judges; a converged one does not."""
     inpainted = data.with_channel(data.check_images(inpainted, "inpainted"))
     real = data.with_channel(data.check_images(real, "real"))
+    converged = epochs == CONVERGED
+    epochs = CONVERGED_MAX_EPOCHS if converged else checks.count(epochs, "epochs", 1)
     count = min(len(inpainted), len(real))
     if count < 8:
         raise ValueError(f"need at least 8 digits of each kind, got {len(inpainted)} and {len(real)}")
     train = int(round(count * (1 - HELD_OUT)))
+    fit = int(round(train * (1 - VALIDATION_SHARE))) if converged else train
     keras.utils.set_random_seed(checks.count(seed, "seed"))
-    images = np.concatenate([inpainted[:train], real[:train]])
-    labels = np.concatenate([np.ones(train), np.zeros(train)]).astype(np.float32)
+
+    def balanced(start, stop):
+        images = np.concatenate([inpainted[start:stop], real[start:stop]])
+        return images, np.concatenate([np.ones(stop - start), np.zeros(stop - start)]).astype(np.float32)
+
     detector = build_detector(inpainted.shape[1])
-    detector.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
-    detector.fit(images, labels, batch_size=DETECTOR_BATCH, epochs=checks.count(epochs, "epochs", 1), shuffle=True,
-                 verbose=0)
-    tests = np.concatenate([inpainted[train:count], real[train:count]])
-    truth = np.concatenate([np.ones(count - train), np.zeros(count - train)])
+    detector.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy",
+                     metrics=["accuracy"] if converged else None)
+    settings = dict(validation_data=balanced(fit, train), callbacks=[keras.callbacks.EarlyStopping(
+        monitor="val_accuracy", mode="max", patience=CONVERGED_PATIENCE, restore_best_weights=True)]) if converged else {}
+    history = detector.fit(*balanced(0, fit), batch_size=DETECTOR_BATCH, epochs=epochs, shuffle=True, verbose=0,
+                           **settings)
+    tests, truth = balanced(train, count)
     scores = in_batches(detector, tests)[:, 0]
-    return float(((scores > 0.5) == truth).mean())
+    return {"accuracy": float(((scores > 0.5) == truth).mean()), "epochs": len(history.history["loss"])}
+
+
+def detector_accuracy(inpainted, real, seed=0, epochs=DETECTOR_EPOCHS):
+    """A fresh detector's held-out accuracy (`detector_fit`)."""
+    return detector_fit(inpainted, real, seed, epochs)["accuracy"]
 
 
 def two_sample_test(inpainted, originals, seeds=DETECTOR_SEEDS, epochs=DETECTOR_EPOCHS):
     """The detector's held-out accuracy for inpainted test digits against real ones, once per
-    detector seed (each seed also draws its own halves): ``{"mean", "sd", "by_seed"}``."""
+    detector seed (each seed also draws its own halves): ``{"mean", "sd", "by_seed",
+    "epochs_by_seed"}`` (``epochs``: a number, or `CONVERGED`)."""
     inpainted = data.with_channel(data.check_images(inpainted, "inpainted"))
     originals = data.with_channel(data.check_images(originals, "originals"))
     if inpainted.shape != originals.shape:
         raise ValueError(f"inpainted and originals must be the same digits, got {inpainted.shape} and {originals.shape}")
     if not seeds:
         raise ValueError("seeds must name at least one detector seed")
-    by_seed = {}
+    fits = {}
     for seed in seeds:
         filled_half, real_half = halves(len(inpainted), seed)
-        by_seed[seed] = detector_accuracy(inpainted[filled_half], originals[real_half], seed, epochs)
-    values = np.array(list(by_seed.values()))
+        fits[seed] = detector_fit(inpainted[filled_half], originals[real_half], seed, epochs)
+    values = np.array([fit["accuracy"] for fit in fits.values()])
     return {"mean": float(values.mean()), "sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
-            "by_seed": by_seed}
+            "by_seed": {seed: fit["accuracy"] for seed, fit in fits.items()},
+            "epochs_by_seed": {seed: fit["epochs"] for seed, fit in fits.items()}}
 
 
 def penultimate_features(classifier, images, batch_size=1000):
@@ -135,9 +159,13 @@ def frechet_distance(features_a, features_b):
 class RealismJudge:
     """Both realism measures with their fixed parts prepared once: the feature classifier (by
     default the cross-check MLP, which no inpainter was trained or selected with), the features
-    of `REFERENCE_DIGITS` real training digits, and the detector seeds."""
+    of `REFERENCE_DIGITS` real training digits, the detector seeds and how long each detector
+    trains (a number of epochs, or `CONVERGED`)."""
 
-    def __init__(self, feature_classifier, reference_digits, seeds=None):
+    def __init__(self, feature_classifier, reference_digits, seeds=None, epochs=DETECTOR_EPOCHS):
+        if epochs != CONVERGED:
+            checks.count(epochs, "epochs", 1)
+        self.epochs = epochs
         self.feature_classifier = feature_classifier
         self.reference = penultimate_features(feature_classifier, reference_digits)
         seeds = detector_seeds() if seeds is None else seeds
@@ -151,19 +179,23 @@ class RealismJudge:
 
     def score(self, inpainted, originals):
         """``{"detector", "detector_sd", "detector_by_seed", "frechet"}`` for inpainted test
-        digits against the real ``originals`` they were made from."""
+        digits against the real ``originals`` they were made from (with ``"detector_epochs"``,
+        the epochs each seed trained, for a converged detector)."""
         count = detector_digits()
-        test = two_sample_test(inpainted[:count], originals[:count], self.seeds)
-        return {"detector": test["mean"], "detector_sd": test["sd"], "detector_by_seed": test["by_seed"],
-                "frechet": self.frechet(inpainted)}
+        test = two_sample_test(inpainted[:count], originals[:count], self.seeds, self.epochs)
+        scores = {"detector": test["mean"], "detector_sd": test["sd"], "detector_by_seed": test["by_seed"],
+                  "frechet": self.frechet(inpainted)}
+        if self.epochs == CONVERGED:
+            scores["detector_epochs"] = test["epochs_by_seed"]
+        return scores
 
 
-def default_judge(seeds=None):
-    """The book's judge: the shipped cross-check MLP's features, the last `REFERENCE_DIGITS`
-    training digits as the real reference."""
-    (x_train, _), _ = data.load_mnist()
-    classifier = classifiers.load_classifier(FEATURE_CLASSIFIER_SEED, CROSS_CHECK_CLASSIFIER)
-    return RealismJudge(classifier, data.to_model_input(x_train[-REFERENCE_DIGITS:]), seeds)
+def default_judge(seeds=None, epochs=DETECTOR_EPOCHS, dataset=datasets.DEFAULT):
+    """The book's judge for ``dataset``: its shipped cross-check MLP's features, its last
+    `REFERENCE_DIGITS` training images as the real reference."""
+    (x_train, _), _ = datasets.load(dataset)
+    classifier = classifiers.load_classifier(FEATURE_CLASSIFIER_SEED, CROSS_CHECK_CLASSIFIER, datasets.root(dataset))
+    return RealismJudge(classifier, data.to_model_input(x_train[-REFERENCE_DIGITS:]), seeds, epochs)
 
 
 def add_realism(results, originals, judge):

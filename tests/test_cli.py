@@ -101,6 +101,10 @@ def test_main_starts_the_command_asked_for_with_its_options_and_the_mode_root(ca
     (["--dataset", "fashion_mnist", "classifier", "--seeds", "1"], dict(seeds=[1])),
     (["--dataset", "fashion_mnist", "paper-gan"], dict(seeds=[0])),
     (["--dataset", "fashion_mnist", "fast", "--recipe", "batch 64"], dict(recipe_name="batch 64", seeds=[0])),
+    (["--dataset", "fashion_mnist", "collapse", "--recipe", "paper", "--seeds", "3", "4"],
+     dict(recipe_name="paper", seeds=[3, 4], epochs=2)),
+    (["--dataset", "fashion_mnist", "train-default", "--seeds", "0", "2"], dict(seeds=[0, 2])),
+    (["--dataset", "fashion_mnist", "beyond-digits"], dict()),
 ])
 def test_another_dataset_is_one_argument_and_its_runs_go_under_its_folder(calls, monkeypatch, argv, keywords):
     cli.main(argv)
@@ -110,9 +114,14 @@ def test_another_dataset_is_one_argument_and_its_runs_go_under_its_folder(calls,
     assert calls[-1] == (argv[2], {**keywords, "root": (runs.QUICK, "fashion_mnist")})
 
 
-@pytest.mark.parametrize("command", ["hole-size-study", "collapse-summary", "train-default", "selection"])
+@pytest.mark.parametrize("command", ["hole-size-study", "ablation", "seed-scores", "selection"])
 def test_a_command_measured_on_mnist_only_refuses_another_dataset(capsys, calls, command):
     refused(capsys, ["--dataset", "fashion_mnist", command], f"{command} runs on mnist only so far, not fashion_mnist")
+    assert calls == []
+
+
+def test_the_study_of_another_dataset_refuses_mnist(capsys, calls):
+    refused(capsys, ["beyond-digits"], "beyond-digits runs on fashion_mnist only so far, not mnist")
     assert calls == []
 
 
@@ -128,8 +137,8 @@ def test_main_prints_the_commands_report(monkeypatch, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["everything"], "invalid choice: 'everything'"),
-    (["ceiling", "--holes", "huge"], "a hole is a centre size in 1..28 pixels, 'paper' or 'none', got 'huge'"),
-    (["ceiling", "--holes", "0"], "a hole is a centre size in 1..28 pixels, 'paper' or 'none', got 0"),
+    (["ceiling", "--holes", "huge"], "a hole is a centre size in 1..28 pixels or one of ['paper', 'strokes', 'none'], got 'huge'"),
+    (["ceiling", "--holes", "0"], "a hole is a centre size in 1..28 pixels or one of ['paper', 'strokes', 'none'], got 0"),
     (["ceiling", "--epochs", "0"], "must be >= 1"),
     (["ceiling", "--seeds", "0", "1"], "unrecognized arguments: --seeds"),
     (["variant"], "the following arguments are required: --name"),

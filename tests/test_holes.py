@@ -52,3 +52,23 @@ def test_a_hole_has_one_key_in_the_records_and_one_form_on_the_command_line():
     for text in ("0", "29", "-3", "big", "14.0"):
         with pytest.raises(ValueError, match="a hole is a centre size"):
             holes.parse(text)
+
+
+def test_free_form_strokes_are_seeded_brush_strokes_of_about_a_seventh_of_the_image():
+    masks = holes.masks(2000, holes.STROKES)
+    assert masks.shape == (2000, SIZE, SIZE) and masks.dtype == np.bool_
+    assert np.array_equal(masks, holes.masks(2000, holes.STROKES))  # the same holes for every method
+    assert not np.array_equal(masks[:50], holes.masks(50, holes.STROKES, train=True))
+    coverage = masks.mean(axis=(1, 2))
+    assert coverage.min() > 0 and 0.10 < coverage.mean() < 0.20 and coverage.max() < 0.6
+    assert not np.array_equal(masks[0], masks[1])  # one shape per image, unlike a square
+    assert holes.key(holes.STROKES) == "strokes" and holes.label(holes.STROKES) == "free-form strokes"
+    assert holes.parse("strokes") == holes.STROKES
+
+
+def test_stroke_masks_check_their_count_and_seed():
+    for bad in (-1, 2.5):
+        with pytest.raises(ValueError, match="non-negative integer"):
+            holes.stroke_masks(bad, 0)
+    with pytest.raises(ValueError, match="seed"):
+        holes.stroke_masks(3, -2)

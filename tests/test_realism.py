@@ -43,6 +43,41 @@ def test_the_detector_spots_an_obvious_difference_and_not_a_non_difference():
     assert 0.3 < same["mean"] < 0.7 and set(same["by_seed"]) == {0, 1}
 
 
+def flattened_centres(count, seed):
+    """Uniform noise "digits" whose 6x6 centre is one flat grey: a subtle, learnable difference."""
+    images = tiny_images(count, seed).copy()
+    images[:, 11:17, 11:17] = images[:, 11:17, 11:17].mean(axis=(1, 2), keepdims=True)
+    return images
+
+
+def test_a_converged_detector_sees_what_a_short_one_misses_and_stops_where_there_is_nothing():
+    real, fake = tiny_images(1200, seed=1), flattened_centres(1200, seed=2)
+    short = realism.detector_fit(fake, real, seed=0, epochs=1)
+    converged = realism.detector_fit(fake, real, seed=0, epochs=realism.CONVERGED)
+    assert short["epochs"] == 1 and short["accuracy"] < 0.85
+    assert converged["accuracy"] > 0.95 and 1 < converged["epochs"] < realism.CONVERGED_MAX_EPOCHS
+    nothing = realism.detector_fit(tiny_images(1200, seed=3), real, seed=0, epochs=realism.CONVERGED)
+    # No validation gain to wait for: it stops after its patience, at chance.
+    assert nothing["epochs"] <= 2 * realism.CONVERGED_PATIENCE and 0.4 < nothing["accuracy"] < 0.6
+
+
+def test_a_detector_refuses_a_budget_that_is_neither_epochs_nor_converged():
+    for bad in (0, -1, 2.5, "long"):
+        with pytest.raises(ValueError, match="epochs"):
+            realism.detector_fit(tiny_images(20), tiny_images(20), epochs=bad)
+        with pytest.raises(ValueError, match="epochs"):
+            realism.RealismJudge(tiny_classifier(), tiny_images(10), seeds=(0,), epochs=bad)
+
+
+def test_a_converged_judge_reports_the_epochs_each_detector_trained():
+    keras.utils.set_random_seed(0)
+    judge = realism.RealismJudge(tiny_classifier(), tiny_images(100, seed=1), seeds=(0, 1), epochs=realism.CONVERGED)
+    scores = judge.score(flattened_centres(400, seed=2), tiny_images(400, seed=3))
+    assert set(scores["detector_epochs"]) == {0, 1} and all(epochs >= 1 for epochs in scores["detector_epochs"].values())
+    test = realism.two_sample_test(tiny_images(40), tiny_images(40, seed=1), seeds=(0,), epochs=2)
+    assert test["epochs_by_seed"] == {0: 2}
+
+
 def test_the_two_sample_test_refuses_sets_of_other_digits():
     with pytest.raises(ValueError, match="the same digits"):
         realism.two_sample_test(tiny_images(20), tiny_images(30))

@@ -16,6 +16,7 @@ CHAPTERS = {
     "06_beyond.ipynb": ("ablation", "hole_sizes"),
     "07_realism.ipynb": ("tradeoff", "hole_sizes"),
     "08_correction.ipynb": ("correction",),
+    "09_beyond_digits.ipynb": ("beyond_digits",),
     "appendix_a_collapse_study.ipynb": ("collapse", "paper_gan"),
     "appendix_b_hole_sizes.ipynb": ("hole_sizes", "ceiling"),
     "appendix_c_realism_study.ipynb": ("tradeoff",),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from lib import artifacts, checks, classifiers, commands, data, evaluation, holes, records, runs, training
+from lib import artifacts, checks, classifiers, commands, data, datasets, evaluation, holes, records, runs, training
 from lib.config import PAPER, GANConfig
 from lib.studies import paper_gan
 
@@ -152,7 +152,8 @@ def run_collapse(recipe_name, seeds, epochs=DECIDING_EPOCHS, root=(), verbose=0)
     outcomes to the study's summary."""
     config = recipe(recipe_name, training.budget_epochs(epochs))  # checks the name before any work
     for seed in seeds:
-        run = training.train(config, run_folder(recipe_name, seed, root), seed, verbose=verbose, diagnostics=True)
+        run = training.train(config, run_folder(recipe_name, seed, root), seed, verbose=verbose, diagnostics=True,
+                             dataset=datasets.in_root(root))
         result = outcome(run.probe, seed, config.epochs)
         write_summary(root)
         print(f"{recipe_name}, seed {seed}: {result} ({run.record['wall_seconds']} s)", flush=True)
@@ -292,9 +293,9 @@ def committed_summary():
 COMMANDS = (
     commands.Command("collapse", run_collapse, "chapter 5's study: a recipe, 2 epochs a seed", (
         commands.choice("--recipe", RECIPES, required=True, dest="recipe_name", what="the recipe"),
-        commands.seeds(), commands.epochs(DECIDING_EPOCHS))),
+        commands.seeds(), commands.epochs(DECIDING_EPOCHS)), datasets=tuple(datasets.DATASETS)),
     commands.Command("collapse-summary", write_summary, "rebuild the study's summary from its finished runs",
-                     report=str),
+                     report=str, datasets=tuple(datasets.DATASETS)),
     commands.Command("film", run_film, "chapter 5's animation: the first 600 iterations filmed", (commands.seeds(),)),
     commands.Command("paper-gan-fixed", run_fixed_paper_gan, "the smallest fix, the paper's 6 epochs",
                      (commands.seeds(),)),
