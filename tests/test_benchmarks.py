@@ -49,3 +49,14 @@ def test_step_levers_times_every_lever_per_digit_against_the_adversarial_step(ca
     assert "x1.00" in next(line for line in printed if line.startswith(module.BASELINE))
     assert any("made per batch in tf.data" in line and "MB up front" in line for line in printed)
     assert any(line.startswith("one classifier probe") for line in printed)
+
+
+@pytest.mark.skipif(not (os.environ.get(data.NPZ_VARIABLE) and os.environ.get("FASHION_MNIST_NPZ")),
+                    reason="MNIST_NPZ or FASHION_MNIST_NPZ is not set")
+def test_dataset_speed_times_each_step_on_both_datasets_with_their_ratio(capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))  # it reuses step_levers' runner, as when run as a script
+    load_script(BENCHMARKS / "dataset_speed.py").main(["--rounds", "1", "--digits", "128", "--no-save"])
+    printed = capsys.readouterr().out.splitlines()
+    for step in ("warm-up step", "adversarial step"):
+        line = next(line for line in printed if line.startswith(step))
+        assert "mnist" in line and "fashion_mnist" in line and "ratio" in line

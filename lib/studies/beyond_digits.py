@@ -145,12 +145,27 @@ def collapse_rates(record):
     return collapse.collapse_rates(record["collapse"])
 
 
-def target_report(record):
+def training_time(record, benchmark=None):
+    """The book's recipe's training seconds on this dataset, by seed (wall seconds: these seeds
+    trained beside other work); MNIST's seeds, timed alone (appendix D); the per-iteration ratio
+    of this dataset to MNIST measured by ``benchmarks/dataset_speed.py`` (``benchmark``: its
+    record, by default the committed one); and ``"alone_estimate"``, the slowest MNIST seed's
+    seconds times the larger ratio: what a seed here takes alone."""
+    benchmark = artifacts.load_json(speed.benchmark_record("dataset_speed")) if benchmark is None else benchmark
+    mnist = speed.committed_record()
+    alone = {seed: entry["seconds"] for seed, entry in mnist["recipes"][mnist["fast"]]["seeds"].items()}
+    ratio = {step: result["ratio"] for step, result in benchmark["results"].items()}
+    return {"seeds": {seed: entry["seconds"] for seed, entry in record["book_seeds"].items()}, "mnist_alone": alone,
+            "ratio": ratio, "alone_estimate": max(alone.values()) * max(ratio.values())}
+
+
+def target_report(record, time=None):
     """The issue's targets, each ``{"measured", "target", "met", "by"}`` ("by": how far inside the
     target, negative when missed): the book's recipe beats `BASELINE` on accuracy (points) and on
     the detector (points lower) at every hole size; it recovers `GAP_SHARE` of the gap at
-    `GAP_HOLE`; every seed trains within `TRAINING_SECONDS`; the collapse study has at least
-    `COLLAPSE_SEEDS` seeds of each recipe."""
+    `GAP_HOLE`; every seed trains within `TRAINING_SECONDS`, as measured beside other work and
+    as estimated alone (``time``: `training_time`, left out if not given); the collapse study
+    has at least `COLLAPSE_SEEDS` seeds of each recipe."""
     book, baseline = record["scores"]["book"], record["scores"][BASELINE]
     report = {}
     for hole in SIZE_HOLES:
@@ -163,8 +178,14 @@ def target_report(record):
     report[f"gap recovered, {holes.label(GAP_HOLE)}"] = {"measured": share, "target": GAP_SHARE,
                                                           "met": share >= GAP_SHARE, "by": share - GAP_SHARE}
     slowest = max(entry["seconds"] for entry in record["book_seeds"].values())
-    report["slowest seed's training seconds"] = {"measured": slowest, "target": TRAINING_SECONDS,
-                                                 "met": slowest <= TRAINING_SECONDS, "by": TRAINING_SECONDS - slowest}
+    report["slowest seed's training seconds, beside other work"] = {
+        "measured": slowest, "target": TRAINING_SECONDS, "met": slowest <= TRAINING_SECONDS,
+        "by": TRAINING_SECONDS - slowest}
+    if time is not None:
+        estimate = time["alone_estimate"]
+        report["training seconds alone, estimated"] = {"measured": estimate, "target": TRAINING_SECONDS,
+                                                       "met": estimate <= TRAINING_SECONDS,
+                                                       "by": TRAINING_SECONDS - estimate}
     for name in COLLAPSE_RECIPES:
         runs_done = len(record["collapse"].get(name, []))
         report[f"collapse seeds, {name}"] = {"measured": runs_done, "target": COLLAPSE_SEEDS,
