@@ -11,7 +11,7 @@ it start it quietly (`lib.runtime`).
 import os
 
 # The book's release. Colab fetches the code and weights of the tag "v<version>" (`lib.publish.colab`).
-__version__ = "1.1.0"
+__version__ = "1.2.0"
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 

@@ -71,19 +71,25 @@ def run_study(digits=None, root=ROOT):
     dataset = datasets.in_root(root)
     if dataset == datasets.DEFAULT:
         raise ValueError("the study measures another dataset than MNIST, whose numbers are chapters 4 to 8's")
-    record = records.Record(record_path(root))
     originals, labels = evaluation.test_digits(digits, dataset)
     judges = classifiers.load_classifiers(root=datasets.root(dataset))
     judge = realism.default_judge(epochs=realism.CONVERGED, dataset=dataset)
     methods = evaluation.standard_methods({method: inpainting.load_inpainter(name, dataset)
                                            for method, name in SHIPPED_MODELS.items()})
-    predictions = {seed: classifiers.classify(model, originals) for seed, model in judges.items()}
-    clean = {**evaluation.accuracy_summary(predictions, labels),
-             "per_class": evaluation.per_digit_accuracy(labels, predictions[classifiers.SHIPPED_CLASSIFIER_SEED]).tolist()}
-    record.update(dataset=dataset, digits=len(originals), classes=list(datasets.named(dataset).classes),
-                  holes=[holes.key(hole) for hole in HOLES], methods=list(methods), detector_seeds=list(judge.seeds),
-                  clean={**clean, **judge.score(originals, originals)}, scores={}, per_class={})
+    # The expensive part (the detectors) resumes hole by hole; the seeds and collapse runs are read afresh.
+    scored = {"dataset": dataset, "digits": len(originals), "holes": [holes.key(hole) for hole in HOLES],
+              "methods": list(methods), "detector_seeds": list(judge.seeds)}
+    record = records.Record(record_path(root), protocol={**scored, "detector": realism.CONVERGED})
+    if "clean" not in record:
+        predictions = {seed: classifiers.classify(model, originals) for seed, model in judges.items()}
+        record["clean"] = {**evaluation.accuracy_summary(predictions, labels), **judge.score(originals, originals),
+                           "per_class": evaluation.per_digit_accuracy(
+                               labels, predictions[classifiers.SHIPPED_CLASSIFIER_SEED]).tolist()}
+        record.update(scored, classes=list(datasets.named(dataset).classes), scores={}, per_class={})
+        record.save()
     for hole in HOLES:
+        if all(holes.key(hole) in record["scores"].get(name, {}) for name in methods):
+            continue
         results = evaluation.evaluate(methods, originals, labels, holes.masks(len(originals), hole), judges)
         for name, result in results.items():
             record["scores"].setdefault(name, {})[holes.key(hole)] = {

@@ -188,3 +188,16 @@ def test_train_default_ships_another_datasets_model_and_reports_its_seconds(monk
     monkeypatch.setattr(speed, "write_record", lambda **kwargs: pytest.fail("MNIST's record is not another dataset's"))
     assert speed.train_default(seeds=(0, 1), root=ROOT) == {0: 800.0, 1: 801.0}
     assert shipped.folder("book", ROOT) == speed.run_folder(speed.FAST, speed.SHIPPED_SEED, ROOT)
+
+
+def test_the_study_resumes_hole_by_hole_and_reads_the_seeds_afresh(monkeypatch, private_artifacts):
+    stub_scoring(monkeypatch)
+    first = beyond_digits.run_study(root=ROOT)
+    scored = []
+    real_evaluate = evaluation.evaluate
+    monkeypatch.setattr(evaluation, "evaluate", lambda methods, *args, **kwargs:
+                        scored.append(list(methods)) or real_evaluate(methods, *args, **kwargs))
+    again = beyond_digits.run_study(root=ROOT)
+    assert scored == [] and again["scores"] == artifacts.as_json(first)["scores"]
+    monkeypatch.setattr(collapse, "outcomes", lambda root=(): {})
+    assert beyond_digits.run_study(root=ROOT)["collapse"] == {}
