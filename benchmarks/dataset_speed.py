@@ -33,10 +33,9 @@ def main(argv=None):
     parser.add_argument("--digits", type=int, default=3072, help="training digits per timed block")
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args(argv)
-    if args.rounds < 1 or args.digits < 1:
-        parser.error("--rounds and --digits must be >= 1")
-
     config = speed.recipe(speed.FAST, budget("full"))
+    if args.rounds < 1 or args.digits < config.batch_size:
+        parser.error(f"--rounds must be >= 1 and --digits at least one batch ({config.batch_size})")
     contenders = {}
     for name in DATASETS:
         (x_train, _), _ = datasets.load(name)

@@ -17,14 +17,21 @@ def _draws(values, name, ndim):
     return values
 
 
+def _class_indices(values, name, classes):
+    if not np.issubdtype(values.dtype, np.integer) or values.min() < 0 or values.max() >= classes:
+        raise ValueError(f"{name} must be class indices in 0..{classes - 1}")
+    return values
+
+
 def _labels(predictions, labels=None, classes=10):
-    predictions = _draws(predictions, "predictions", 2)
-    if not np.issubdtype(predictions.dtype, np.integer) or predictions.min() < 0 or predictions.max() >= classes:
-        raise ValueError(f"predictions must be class indices in 0..{classes - 1}")
+    if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) or classes < 2:
+        raise ValueError(f"classes must be an integer of at least 2, got {classes!r}")
+    predictions = _class_indices(_draws(predictions, "predictions", 2), "predictions", classes)
     if labels is not None:
         labels = np.asarray(labels)
         if labels.shape != predictions.shape[1:]:
             raise ValueError(f"labels must have one entry per image, shape {predictions.shape[1:]}, got {labels.shape}")
+        _class_indices(labels, "labels", classes)
     return predictions, labels
 
 
@@ -53,25 +60,25 @@ def label_entropy(predictions, classes=10):
         return -np.where(shares > 0, shares * np.log2(shares), 0.0).sum(axis=-1)
 
 
-def per_draw_accuracy(predictions, labels):
+def per_draw_accuracy(predictions, labels, classes=10):
     """The share of (draw, image) pairs read as the true class: the accuracy of a single draw."""
-    predictions, labels = _labels(predictions, labels)
+    predictions, labels = _labels(predictions, labels, classes)
     return float((predictions == labels).mean())
 
 
-def best_of_accuracy(predictions, labels, k=None):
+def best_of_accuracy(predictions, labels, k=None, classes=10):
     """The share of images for which at least one of the first ``k`` draws (all by default) is read
     as the true class: what a reader who may pick among ``k`` fills could reach."""
-    predictions, labels = _labels(predictions, labels)
+    predictions, labels = _labels(predictions, labels, classes)
     k = len(predictions) if k is None else k
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= len(predictions):
         raise ValueError(f"k must be an integer in 1..{len(predictions)} (the draws), got {k!r}")
     return float((predictions[:k] == labels).any(axis=0).mean())
 
 
-def miss_rate(predictions, labels):
+def miss_rate(predictions, labels, classes=10):
     """For each image, the share of its draws read as another class than the true one."""
-    predictions, labels = _labels(predictions, labels)
+    predictions, labels = _labels(predictions, labels, classes)
     return (predictions != labels).mean(axis=0)
 
 
@@ -98,7 +105,8 @@ def spearman(a, b):
     return float(np.corrcoef(ranks_a, ranks_b)[0, 1])
 
 
-def calibration(predictions, labels):
+def calibration(predictions, labels, classes=10):
     """Do the draws disagree more where they are more often wrong? Spearman's correlation, over
-    the images, of the label entropy of their draws with their draws' miss rate."""
-    return spearman(label_entropy(predictions), miss_rate(predictions, labels))
+    the images, of the label entropy of their draws with their draws' miss rate. Undefined (a
+    `ValueError`) where every image's draws agree, or every image's miss rate is the same."""
+    return spearman(label_entropy(predictions, classes), miss_rate(predictions, labels, classes))

@@ -14,8 +14,9 @@ PAPER_HOLE = "paper"
 NO_HOLE = "none"  # clean digits: the accuracy a classifier recipe reaches when nothing is missing
 STROKES = "strokes"  # free-form holes: brush strokes, as DeepFill v2 trains on (Yu et al. 2019)
 NAMED = (PAPER_HOLE, STROKES, NO_HOLE)
-# A stroke hole: 2 to 4 strokes, each a polyline of 2 to 4 segments of 4 to 9 pixels, 2 or 3
-# pixels wide, starting in the image's middle; about a fifth of the image on average.
+# A stroke hole: 1 to 3 strokes, each a polyline of 2 to 4 segments of 4 to 8 pixels, drawn 2 or 3
+# pixels thick (OpenCV's thickness), starting in the image's middle: about 15 % of the image on
+# average (a seventh), the 14x14 centre square's 25 % at most for all but a few.
 STROKE_COUNT, STROKE_SEGMENTS, STROKE_SEGMENT_LENGTH, STROKE_WIDTH = (1, 3), (2, 4), (4, 8), (2, 3)
 STROKE_START = (6, 22)
 HOLE_SIZES = (8, 10, 12, 14, 16)  # chapter 6's centre holes
@@ -34,12 +35,12 @@ def check(hole):
 
 
 def parse(text):
-    """A hole from the command line: ``"14"``, ``"paper"`` or ``"none"``."""
+    """A hole from the command line: ``"14"``, ``"paper"``, ``"strokes"`` or ``"none"``."""
     return check(int(text) if isinstance(text, str) and text.isdigit() else text)
 
 
 def label(hole):
-    """How the tables name a hole: ``"14x14 centre"`` for a centre size, or the paper's hole."""
+    """How the tables name a hole: ``"14x14 centre"`` for a centre size, or a named hole's words."""
     hole = check(hole)
     if hole == NO_HOLE:
         return "no hole"
@@ -51,11 +52,20 @@ def label(hole):
 
 
 def key(hole):
-    """A hole's key in the records: ``"paper"``, ``"c14"``."""
+    """A hole's key in the records: ``"paper"``, ``"strokes"``, ``"c14"``."""
     hole = check(hole)
     if hole == NO_HOLE:
         raise ValueError("records keep no key for the absent hole")
     return hole if isinstance(hole, str) else f"c{hole}"
+
+
+def from_key(text):
+    """The hole a record's key names (`key` read back): ``"c14"`` is 14, ``"paper"`` the paper's."""
+    if isinstance(text, str) and text.startswith("c") and text[1:].isdigit():
+        return check(int(text[1:]))
+    if text == NO_HOLE:
+        raise ValueError("records keep no key for the absent hole")
+    return check(text)
 
 
 def evaluation_masks(n, seed=EVALUATION_MASK_SEED):
@@ -65,6 +75,9 @@ def evaluation_masks(n, seed=EVALUATION_MASK_SEED):
 
 def stroke_masks(n, seed, size=PAPER.image_size):
     """``n`` free-form holes (`STROKES`), drawn with ``seed``: each a few random brush strokes."""
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < STROKE_START[1] + 1:
+        raise ValueError(f"size must be an integer of at least {STROKE_START[1] + 1} pixels (the strokes start "
+                         f"in {STROKE_START[0]}..{STROKE_START[1]}), got {size!r}")
     rng = np.random.default_rng(checks.count(seed, "seed"))
     masks = np.zeros((checks.count(n), size, size), np.uint8)
     for mask in masks:

@@ -39,6 +39,12 @@ def test_per_draw_and_best_of_k_accuracy_count_what_they_say():
             diversity.best_of_accuracy(predictions, labels, k=bad)
     with pytest.raises(ValueError, match="one entry per image"):
         diversity.per_draw_accuracy(predictions, labels[:3])
+    with pytest.raises(ValueError, match="labels must be class indices"):
+        diversity.per_draw_accuracy(predictions, np.array([0, 5, 7, 12]))
+    with pytest.raises(ValueError, match="labels must be class indices"):
+        diversity.miss_rate(predictions, labels.astype(float))
+    with pytest.raises(ValueError, match="classes must be"):
+        diversity.per_draw_accuracy(predictions, labels, classes=0)
 
 
 def test_spearman_ranks_with_ties_and_refuses_what_it_cannot_rank():

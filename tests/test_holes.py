@@ -72,3 +72,13 @@ def test_stroke_masks_check_their_count_and_seed():
             holes.stroke_masks(bad, 0)
     with pytest.raises(ValueError, match="seed"):
         holes.stroke_masks(3, -2)
+    with pytest.raises(ValueError, match="size must be"):
+        holes.stroke_masks(3, 0, size=16)
+
+
+def test_a_record_key_reads_back_as_its_hole():
+    for hole in (*holes.STUDY_HOLES, holes.STROKES, 8):
+        assert holes.from_key(holes.key(hole)) == hole
+    for bad in ("c99", "none", "huge", "c"):
+        with pytest.raises(ValueError):
+            holes.from_key(bad)

@@ -173,7 +173,7 @@ SHOWN = {"02_networks.ipynb": ["def paper_generator", "def paper_discriminator",
          "04_evaluation.ipynb": ["cv2.inpaint"],
          "05_collapse.ipynb": ["fakes = tf.stop_gradient(complete(", "def outcome", "def wilson_interval"],
          "06_beyond.ipynb": ["def book_generator", "def global_context_block", "class ChannelwiseDense"],
-         "07_realism.ipynb": ["def detector_accuracy", "def two_sample_test", "def frechet_distance"],
+         "07_realism.ipynb": ["def detector_fit", "def two_sample_test", "def frechet_distance"],
          "08_correction.ipynb": ["def build_mask_head", "def correct_digits", "def damage"],
          "appendix_c_realism_study.ipynb": ["def global_local_discriminator", "def discriminator_losses"]}
 

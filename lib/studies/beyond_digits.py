@@ -10,6 +10,8 @@ The runs are trained by the commands of their own studies, with ``--dataset fash
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from lib import (
@@ -66,8 +68,9 @@ def run_study(digits=None, root=ROOT):
     first ``digits`` test images (all 10,000 by default), on every hole of `HOLES`: accuracy (the
     mean of its three classifiers), per-class accuracy (the shipped classifier), the hole PSNR,
     a converged detector (`lib.realism.CONVERGED`, every detector seed) and the Fréchet distance;
-    then every seed of the book's recipe and the collapse study's outcomes. The models and
-    classifiers are the committed ones; the record goes under ``root``."""
+    then every seed of the book's recipe and the collapse study's outcomes. Everything it reads
+    is committed (the models, classifiers, seeds and collapse runs); ``root`` decides only where
+    the record goes. Returns the record as it reads back from its file (seeds as text)."""
     dataset = datasets.in_root(root)
     if dataset == datasets.DEFAULT:
         raise ValueError("the study measures another dataset than MNIST, whose numbers are chapters 4 to 8's")
@@ -99,7 +102,7 @@ def run_study(digits=None, root=ROOT):
                 evaluation.per_digit_accuracy(labels, result["predictions"]).tolist()
         record.save()
     record.update(book_seeds=_book_seeds(dataset, originals, labels, judges), collapse=_collapse_outcomes(dataset))
-    return record.close()
+    return artifacts.as_json(record.close())
 
 
 # ---------------------------------------------------------------- the chapter's readers
@@ -108,12 +111,28 @@ def committed_record():
     return artifacts.load_json(record_path())
 
 
+def _check_record(record, method=None, hole=None):
+    """``record`` if it is a complete record of `run_study` (and names ``method`` and ``hole``)."""
+    if not isinstance(record, dict) or not {"holes", "methods", "clean", "scores"} <= record.keys():
+        raise ValueError("expected a record of beyond_digits.run_study, with holes, methods, clean and scores")
+    missing = [(name, key) for name in record["methods"] for key in record["holes"]
+               if key not in record["scores"].get(name, {})]
+    if missing:
+        raise ValueError(f"the record has no scores for {missing[:3]}: score them (beyond-digits) first")
+    if method is not None and method not in record["methods"]:
+        raise ValueError(f"method must be one of {record['methods']}, got {method!r}")
+    if hole is not None and holes.key(hole) not in record["holes"]:
+        raise ValueError(f"the record has no hole {hole!r}; its holes are {record['holes']}")
+    return record
+
+
 def accuracy_table(record):
     """``{method: {hole label: accuracy %}}``, the clean images first (the same on every hole)."""
-    labels = [holes.label(_hole(key)) for key in record["holes"]]
+    _check_record(record)
+    labels = [holes.label(holes.from_key(key)) for key in record["holes"]]
     table = {"clean": {label: round(100 * record["clean"]["accuracy_mean"], 1) for label in labels}}
     for name in record["methods"]:
-        table[name] = {holes.label(_hole(key)): round(100 * record["scores"][name][key]["accuracy_mean"], 1)
+        table[name] = {holes.label(holes.from_key(key)): round(100 * record["scores"][name][key]["accuracy_mean"], 1)
                        for key in record["holes"]}
     return table
 
@@ -123,22 +142,19 @@ def realism_table(record, measure="detector"):
     in % (50: it cannot tell), or the Fréchet distance; the clean images' own row first."""
     if measure not in ("detector", "frechet"):
         raise ValueError(f"measure must be 'detector' or 'frechet', got {measure!r}")
+    _check_record(record)
     scale, decimals = (100, 1) if measure == "detector" else (1, 2)
-    table = {"clean": {holes.label(_hole(key)): round(scale * record["clean"][measure], decimals)
+    table = {"clean": {holes.label(holes.from_key(key)): round(scale * record["clean"][measure], decimals)
                        for key in record["holes"]}}
     for name in record["methods"]:
-        table[name] = {holes.label(_hole(key)): round(scale * record["scores"][name][key][measure], decimals)
+        table[name] = {holes.label(holes.from_key(key)): round(scale * record["scores"][name][key][measure], decimals)
                        for key in record["holes"]}
     return table
 
 
-def _hole(key):
-    """A record's hole key back to the hole: ``"c14"`` to 14."""
-    return int(key[1:]) if key.startswith("c") and key[1:].isdigit() else holes.check(key)
-
-
 def gap_share(record, method="book", hole=GAP_HOLE):
     """The share of what ``hole`` costs in accuracy (clean minus masked) that ``method`` wins back."""
+    _check_record(record, method, hole)
     masked = record["scores"]["masked"][holes.key(hole)]["accuracy_mean"]
     gap = record["clean"]["accuracy_mean"] - masked
     if gap <= 0:
@@ -157,6 +173,8 @@ def training_time(record, benchmark=None):
     of this dataset to MNIST measured by ``benchmarks/dataset_speed.py`` (``benchmark``: its
     record, by default the committed one); and ``"alone_estimate"``, the slowest MNIST seed's
     seconds times the larger ratio: what a seed here takes alone."""
+    if not record.get("book_seeds"):
+        raise ValueError("the record has no finished seed of the book's recipe")
     benchmark = artifacts.load_json(speed.benchmark_record("dataset_speed")) if benchmark is None else benchmark
     mnist = speed.committed_record()
     alone = {seed: entry["seconds"] for seed, entry in mnist["recipes"][mnist["fast"]]["seeds"].items()}
@@ -172,6 +190,10 @@ def target_report(record, time=None):
     `GAP_HOLE`; every seed trains within `TRAINING_SECONDS`, as measured beside other work and
     as estimated alone (``time``: `training_time`, left out if not given); the collapse study
     has at least `COLLAPSE_SEEDS` seeds of each recipe."""
+    _check_record(record, "book")
+    _check_record(record, BASELINE)
+    if not record.get("book_seeds"):
+        raise ValueError("the record has no finished seed of the book's recipe")
     book, baseline = record["scores"]["book"], record["scores"][BASELINE]
     report = {}
     for hole in SIZE_HOLES:
@@ -206,7 +228,9 @@ def hardest_classes(record, count=3):
 
 
 def hardest_examples(labels, classes, per_class=2, dataset=DATASET):
-    """The indices of the first ``per_class`` test images of each of ``classes`` (by name)."""
+    """The indices of the first ``per_class`` test images of each of ``classes`` (a list of names)."""
+    if isinstance(classes, str) or not isinstance(classes, (list, tuple)) or not classes:
+        raise ValueError(f"classes must be a list of class names, got {classes!r}")
     names = datasets.named(dataset).classes
     unknown = [name for name in classes if name not in names]
     if unknown:
@@ -227,6 +251,8 @@ def train_on_images(images, folder, seed=0, quick=False, verbose=2):
     the losses."""
     if not isinstance(quick, bool):
         raise ValueError(f"quick must be True or False, got {quick!r}")
+    if not isinstance(folder, (str, os.PathLike)) or not str(folder):
+        raise ValueError(f"folder must name the run's folder (a str or Path), got {folder!r}")
     own, _ = datasets.own_images(images)
     config = speed.recipe(speed.FAST, budget("quick" if quick else "full"))
     if len(own) < config.batch_size:

@@ -149,6 +149,26 @@ def test_the_hardest_classes_come_from_the_clean_accuracy_and_their_examples_fro
         beyond_digits.hardest_examples(labels, ["hat"])
     with pytest.raises(ValueError, match="per_class"):
         beyond_digits.hardest_examples(labels, ["shirt"], per_class=0)
+    with pytest.raises(ValueError, match="a list of class names"):
+        beyond_digits.hardest_examples(labels, "shirt")
+
+
+def test_the_readers_refuse_an_incomplete_record_and_unknown_names():
+    record = made_record()
+    with pytest.raises(ValueError, match="method must be"):
+        beyond_digits.gap_share(record, "telea")
+    with pytest.raises(ValueError, match="no hole"):
+        beyond_digits.gap_share(record, hole=10)
+    del record["scores"]["book"]["c12"]
+    with pytest.raises(ValueError, match="no scores for"):
+        beyond_digits.accuracy_table(record)
+    with pytest.raises(ValueError, match="expected a record"):
+        beyond_digits.realism_table({"holes": []})
+    without_seeds = {**made_record(), "book_seeds": {}}
+    with pytest.raises(ValueError, match="no finished seed"):
+        beyond_digits.target_report(without_seeds)
+    with pytest.raises(ValueError, match="no finished seed"):
+        beyond_digits.training_time(without_seeds, {"results": {}})
 
 
 @pytest.mark.parametrize("images, message", [
@@ -162,8 +182,16 @@ def test_training_on_a_readers_images_refuses_bad_images_before_any_work(monkeyp
     forbid_work(monkeypatch)
     with pytest.raises(ValueError, match=message):
         beyond_digits.train_on_images(images, tmp_path / "mine")
+
+
+def test_training_on_a_readers_images_refuses_bad_settings_before_any_work(monkeypatch, committed_artifacts, tmp_path):
+    forbid_work(monkeypatch)
+    images = np.zeros((300, 28, 28), np.uint8)
     with pytest.raises(ValueError, match="quick must be"):
-        beyond_digits.train_on_images(np.zeros((300, 28, 28), np.uint8), tmp_path / "mine", quick="yes")
+        beyond_digits.train_on_images(images, tmp_path / "mine", quick="yes")
+    for folder in (None, "", 3):
+        with pytest.raises(ValueError, match="folder must"):
+            beyond_digits.train_on_images(images, folder)
 
 
 def test_a_readers_own_images_train_the_books_recipe_and_fill_their_holes(committed_artifacts, tmp_path):
@@ -198,6 +226,6 @@ def test_the_study_resumes_hole_by_hole_and_reads_the_seeds_afresh(monkeypatch, 
     monkeypatch.setattr(evaluation, "evaluate", lambda methods, *args, **kwargs:
                         scored.append(list(methods)) or real_evaluate(methods, *args, **kwargs))
     again = beyond_digits.run_study(root=ROOT)
-    assert scored == [] and again["scores"] == artifacts.as_json(first)["scores"]
+    assert scored == [] and again["scores"] == first["scores"]
     monkeypatch.setattr(collapse, "outcomes", lambda root=(): {})
     assert beyond_digits.run_study(root=ROOT)["collapse"] == {}
