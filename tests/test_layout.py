@@ -175,6 +175,7 @@ SHOWN = {"02_networks.ipynb": ["def paper_generator", "def paper_discriminator",
          "06_beyond.ipynb": ["def book_generator", "def global_context_block", "class ChannelwiseDense"],
          "07_realism.ipynb": ["def detector_fit", "def two_sample_test", "def frechet_distance"],
          "08_correction.ipynb": ["def build_mask_head", "def correct_digits", "def damage"],
+         "09_beyond_digits.ipynb": ["def root", "def inpaint_images", "def stroke_masks", "def detector_fit"],
          "appendix_c_realism_study.ipynb": ["def global_local_discriminator", "def discriminator_losses"]}
 
 

@@ -221,6 +221,35 @@ def target_report(record, time=None):
     return report
 
 
+def _in_units(target, value):
+    if target.startswith(("accuracy", "detector")):
+        return f"{100 * value:.2f} %"
+    if target.startswith("gap"):
+        return f"{100 * value:.0f} %"
+    return f"{value:.0f} s" if "seconds" in target else f"{value}"
+
+
+def target_table(report):
+    """`target_report` as a table's rows, each number in its unit (%, points, seconds, runs)."""
+    return {target: {"measured": _in_units(target, entry["measured"]), "target": _in_units(target, entry["target"]),
+                     "met": "yes" if entry["met"] else "no",
+                     "by": _in_units(target, entry["by"]).replace(" %", " points")
+                     if target.startswith(("accuracy", "detector")) else _in_units(target, entry["by"])}
+            for target, entry in report.items()}
+
+
+def fill_columns(originals, hole, dataset=DATASET):
+    """``originals`` (uint8) with ``hole`` (`lib.holes`), and the fills of Navier-Stokes and of
+    ``dataset``'s shipped models, as `lib.plotting.method_columns` takes them."""
+    masks = holes.masks(len(originals), hole)
+    corrupted = data.apply_mask(data.to_model_input(originals), masks)
+    columns = {"original": originals, "with the hole": data.rescale(corrupted[..., 0]),
+               "Navier-Stokes": data.rescale(evaluation.navier_stokes(corrupted, masks)[..., 0])}
+    for label, name in (("paper's GAN", "paper"), ("book's model", "book")):
+        columns[label] = inpainting.inpaint_images(originals, masks, inpainter=name, dataset=dataset)
+    return columns
+
+
 def hardest_classes(record, count=3):
     """The names of the ``count`` classes the shipped classifier reads worst on clean images."""
     order = np.argsort(record["clean"]["per_class"], kind="stable")[:checks.count(count, "count", 1)]

@@ -1,9 +1,11 @@
 """Tests of lib.studies.beyond_digits: another dataset scored as the digits were, and training on
 a reader's own images."""
+import os
+
 import numpy as np
 import pytest
 
-from lib import artifacts, classifiers, data, datasets, evaluation, fitting, holes, inpainting, realism, runs, shipped
+from lib import artifacts, classifiers, data, datasets, evaluation, holes, inpainting, realism, runs, shipped
 from lib.config import PAPER
 from lib.studies import beyond_digits, collapse, speed
 
@@ -229,3 +231,23 @@ def test_the_study_resumes_hole_by_hole_and_reads_the_seeds_afresh(monkeypatch, 
     assert scored == [] and again["scores"] == first["scores"]
     monkeypatch.setattr(collapse, "outcomes", lambda root=(): {})
     assert beyond_digits.run_study(root=ROOT)["collapse"] == {}
+
+
+def test_the_target_table_gives_each_target_in_its_unit():
+    table = beyond_digits.target_table(beyond_digits.target_report(made_record()))
+    assert table["accuracy vs navier-stokes, 14x14 centre"] == {"measured": "80.00 %", "target": "70.00 %", "met": "yes",
+                                                                 "by": "10.00 points"}
+    assert table["gap recovered, 14x14 centre"]["measured"] == "67 %"
+    assert table["slowest seed's training seconds, beside other work"]["by"] == "20 s"
+    assert table["collapse seeds, paper"] == {"measured": "5", "target": "5", "met": "yes", "by": "0"}
+
+
+@pytest.mark.skipif(not os.environ.get("FASHION_MNIST_NPZ"), reason="FASHION_MNIST_NPZ is not set")
+def test_the_fill_columns_show_each_shipped_model_beside_navier_stokes(committed_artifacts):
+    (_, _), (x_test, _) = datasets.load("fashion_mnist")
+    columns = beyond_digits.fill_columns(x_test[:3], 14)
+    assert list(columns) == ["original", "with the hole", "Navier-Stokes", "paper's GAN", "book's model"]
+    assert all(images.shape == (3, 28, 28) and images.dtype == np.uint8 for images in columns.values())
+    hole = holes.masks(1, 14)[0]
+    assert (columns["with the hole"][:, hole] == 0).all()
+    assert np.array_equal(columns["book's model"][:, ~hole], x_test[:3][:, ~hole])
